@@ -1,0 +1,93 @@
+//! ACR Enterprise Edition (API version 2018-12-01): `ListInstance` and `GetAuthorizationToken`.
+
+use super::{AuthorizationToken, Call, Client, check_success, epoch_ms, string_field};
+use crate::error::{Error, Result};
+use crate::openapi::{Method, endpoint_label};
+use crate::secret::Secret;
+
+const VERSION: &str = "2018-12-01";
+const PAGE_SIZE: u32 = 50;
+const MAX_PAGES: u32 = 200;
+
+/// Finds the id (`cri-…`) of the instance named exactly `name`, following pages.
+pub async fn find_instance_id(client: &Client<'_>, name: &str) -> Result<String> {
+    let label = endpoint_label(client.endpoint);
+    let mut seen = 0u64;
+    for page in 1..=MAX_PAGES {
+        let v = client
+            .call(Call {
+                method: Method::Post,
+                path: "/",
+                action: "ListInstance",
+                version: VERSION,
+                query: vec![
+                    ("InstanceName".into(), name.into()),
+                    ("PageNo".into(), page.to_string()),
+                    ("PageSize".into(), PAGE_SIZE.to_string()),
+                ],
+            })
+            .await?;
+        check_success(&v, "ListInstance", client.credentials)?;
+        let instances = match v.get("Instances") {
+            Some(serde_json::Value::Array(a)) => a.as_slice(),
+            None | Some(serde_json::Value::Null) => &[],
+            Some(_) => {
+                return Err(Error::invalid_response(
+                    &label,
+                    "ListInstance field Instances is not a list",
+                ));
+            }
+        };
+        for inst in instances {
+            if inst.get("InstanceName").and_then(|n| n.as_str()) == Some(name) {
+                return string_field(inst, "InstanceId", &label);
+            }
+        }
+        seen += instances.len() as u64;
+        let total = v.get("TotalCount").and_then(|t| match t {
+            serde_json::Value::Number(n) => n.as_u64(),
+            serde_json::Value::String(s) => s.parse().ok(),
+            _ => None,
+        });
+        if instances.is_empty() || total.is_none_or(|t| seen >= t) {
+            break;
+        }
+    }
+    Err(Error::Api {
+        service: "ACR".into(),
+        action: "ListInstance".into(),
+        status: 200,
+        code: "InstanceNotFound".into(),
+        message: format!(
+            "no Enterprise Edition instance named {name:?} is visible to {} in this region",
+            client.credentials.access_key_id
+        ),
+        request_id: String::new(),
+        hint: Some(
+            "check the instance name in the registry host, the region, and that the RAM identity has cr:ListInstance; or set DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID".into(),
+        ),
+    })
+}
+
+/// Fetches a temporary password for an Enterprise Edition instance.
+pub async fn get_authorization_token(
+    client: &Client<'_>,
+    instance_id: &str,
+) -> Result<AuthorizationToken> {
+    let v = client
+        .call(Call {
+            method: Method::Post,
+            path: "/",
+            action: "GetAuthorizationToken",
+            version: VERSION,
+            query: vec![("InstanceId".into(), instance_id.into())],
+        })
+        .await?;
+    check_success(&v, "GetAuthorizationToken", client.credentials)?;
+    let label = endpoint_label(client.endpoint);
+    Ok(AuthorizationToken {
+        username: string_field(&v, "TempUsername", &label)?,
+        password: Secret::new(string_field(&v, "AuthorizationToken", &label)?),
+        expires_at: epoch_ms(&v, "ExpireTime", &label)?,
+    })
+}

@@ -1,0 +1,243 @@
+//! The library's one error type.
+//!
+//! Every variant renders as a single line that says what went wrong, where (endpoint, file,
+//! variable, API request id) and, where we know it, what to do about it. No variant ever
+//! carries a secret value.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Why a credential source did not apply; listed when no source was configured at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedSource {
+    /// Source name, e.g. `environment`.
+    pub source: String,
+    /// Why it did not apply, e.g. `ALIBABA_CLOUD_ACCESS_KEY_ID is not set`.
+    pub reason: String,
+}
+
+/// Everything that can go wrong while producing registry credentials.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The registry is not an ACR registry: the caller should try anonymous access.
+    NotFound,
+    /// Input from the caller (stdin, arguments) is malformed.
+    InvalidInput {
+        /// What was being read, e.g. `server URL on stdin`.
+        what: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// A setting (environment variable or file) has a value we cannot use.
+    Config {
+        /// The variable or file path at fault.
+        location: String,
+        /// What is wrong, and what is expected.
+        detail: String,
+    },
+    /// No credential source is configured.
+    NoCredentials {
+        /// Every source that was tried and why it did not apply.
+        tried: Vec<SkippedSource>,
+    },
+    /// A credential source is configured but does not work; the chain stops here.
+    CredentialSource {
+        /// Source name, e.g. `profile file ~/.alibabacloud/credentials [default]`.
+        source: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The Alibaba Cloud API answered with an error.
+    Api {
+        /// `ACR`, `STS`, `ECS metadata`, …
+        service: String,
+        /// The API action, e.g. `GetAuthorizationToken`.
+        action: String,
+        /// HTTP status code.
+        status: u16,
+        /// The API error code, e.g. `SignatureDoesNotMatch`.
+        code: String,
+        /// The API error message.
+        message: String,
+        /// The request id, for support tickets.
+        request_id: String,
+        /// What the user can do about it.
+        hint: Option<String>,
+    },
+    /// The request could not be sent or no answer was read (DNS, TCP, TLS, reset).
+    Transport {
+        /// The endpoint (scheme, host, path; never a query string).
+        endpoint: String,
+        /// What failed.
+        detail: String,
+    },
+    /// An endpoint did not answer in time.
+    Timeout {
+        /// The endpoint that was waited for.
+        endpoint: String,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// An answer arrived but is not what the API documents.
+    InvalidResponse {
+        /// The endpoint that answered.
+        endpoint: String,
+        /// What is wrong with the answer.
+        detail: String,
+    },
+}
+
+impl Error {
+    /// The docker credential-helper protocol's not-found text; clients compare it exactly.
+    pub const NOT_FOUND_MESSAGE: &'static str = "credentials not found in native keychain";
+
+    /// True for [`Error::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound)
+    }
+
+    pub(crate) fn invalid_response(endpoint: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::InvalidResponse {
+            endpoint: endpoint.into(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn config(location: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::Config {
+            location: location.into(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn source(source: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::CredentialSource {
+            source: source.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for part in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotFound => f.write_str(Self::NOT_FOUND_MESSAGE),
+            Error::InvalidInput { what, detail } => {
+                write!(f, "invalid {what}: {}", one_line(detail))
+            }
+            Error::Config { location, detail } => write!(f, "{location}: {}", one_line(detail)),
+            Error::NoCredentials { tried } => {
+                f.write_str("no Alibaba Cloud credentials found; tried ")?;
+                for (i, s) in tried.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{} ({})", s.source, one_line(&s.reason))?;
+                }
+                f.write_str(". Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or configure a profile (see README)")
+            }
+            Error::CredentialSource { source, detail } => {
+                write!(f, "credentials from {source}: {}", one_line(detail))
+            }
+            Error::Api {
+                service,
+                action,
+                status,
+                code,
+                message,
+                request_id,
+                hint,
+            } => {
+                write!(f, "{service} {action} failed: HTTP {status}")?;
+                if !code.is_empty() {
+                    write!(f, ", Code {code}")?;
+                }
+                if !message.is_empty() {
+                    write!(f, ", Message: {}", one_line(message).trim_end_matches('.'))?;
+                }
+                if !request_id.is_empty() {
+                    write!(f, ", RequestId {request_id}")?;
+                }
+                if let Some(hint) = hint {
+                    write!(f, ". Hint: {}", one_line(hint))?;
+                }
+                Ok(())
+            }
+            Error::Transport { endpoint, detail } => {
+                write!(f, "request to {endpoint} failed: {}", one_line(detail))
+            }
+            Error::Timeout { endpoint, waited } => write!(
+                f,
+                "request to {endpoint} timed out after {:.1}s",
+                waited.as_secs_f64()
+            ),
+            Error::InvalidResponse { endpoint, detail } => {
+                write!(f, "unexpected response from {endpoint}: {}", one_line(detail))
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_error_is_one_line_with_code_message_and_request_id() {
+        let e = Error::Api {
+            service: "ACR".into(),
+            action: "GetAuthorizationToken".into(),
+            status: 400,
+            code: "SignatureDoesNotMatch".into(),
+            message: "Specified signature\nis not matched.".into(),
+            request_id: "ABC-123".into(),
+            hint: Some("check the secret".into()),
+        };
+        let s = e.to_string();
+        assert!(!s.contains('\n'));
+        assert_eq!(
+            s,
+            "ACR GetAuthorizationToken failed: HTTP 400, Code SignatureDoesNotMatch, Message: Specified signature is not matched, RequestId ABC-123. Hint: check the secret"
+        );
+    }
+
+    #[test]
+    fn no_credentials_lists_every_source() {
+        let e = Error::NoCredentials {
+            tried: vec![
+                SkippedSource {
+                    source: "environment".into(),
+                    reason: "ALIBABA_CLOUD_ACCESS_KEY_ID is not set".into(),
+                },
+                SkippedSource {
+                    source: "ECS metadata".into(),
+                    reason: "disabled".into(),
+                },
+            ],
+        };
+        let s = e.to_string();
+        assert!(s.contains("environment (ALIBABA_CLOUD_ACCESS_KEY_ID is not set); ECS metadata (disabled)"), "{s}");
+    }
+
+    #[test]
+    fn not_found_is_the_exact_protocol_text() {
+        assert_eq!(Error::NotFound.to_string(), "credentials not found in native keychain");
+    }
+}

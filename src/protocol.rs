@@ -1,0 +1,208 @@
+//! The docker credential-helper protocol: messages, server-URL normalisation, the not-found text.
+//!
+//! Docker, podman/skopeo, buildx and oras run `docker-credential-<name> <action>` with the input on
+//! stdin. `get` reads a server URL and answers `{"ServerURL","Username","Secret"}`; a failure is
+//! reported as a plain line on stdout with exit code 1, and the exact text
+//! `credentials not found in native keychain` means "no credentials here, go anonymous".
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Largest stdin we accept; a server URL or a `store` message is far smaller.
+pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
+
+/// The answer to `get`.
+#[derive(Serialize, Deserialize)]
+pub struct GetResponse<'a> {
+    /// The server URL exactly as the client sent it (trimmed).
+    #[serde(rename = "ServerURL")]
+    pub server_url: &'a str,
+    /// Registry username.
+    #[serde(rename = "Username")]
+    pub username: &'a str,
+    /// Registry password.
+    #[serde(rename = "Secret")]
+    pub secret: &'a str,
+}
+
+/// The message `store` receives.
+#[derive(Deserialize)]
+pub struct StoreRequest {
+    /// Registry the client logged in to.
+    #[serde(rename = "ServerURL", default)]
+    pub server_url: String,
+    /// Username the client logged in with.
+    #[serde(rename = "Username", default)]
+    pub username: String,
+}
+
+/// A server URL reduced to what identifies a registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerUrl {
+    /// Lowercased host name without trailing dot; IPv6 literals keep their brackets.
+    pub host: String,
+    /// Explicit port, if any.
+    pub port: Option<u16>,
+}
+
+impl ServerUrl {
+    /// `host` or `host:port`, the key docker uses in `credHelpers`.
+    pub fn host_port(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}:{p}", self.host),
+            None => self.host.clone(),
+        }
+    }
+}
+
+/// Decodes stdin bytes into trimmed text, rejecting what no client sends.
+pub fn read_input(bytes: &[u8], what: &str) -> Result<String> {
+    let invalid = |detail: &str| Error::InvalidInput {
+        what: what.to_string(),
+        detail: detail.to_string(),
+    };
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(invalid("input is larger than 1 MiB"));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| invalid("input is not valid UTF-8"))?;
+    if text.contains('\0') {
+        return Err(invalid("input contains a NUL byte"));
+    }
+    Ok(text.trim().to_string())
+}
+
+/// Normalises a server URL as clients send it: `host`, `host:port`, `https://host/`,
+/// `host/ns/repo`, any case.
+pub fn parse_server_url(input: &str) -> Result<ServerUrl> {
+    let invalid = |detail: String| Error::InvalidInput {
+        what: "server URL".to_string(),
+        detail,
+    };
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(invalid("no credentials server URL (stdin was empty)".into()));
+    }
+    if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(format!(
+            "{:?} contains whitespace or control characters",
+            shorten(input)
+        )));
+    }
+    let with_scheme = if input.contains("://") {
+        input.to_string()
+    } else {
+        format!("https://{input}")
+    };
+    let url = url::Url::parse(&with_scheme)
+        .map_err(|e| invalid(format!("{:?} is not a valid URL ({e})", shorten(input))))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // Never echo the input: the userinfo may be a password.
+        return Err(invalid(
+            "the URL contains a user name or password; pass only the registry host".into(),
+        ));
+    }
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) => d.trim_end_matches('.').to_ascii_lowercase(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+        None => return Err(invalid(format!("{:?} has no host", shorten(input)))),
+    };
+    if host.is_empty() {
+        return Err(invalid(format!("{:?} has no host", shorten(input))));
+    }
+    Ok(ServerUrl {
+        host,
+        port: url.port(),
+    })
+}
+
+fn shorten(s: &str) -> String {
+    const MAX: usize = 100;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(MAX).collect();
+        out.push('…');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn su(host: &str, port: Option<u16>) -> ServerUrl {
+        ServerUrl {
+            host: host.into(),
+            port,
+        }
+    }
+
+    #[test]
+    fn accepts_every_form_clients_send() {
+        let h = "registry.cn-hangzhou.aliyuncs.com";
+        let table = [
+            ("registry.cn-hangzhou.aliyuncs.com", su(h, None)),
+            ("  registry.cn-hangzhou.aliyuncs.com\n", su(h, None)),
+            ("registry.cn-hangzhou.aliyuncs.com:443", su(h, None)),
+            ("registry.cn-hangzhou.aliyuncs.com:5000", su(h, Some(5000))),
+            ("https://registry.cn-hangzhou.aliyuncs.com", su(h, None)),
+            ("https://registry.cn-hangzhou.aliyuncs.com/", su(h, None)),
+            ("https://registry.cn-hangzhou.aliyuncs.com/v2/", su(h, None)),
+            ("registry.cn-hangzhou.aliyuncs.com/ns/repo", su(h, None)),
+            ("REGISTRY.CN-HANGZHOU.ALIYUNCS.COM", su(h, None)),
+            ("registry.cn-hangzhou.aliyuncs.com.", su(h, None)),
+            ("http://registry.cn-hangzhou.aliyuncs.com:80/x", su(h, None)),
+            ("https://index.docker.io/v1/", su("index.docker.io", None)),
+            ("[::1]:5000", su("[::1]", Some(5000))),
+            ("127.0.0.1:5000", su("127.0.0.1", Some(5000))),
+            (
+                "foo-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001",
+                su("foo-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com", Some(65001)),
+            ),
+        ];
+        for (input, want) in table {
+            assert_eq!(parse_server_url(input).expect(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_urls_with_one_line_errors() {
+        for bad in [
+            "",
+            "   \n",
+            "registry.cn-hangzhou.aliyuncs.com:99999",
+            "https://",
+            "https://user:pass@registry.cn-hangzhou.aliyuncs.com",
+            "a b",
+            "http://[::1",
+        ] {
+            let e = parse_server_url(bad).expect_err(bad).to_string();
+            assert!(!e.contains('\n'), "{e}");
+            assert!(e.starts_with("invalid server URL"), "{e}");
+            assert!(!e.contains("pass@"), "userinfo echoed: {e}");
+        }
+    }
+
+    #[test]
+    fn input_limits() {
+        assert!(read_input(&vec![b'a'; MAX_INPUT_BYTES + 1], "stdin").is_err());
+        assert!(read_input(b"ab\0c", "stdin").is_err());
+        assert!(read_input(&[0xff, 0xfe], "stdin").is_err());
+        assert_eq!(read_input(b"  host \n", "stdin").expect("ok"), "host");
+    }
+
+    #[test]
+    fn get_response_uses_docker_field_names() {
+        let r = GetResponse {
+            server_url: "h",
+            username: "u",
+            secret: "p",
+        };
+        assert_eq!(
+            serde_json::to_string(&r).expect("json"),
+            r#"{"ServerURL":"h","Username":"u","Secret":"p"}"#
+        );
+    }
+}

@@ -1,0 +1,291 @@
+//! Registry host → [`Registry`]: which ACR region, edition and instance a host belongs to.
+//!
+//! Recognised forms (all anchored at both ends, case-insensitive):
+//!
+//! | form | edition |
+//! |---|---|
+//! | `registry[-intl][-vpc\|-internal][.distributed].REGION.aliyuncs.com` | personal |
+//! | `NAME-registry[-intl][-vpc\|-internal][.distributed].REGION.cr.aliyuncs.com` | enterprise, by instance name |
+//!
+//! `REGION` is lowercase letters and digits in at least two hyphen-separated parts
+//! (`cn-hangzhou`, `ap-southeast-1`). Instance names may contain hyphens and even `-registry`:
+//! the longest name that leaves a valid suffix wins (`my-registry-registry.…` is instance
+//! `my-registry`), as in the original Go helper.
+//!
+//! Overrides (environment, see [`Overrides`]): with both an instance id and a region, *any* host
+//! is that enterprise instance (custom domains); with only an instance id, enterprise hosts use it
+//! and skip the instance-name lookup.
+
+/// Which edition of ACR serves a registry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Edition {
+    /// ACR Personal Edition (`registry.REGION.aliyuncs.com`).
+    Personal,
+    /// ACR Enterprise Edition.
+    Enterprise(Instance),
+}
+
+/// How an enterprise instance is identified.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Instance {
+    /// By name, taken from the host; resolved to an id with `ListInstance`.
+    Name(String),
+    /// By instance id (`cri-…`), from configuration.
+    Id(String),
+}
+
+/// The network an endpoint is reached through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Network {
+    /// Internet endpoint.
+    Public,
+    /// VPC endpoint (`-vpc`).
+    Vpc,
+    /// Classic-network endpoint (`-internal`).
+    Internal,
+}
+
+/// An ACR registry, as parsed from a host name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Registry {
+    /// The host, lowercased, without port or trailing dot.
+    pub host: String,
+    /// The region id, e.g. `cn-hangzhou`.
+    pub region: String,
+    /// Personal or enterprise.
+    pub edition: Edition,
+    /// Public, VPC or classic network.
+    pub network: Network,
+    /// International-site endpoint (`-intl`).
+    pub intl: bool,
+    /// P2P acceleration endpoint (`.distributed`).
+    pub distributed: bool,
+}
+
+/// Settings that change how hosts are mapped to registries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID`.
+    pub instance_id: Option<String>,
+    /// `DOCKER_CREDENTIAL_ACR_HELPER_REGION`.
+    pub region: Option<String>,
+}
+
+/// True when `s` looks like an Alibaba Cloud region id (`cn-hangzhou`, `ap-southeast-1`).
+pub fn is_region_id(s: &str) -> bool {
+    let mut parts = 0;
+    for part in s.split('-') {
+        if part.is_empty()
+            || !part
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            return false;
+        }
+        parts += 1;
+    }
+    parts >= 2 && s.as_bytes()[0].is_ascii_lowercase()
+}
+
+/// Splits `registry[-intl][-vpc|-internal]` suffix flags; `None` if `s` is not exactly that.
+fn registry_flags(s: &str) -> Option<(bool, Network)> {
+    let rest = s.strip_prefix("registry")?;
+    let (intl, rest) = match rest.strip_prefix("-intl") {
+        Some(r) => (true, r),
+        None => (false, rest),
+    };
+    let network = match rest {
+        "" => Network::Public,
+        "-vpc" => Network::Vpc,
+        "-internal" => Network::Internal,
+        _ => return None,
+    };
+    Some((intl, network))
+}
+
+/// Parses a lowercased host (no port) into a [`Registry`]; `None` when it is not ACR.
+pub fn parse_host(host: &str, overrides: &Overrides) -> Option<Registry> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if let (Some(id), Some(region)) = (&overrides.instance_id, &overrides.region) {
+        return Some(Registry {
+            host,
+            region: region.clone(),
+            edition: Edition::Enterprise(Instance::Id(id.clone())),
+            network: Network::Public,
+            intl: false,
+            distributed: false,
+        });
+    }
+    let mut parsed = parse_standard(&host)?;
+    if let (Edition::Enterprise(_), Some(id)) = (&parsed.edition, &overrides.instance_id) {
+        parsed.edition = Edition::Enterprise(Instance::Id(id.clone()));
+    }
+    Some(parsed)
+}
+
+fn parse_standard(host: &str) -> Option<Registry> {
+    let labels: Vec<&str> = host.split('.').collect();
+    let (enterprise, body) = match labels.as_slice() {
+        [body @ .., "cr", "aliyuncs", "com"] => (true, body),
+        [body @ .., "aliyuncs", "com"] => (false, body),
+        _ => return None,
+    };
+    let (first, distributed, region) = match body {
+        [first, region] => (*first, false, *region),
+        [first, "distributed", region] => (*first, true, *region),
+        _ => return None,
+    };
+    if !is_region_id(region) {
+        return None;
+    }
+    let (edition, intl, network) = if enterprise {
+        // The longest instance name whose remainder is a valid `-registry…` suffix.
+        let (name, (intl, network)) = first
+            .rmatch_indices("-registry")
+            .find_map(|(i, _)| Some((&first[..i], registry_flags(&first[i + 1..])?)))?;
+        if name.is_empty() || name.starts_with('-') {
+            return None;
+        }
+        (
+            Edition::Enterprise(Instance::Name(name.to_string())),
+            intl,
+            network,
+        )
+    } else {
+        let (intl, network) = registry_flags(first)?;
+        (Edition::Personal, intl, network)
+    };
+    Some(Registry {
+        host: host.to_string(),
+        region: region.to_string(),
+        edition,
+        network,
+        intl,
+        distributed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn personal(host: &str, region: &str, intl: bool, network: Network, dist: bool) -> Registry {
+        Registry {
+            host: host.into(),
+            region: region.into(),
+            edition: Edition::Personal,
+            network,
+            intl,
+            distributed: dist,
+        }
+    }
+
+    fn ee(host: &str, name: &str, region: &str, network: Network, dist: bool) -> Registry {
+        Registry {
+            host: host.into(),
+            region: region.into(),
+            edition: Edition::Enterprise(Instance::Name(name.into())),
+            network,
+            intl: false,
+            distributed: dist,
+        }
+    }
+
+    #[test]
+    fn every_documented_domain_form_parses() {
+        use Network::*;
+        let table: Vec<(&str, Option<Registry>)> = vec![
+            ("registry.cn-hangzhou.aliyuncs.com", Some(personal("registry.cn-hangzhou.aliyuncs.com", "cn-hangzhou", false, Public, false))),
+            ("registry.cn-beijing.aliyuncs.com", Some(personal("registry.cn-beijing.aliyuncs.com", "cn-beijing", false, Public, false))),
+            ("registry-vpc.cn-hangzhou.aliyuncs.com", Some(personal("registry-vpc.cn-hangzhou.aliyuncs.com", "cn-hangzhou", false, Vpc, false))),
+            ("registry-internal.cn-hangzhou.aliyuncs.com", Some(personal("registry-internal.cn-hangzhou.aliyuncs.com", "cn-hangzhou", false, Internal, false))),
+            ("registry-intl.ap-southeast-1.aliyuncs.com", Some(personal("registry-intl.ap-southeast-1.aliyuncs.com", "ap-southeast-1", true, Public, false))),
+            ("registry-intl-vpc.us-east-1.aliyuncs.com", Some(personal("registry-intl-vpc.us-east-1.aliyuncs.com", "us-east-1", true, Vpc, false))),
+            ("registry-intl-internal.ap-southeast-2.aliyuncs.com", Some(personal("registry-intl-internal.ap-southeast-2.aliyuncs.com", "ap-southeast-2", true, Internal, false))),
+            ("registry.distributed.cn-hangzhou.aliyuncs.com", Some(personal("registry.distributed.cn-hangzhou.aliyuncs.com", "cn-hangzhou", false, Public, true))),
+            ("myinst-registry.cn-hangzhou.cr.aliyuncs.com", Some(ee("myinst-registry.cn-hangzhou.cr.aliyuncs.com", "myinst", "cn-hangzhou", Public, false))),
+            ("acr-test-registry.cn-wulanchabu.cr.aliyuncs.com", Some(ee("acr-test-registry.cn-wulanchabu.cr.aliyuncs.com", "acr-test", "cn-wulanchabu", Public, false))),
+            ("test-instance-registry-vpc.cn-hangzhou.cr.aliyuncs.com", Some(ee("test-instance-registry-vpc.cn-hangzhou.cr.aliyuncs.com", "test-instance", "cn-hangzhou", Vpc, false))),
+            ("acr-sh-ant-registry-vpc.cn-shanghai.cr.aliyuncs.com", Some(ee("acr-sh-ant-registry-vpc.cn-shanghai.cr.aliyuncs.com", "acr-sh-ant", "cn-shanghai", Vpc, false))),
+            ("noteai-prod-shenzhen-registry-vpc.cn-shenzhen.cr.aliyuncs.com", Some(ee("noteai-prod-shenzhen-registry-vpc.cn-shenzhen.cr.aliyuncs.com", "noteai-prod-shenzhen", "cn-shenzhen", Vpc, false))),
+            ("acr-openxlab-prod-registry-vpc.cn-shanghai.cr.aliyuncs.com", Some(ee("acr-openxlab-prod-registry-vpc.cn-shanghai.cr.aliyuncs.com", "acr-openxlab-prod", "cn-shanghai", Vpc, false))),
+            ("foo-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com", Some(ee("foo-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com", "foo", "cn-hangzhou", Vpc, true))),
+            ("my-registry-registry.cn-hangzhou.cr.aliyuncs.com", Some(ee("my-registry-registry.cn-hangzhou.cr.aliyuncs.com", "my-registry", "cn-hangzhou", Public, false))),
+            ("a-registry-vpc-registry.cn-hangzhou.cr.aliyuncs.com", Some(ee("a-registry-vpc-registry.cn-hangzhou.cr.aliyuncs.com", "a-registry-vpc", "cn-hangzhou", Public, false))),
+            ("x-registry-internal.cn-hangzhou.cr.aliyuncs.com", Some(ee("x-registry-internal.cn-hangzhou.cr.aliyuncs.com", "x", "cn-hangzhou", Internal, false))),
+            ("REGISTRY.CN-HANGZHOU.ALIYUNCS.COM", Some(personal("registry.cn-hangzhou.aliyuncs.com", "cn-hangzhou", false, Public, false))),
+            ("registry.cn-hangzhou.aliyuncs.com.", Some(personal("registry.cn-hangzhou.aliyuncs.com", "cn-hangzhou", false, Public, false))),
+            // Foreign or malformed hosts.
+            ("registry.cn-hangzhou.aliyuncs.com.evil.example", None),
+            ("evil-registry.cn-hangzhou.cr.aliyuncs.com.evil.example", None),
+            ("registry.cn-hangzhou.aliyuncs.com.cn", None),
+            ("index.docker.io", None),
+            ("ghcr.io", None),
+            ("example.com", None),
+            ("aliyuncs.com", None),
+            ("cr.cn-hangzhou.aliyuncs.com", None),
+            ("x-registry.oss-cn-hangzhou.aliyuncs.com", None),
+            ("registry.hangzhou.aliyuncs.com", None),
+            ("registry.cn-hangzhou.cr.aliyuncs.com", None),
+            ("myinst-registry.cn-hangzhou.aliyuncs.com", None),
+            ("-registry.cn-hangzhou.cr.aliyuncs.com", None),
+            ("registry-vpc-internal.cn-hangzhou.aliyuncs.com", None),
+            ("registry-foo.cn-hangzhou.aliyuncs.com", None),
+            ("foo.registry.cn-hangzhou.aliyuncs.com", None),
+            ("registry.cn_hangzhou.aliyuncs.com", None),
+            ("registry..aliyuncs.com", None),
+            ("", None),
+            ("myinst-registry.extra.cn-hangzhou.cr.aliyuncs.com", None),
+        ];
+        for (host, want) in table {
+            assert_eq!(parse_host(host, &Overrides::default()), want, "host {host:?}");
+        }
+    }
+
+    #[test]
+    fn both_overrides_make_any_host_that_instance() {
+        let o = Overrides {
+            instance_id: Some("cri-abc".into()),
+            region: Some("cn-shanghai".into()),
+        };
+        let r = parse_host("images.example.com", &o).expect("custom domain");
+        assert_eq!(r.region, "cn-shanghai");
+        assert_eq!(r.edition, Edition::Enterprise(Instance::Id("cri-abc".into())));
+        let r = parse_host("registry.cn-hangzhou.aliyuncs.com", &o).expect("acr host");
+        assert_eq!(r.edition, Edition::Enterprise(Instance::Id("cri-abc".into())));
+    }
+
+    #[test]
+    fn instance_id_alone_skips_lookup_for_enterprise_hosts_only() {
+        let o = Overrides {
+            instance_id: Some("cri-abc".into()),
+            region: None,
+        };
+        let r = parse_host("myinst-registry.cn-hangzhou.cr.aliyuncs.com", &o).expect("ee");
+        assert_eq!(r.edition, Edition::Enterprise(Instance::Id("cri-abc".into())));
+        let r = parse_host("registry.cn-hangzhou.aliyuncs.com", &o).expect("personal");
+        assert_eq!(r.edition, Edition::Personal);
+        assert!(parse_host("example.com", &o).is_none());
+    }
+
+    #[test]
+    fn region_alone_changes_nothing() {
+        let o = Overrides {
+            instance_id: None,
+            region: Some("cn-shanghai".into()),
+        };
+        assert!(parse_host("example.com", &o).is_none());
+        let r = parse_host("registry.cn-hangzhou.aliyuncs.com", &o).expect("personal");
+        assert_eq!(r.region, "cn-hangzhou");
+    }
+
+    #[test]
+    fn region_ids() {
+        for ok in ["cn-hangzhou", "ap-southeast-1", "cn-hangzhou-finance", "us-east-1"] {
+            assert!(is_region_id(ok), "{ok}");
+        }
+        for bad in ["hangzhou", "cn-", "-cn", "cn--x", "CN-HZ", "cn_hz", "1-cn", ""] {
+            assert!(!is_region_id(bad), "{bad}");
+        }
+    }
+}

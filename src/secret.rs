@@ -1,0 +1,74 @@
+//! A wrapper for values that must never reach a log, an error message or `Debug` output.
+//!
+//! Access key secrets, security tokens, OIDC tokens and registry passwords are all held in a
+//! [`Secret`]. It has no `Display`, its `Debug` prints a placeholder, and the only way to the value
+//! is the explicit [`Secret::expose`] call, which makes every place that hands a secret out easy
+//! to find.
+
+use std::fmt;
+
+/// A value whose `Debug` output is redacted and which has no `Display`.
+#[derive(Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret<T = String>(T);
+
+impl<T> Secret<T> {
+    /// Wraps a secret value.
+    pub fn new(value: T) -> Self {
+        Secret(value)
+    }
+
+    /// Returns the secret value; call it only where the value must go on the wire or to stdout.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl Secret<String> {
+    /// True when the secret is the empty string.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<T> From<T> for Secret<T> {
+    fn from(value: T) -> Self {
+        Secret(value)
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_value() {
+        let s = Secret::new("hunter2-very-secret".to_string());
+        let shown = format!("{s:?} {s:#?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(s.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn debug_of_containing_struct_is_redacted() {
+        #[derive(Debug)]
+        #[allow(dead_code)]
+        struct Creds {
+            id: String,
+            secret: Secret,
+        }
+        let c = Creds {
+            id: "LTAIexample".into(),
+            secret: Secret::new("topsecretvalue".into()),
+        };
+        let shown = format!("{c:?}");
+        assert!(shown.contains("LTAIexample"));
+        assert!(!shown.contains("topsecretvalue"));
+    }
+}
