@@ -79,6 +79,15 @@ pub enum Error {
         /// How long we waited.
         waited: Duration,
     },
+    /// No Enterprise Edition instance of that name is visible in the region.
+    InstanceNotFound {
+        /// Instance name from the registry host.
+        name: String,
+        /// Region searched.
+        region: String,
+        /// AccessKey id that searched.
+        access_key_id: String,
+    },
     /// An answer arrived but is not what the API documents.
     InvalidResponse {
         /// The endpoint that answered.
@@ -182,6 +191,14 @@ impl fmt::Display for Error {
                 f,
                 "request to {endpoint} timed out after {:.1}s",
                 waited.as_secs_f64()
+            ),
+            Error::InstanceNotFound {
+                name,
+                region,
+                access_key_id,
+            } => write!(
+                f,
+                "ACR ListInstance found no Enterprise Edition instance named {name:?} in {region} visible to AccessKey {access_key_id}. Hint: check the instance name in the registry host, and that the RAM identity has cr:ListInstance; or set DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID to the instance id"
             ),
             Error::InvalidResponse { endpoint, detail } => {
                 write!(f, "unexpected response from {endpoint}: {}", one_line(detail))

@@ -139,6 +139,7 @@ impl Helper {
         let client = acr::Client {
             transport: &self.transport,
             endpoint: &endpoint,
+            region: &registry.region,
             credentials: &credentials,
             deadline: &deadline,
             now: &*now,

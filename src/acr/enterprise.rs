@@ -53,19 +53,10 @@ pub async fn find_instance_id(client: &Client<'_>, name: &str) -> Result<String>
             break;
         }
     }
-    Err(Error::Api {
-        service: "ACR".into(),
-        action: "ListInstance".into(),
-        status: 200,
-        code: "InstanceNotFound".into(),
-        message: format!(
-            "no Enterprise Edition instance named {name:?} is visible to {} in this region",
-            client.credentials.access_key_id
-        ),
-        request_id: String::new(),
-        hint: Some(
-            "check the instance name in the registry host, the region, and that the RAM identity has cr:ListInstance; or set DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID".into(),
-        ),
+    Err(Error::InstanceNotFound {
+        name: name.to_string(),
+        region: client.region.to_string(),
+        access_key_id: client.credentials.access_key_id.clone(),
     })
 }
 

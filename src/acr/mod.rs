@@ -34,6 +34,8 @@ pub struct Client<'a> {
     pub transport: &'a Transport,
     /// Endpoint base URL, e.g. `https://cr.cn-hangzhou.aliyuncs.com/`.
     pub endpoint: &'a url::Url,
+    /// Region id the endpoint serves.
+    pub region: &'a str,
     /// Signing credentials.
     pub credentials: &'a Credentials,
     /// Deadline of the whole operation.

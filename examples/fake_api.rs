@@ -1,0 +1,100 @@
+//! The project's fake Alibaba Cloud API as a standalone server, for benchmarks and the
+//! end-to-end suite (see `tests/support/fake_api.rs` for what it verifies).
+//!
+//! ```text
+//! fake_api [--listen 127.0.0.1:0] [--access-key ID:SECRET]... [--registry-user U]
+//!          [--registry-password P] [--instance NAME=cri-ID]... [--delay-ms N]
+//!          [--token-ttl-secs N] [--role ARN]... [--tls-cert PEM --tls-key PEM]
+//! ```
+//! Prints `listening on http://127.0.0.1:PORT` on stdout, then serves until killed. Calls per
+//! action: `GET /__fake/stats`.
+
+#[path = "../tests/support/fake_api.rs"]
+mod fake_api;
+
+use std::io::Write;
+use std::time::Duration;
+
+use fake_api::{FakeApi, FakeConfig, FakeInstance};
+use rustls::pki_types::pem::PemObject;
+
+fn main() {
+    let mut cfg = FakeConfig::default();
+    let mut listen = "127.0.0.1:0".to_string();
+    let mut keys = Vec::new();
+    let mut instances = Vec::new();
+    let mut roles = Vec::new();
+    let (mut cert, mut key) = (None, None);
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = || {
+            args.next().unwrap_or_else(|| {
+                eprintln!("fake_api: {flag} needs a value");
+                std::process::exit(2)
+            })
+        };
+        match flag.as_str() {
+            "--listen" => listen = value(),
+            "--access-key" => {
+                let v = value();
+                let (id, secret) = v.split_once(':').unwrap_or_else(|| {
+                    eprintln!("fake_api: --access-key takes ID:SECRET");
+                    std::process::exit(2)
+                });
+                keys.push((id.to_string(), secret.to_string()));
+            }
+            "--registry-user" => cfg.registry_user = value(),
+            "--registry-password" => cfg.registry_password = value(),
+            "--instance" => {
+                let v = value();
+                let (name, id) = v.split_once('=').unwrap_or_else(|| {
+                    eprintln!("fake_api: --instance takes NAME=ID");
+                    std::process::exit(2)
+                });
+                instances.push(FakeInstance {
+                    name: name.into(),
+                    id: id.into(),
+                });
+            }
+            "--delay-ms" => cfg.delay = Duration::from_millis(parse(&value())),
+            "--token-ttl-secs" => cfg.token_ttl = Duration::from_secs(parse(&value())),
+            "--role" => roles.push(value()),
+            "--tls-cert" => cert = Some(value()),
+            "--tls-key" => key = Some(value()),
+            other => {
+                eprintln!("fake_api: unknown flag {other}");
+                std::process::exit(2)
+            }
+        }
+    }
+    if !keys.is_empty() {
+        cfg.access_keys = keys;
+    }
+    if !instances.is_empty() {
+        cfg.instances = instances;
+    }
+    if !roles.is_empty() {
+        cfg.roles = roles;
+    }
+    if let (Some(c), Some(k)) = (cert, key) {
+        let chain = rustls::pki_types::CertificateDer::pem_file_iter(&c)
+            .expect("read --tls-cert")
+            .map(|c| c.expect("certificate").to_vec())
+            .collect();
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&k).expect("read --tls-key");
+        cfg.tls = Some((chain, key.secret_der().to_vec()));
+    }
+    let api = FakeApi::start_on(&listen, cfg);
+    println!("listening on {}", api.url());
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::park();
+    }
+}
+
+fn parse(v: &str) -> u64 {
+    v.parse().unwrap_or_else(|_| {
+        eprintln!("fake_api: {v:?} is not a number");
+        std::process::exit(2)
+    })
+}
