@@ -150,20 +150,24 @@ pub enum LogLevel {
 impl LogLevel {
     /// Parses `DOCKER_CREDENTIAL_ACR_HELPER_LOG`; unset means `warn`.
     pub fn from_env(env: &Env) -> Result<Self> {
-        Ok(match env.get(ENV_LOG).map(str::to_ascii_lowercase).as_deref() {
-            None | Some("warn" | "warning") => LogLevel::Warn,
-            Some("off" | "none" | "quiet") => LogLevel::Off,
-            Some("error") => LogLevel::Error,
-            Some("info") => LogLevel::Info,
-            Some("debug") => LogLevel::Debug,
-            Some("trace") => LogLevel::Trace,
-            Some(other) => {
-                return Err(Error::config(
-                    ENV_LOG,
-                    format!("{other:?} is not a log level; use off, error, warn, info, debug or trace"),
-                ));
-            }
-        })
+        Ok(
+            match env.get(ENV_LOG).map(str::to_ascii_lowercase).as_deref() {
+                None | Some("warn" | "warning") => LogLevel::Warn,
+                Some("off" | "none" | "quiet") => LogLevel::Off,
+                Some("error") => LogLevel::Error,
+                Some("info") => LogLevel::Info,
+                Some("debug") => LogLevel::Debug,
+                Some("trace") => LogLevel::Trace,
+                Some(other) => {
+                    return Err(Error::config(
+                        ENV_LOG,
+                        format!(
+                            "{other:?} is not a log level; use off, error, warn, info, debug or trace"
+                        ),
+                    ));
+                }
+            },
+        )
     }
 }
 
@@ -229,8 +233,12 @@ pub fn endpoint_url(template: &str, region: &str, source: &str) -> Result<url::U
     } else {
         format!("https://{s}")
     };
-    let url = url::Url::parse(&s)
-        .map_err(|e| Error::config(source, format!("{template:?} is not a valid endpoint ({e})")))?;
+    let url = url::Url::parse(&s).map_err(|e| {
+        Error::config(
+            source,
+            format!("{template:?} is not a valid endpoint ({e})"),
+        )
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(Error::config(
             source,
@@ -263,7 +271,10 @@ mod tests {
     fn endpoint_override_accepts_host_url_and_template() {
         for (v, want) in [
             ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"),
-            ("cr-vpc.{region}.aliyuncs.com", "https://cr-vpc.cn-beijing.aliyuncs.com/"),
+            (
+                "cr-vpc.{region}.aliyuncs.com",
+                "https://cr-vpc.cn-beijing.aliyuncs.com/",
+            ),
             ("https://gw.example.com/acr/", "https://gw.example.com/acr/"),
         ] {
             let env = Env::default().with(ENV_ENDPOINT, v);

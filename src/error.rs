@@ -201,7 +201,11 @@ impl fmt::Display for Error {
                 "ACR ListInstance found no Enterprise Edition instance named {name:?} in {region} visible to AccessKey {access_key_id}. Hint: check the instance name in the registry host, and that the RAM identity has cr:ListInstance; or set DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID to the instance id"
             ),
             Error::InvalidResponse { endpoint, detail } => {
-                write!(f, "unexpected response from {endpoint}: {}", one_line(detail))
+                write!(
+                    f,
+                    "unexpected response from {endpoint}: {}",
+                    one_line(detail)
+                )
             }
         }
     }
@@ -250,11 +254,19 @@ mod tests {
             ],
         };
         let s = e.to_string();
-        assert!(s.contains("environment (ALIBABA_CLOUD_ACCESS_KEY_ID is not set); ECS metadata (disabled)"), "{s}");
+        assert!(
+            s.contains(
+                "environment (ALIBABA_CLOUD_ACCESS_KEY_ID is not set); ECS metadata (disabled)"
+            ),
+            "{s}"
+        );
     }
 
     #[test]
     fn not_found_is_the_exact_protocol_text() {
-        assert_eq!(Error::NotFound.to_string(), "credentials not found in native keychain");
+        assert_eq!(
+            Error::NotFound.to_string(),
+            "credentials not found in native keychain"
+        );
     }
 }

@@ -29,6 +29,9 @@
 //! | `HTTPS_PROXY`, `NO_PROXY` | proxy for API calls |
 
 #![warn(missing_docs)]
+// Errors carry their context (code, message, request id, hint) inline; they are rare and the
+// copies are cheap next to a network call, so boxing them would only add noise.
+#![allow(clippy::result_large_err)]
 
 pub mod acr;
 pub mod cli;
@@ -149,7 +152,9 @@ impl Helper {
             Edition::Enterprise(instance) => {
                 let id = match instance {
                     Instance::Id(id) => id.clone(),
-                    Instance::Name(name) => acr::enterprise::find_instance_id(&client, name).await?,
+                    Instance::Name(name) => {
+                        acr::enterprise::find_instance_id(&client, name).await?
+                    }
                 };
                 acr::enterprise::get_authorization_token(&client, &id).await?
             }

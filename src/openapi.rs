@@ -260,9 +260,11 @@ impl Transport {
         if route == Route::Direct {
             builder = builder.no_proxy();
         }
-        let client = builder.build().map_err(|e| Error::Transport {
-            endpoint: "(client setup)".into(),
-            detail: format!("cannot set up the HTTP client: {}", error_chain(&e)),
+        let client = builder.build().map_err(|e| {
+            Error::config(
+                "TLS trust store (system roots, SSL_CERT_FILE, SSL_CERT_DIR)",
+                format!("cannot set up HTTPS: {}", error_chain(&e)),
+            )
         })?;
         Ok(cell.get_or_init(|| client))
     }
@@ -433,11 +435,15 @@ mod tests {
 
     #[test]
     fn error_bodies_in_both_cases() {
-        let b = decode_error_body(br#"{"Code":"Forbidden.RAM","Message":"denied","RequestId":"R1"}"#);
+        let b =
+            decode_error_body(br#"{"Code":"Forbidden.RAM","Message":"denied","RequestId":"R1"}"#);
         assert_eq!(b.code, "Forbidden.RAM");
         assert_eq!(b.request_id, "R1");
         let b = decode_error_body(br#"{"code":"X","message":"m","requestId":"R2"}"#);
-        assert_eq!((b.code.as_str(), b.message.as_str(), b.request_id.as_str()), ("X", "m", "R2"));
+        assert_eq!(
+            (b.code.as_str(), b.message.as_str(), b.request_id.as_str()),
+            ("X", "m", "R2")
+        );
         assert_eq!(decode_error_body(b"<html>"), ApiErrorBody::default());
     }
 
@@ -448,9 +454,18 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(classify_api_status(503, &body("")), Retry::Yes);
-        assert_eq!(classify_api_status(400, &body("Throttling.User")), Retry::Yes);
-        assert_eq!(classify_api_status(400, &body("SignatureDoesNotMatch")), Retry::No);
-        assert_eq!(classify_api_status(404, &body("InvalidAccessKeyId.NotFound")), Retry::No);
+        assert_eq!(
+            classify_api_status(400, &body("Throttling.User")),
+            Retry::Yes
+        );
+        assert_eq!(
+            classify_api_status(400, &body("SignatureDoesNotMatch")),
+            Retry::No
+        );
+        assert_eq!(
+            classify_api_status(404, &body("InvalidAccessKeyId.NotFound")),
+            Retry::No
+        );
         assert_eq!(classify_api_status(403, &body("Forbidden.RAM")), Retry::No);
         assert_eq!(classify_api_status(403, &body("NoPrivilege")), Retry::No);
     }

@@ -81,7 +81,9 @@ pub fn parse_server_url(input: &str) -> Result<ServerUrl> {
     };
     let input = input.trim();
     if input.is_empty() {
-        return Err(invalid("no credentials server URL (stdin was empty)".into()));
+        return Err(invalid(
+            "no credentials server URL (stdin was empty)".into(),
+        ));
     }
     if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid(format!(
@@ -159,7 +161,10 @@ mod tests {
             ("127.0.0.1:5000", su("127.0.0.1", Some(5000))),
             (
                 "foo-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com:65001",
-                su("foo-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com", Some(65001)),
+                su(
+                    "foo-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com",
+                    Some(65001),
+                ),
             ),
         ];
         for (input, want) in table {

@@ -195,29 +195,212 @@ mod tests {
     fn every_documented_domain_form_parses() {
         use Network::*;
         let table: Vec<(&str, Option<Registry>)> = vec![
-            ("registry.cn-hangzhou.aliyuncs.com", Some(personal("registry.cn-hangzhou.aliyuncs.com", "cn-hangzhou", false, Public, false))),
-            ("registry.cn-beijing.aliyuncs.com", Some(personal("registry.cn-beijing.aliyuncs.com", "cn-beijing", false, Public, false))),
-            ("registry-vpc.cn-hangzhou.aliyuncs.com", Some(personal("registry-vpc.cn-hangzhou.aliyuncs.com", "cn-hangzhou", false, Vpc, false))),
-            ("registry-internal.cn-hangzhou.aliyuncs.com", Some(personal("registry-internal.cn-hangzhou.aliyuncs.com", "cn-hangzhou", false, Internal, false))),
-            ("registry-intl.ap-southeast-1.aliyuncs.com", Some(personal("registry-intl.ap-southeast-1.aliyuncs.com", "ap-southeast-1", true, Public, false))),
-            ("registry-intl-vpc.us-east-1.aliyuncs.com", Some(personal("registry-intl-vpc.us-east-1.aliyuncs.com", "us-east-1", true, Vpc, false))),
-            ("registry-intl-internal.ap-southeast-2.aliyuncs.com", Some(personal("registry-intl-internal.ap-southeast-2.aliyuncs.com", "ap-southeast-2", true, Internal, false))),
-            ("registry.distributed.cn-hangzhou.aliyuncs.com", Some(personal("registry.distributed.cn-hangzhou.aliyuncs.com", "cn-hangzhou", false, Public, true))),
-            ("myinst-registry.cn-hangzhou.cr.aliyuncs.com", Some(ee("myinst-registry.cn-hangzhou.cr.aliyuncs.com", "myinst", "cn-hangzhou", Public, false))),
-            ("acr-test-registry.cn-wulanchabu.cr.aliyuncs.com", Some(ee("acr-test-registry.cn-wulanchabu.cr.aliyuncs.com", "acr-test", "cn-wulanchabu", Public, false))),
-            ("test-instance-registry-vpc.cn-hangzhou.cr.aliyuncs.com", Some(ee("test-instance-registry-vpc.cn-hangzhou.cr.aliyuncs.com", "test-instance", "cn-hangzhou", Vpc, false))),
-            ("acr-sh-ant-registry-vpc.cn-shanghai.cr.aliyuncs.com", Some(ee("acr-sh-ant-registry-vpc.cn-shanghai.cr.aliyuncs.com", "acr-sh-ant", "cn-shanghai", Vpc, false))),
-            ("noteai-prod-shenzhen-registry-vpc.cn-shenzhen.cr.aliyuncs.com", Some(ee("noteai-prod-shenzhen-registry-vpc.cn-shenzhen.cr.aliyuncs.com", "noteai-prod-shenzhen", "cn-shenzhen", Vpc, false))),
-            ("acr-openxlab-prod-registry-vpc.cn-shanghai.cr.aliyuncs.com", Some(ee("acr-openxlab-prod-registry-vpc.cn-shanghai.cr.aliyuncs.com", "acr-openxlab-prod", "cn-shanghai", Vpc, false))),
-            ("foo-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com", Some(ee("foo-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com", "foo", "cn-hangzhou", Vpc, true))),
-            ("my-registry-registry.cn-hangzhou.cr.aliyuncs.com", Some(ee("my-registry-registry.cn-hangzhou.cr.aliyuncs.com", "my-registry", "cn-hangzhou", Public, false))),
-            ("a-registry-vpc-registry.cn-hangzhou.cr.aliyuncs.com", Some(ee("a-registry-vpc-registry.cn-hangzhou.cr.aliyuncs.com", "a-registry-vpc", "cn-hangzhou", Public, false))),
-            ("x-registry-internal.cn-hangzhou.cr.aliyuncs.com", Some(ee("x-registry-internal.cn-hangzhou.cr.aliyuncs.com", "x", "cn-hangzhou", Internal, false))),
-            ("REGISTRY.CN-HANGZHOU.ALIYUNCS.COM", Some(personal("registry.cn-hangzhou.aliyuncs.com", "cn-hangzhou", false, Public, false))),
-            ("registry.cn-hangzhou.aliyuncs.com.", Some(personal("registry.cn-hangzhou.aliyuncs.com", "cn-hangzhou", false, Public, false))),
+            (
+                "registry.cn-hangzhou.aliyuncs.com",
+                Some(personal(
+                    "registry.cn-hangzhou.aliyuncs.com",
+                    "cn-hangzhou",
+                    false,
+                    Public,
+                    false,
+                )),
+            ),
+            (
+                "registry.cn-beijing.aliyuncs.com",
+                Some(personal(
+                    "registry.cn-beijing.aliyuncs.com",
+                    "cn-beijing",
+                    false,
+                    Public,
+                    false,
+                )),
+            ),
+            (
+                "registry-vpc.cn-hangzhou.aliyuncs.com",
+                Some(personal(
+                    "registry-vpc.cn-hangzhou.aliyuncs.com",
+                    "cn-hangzhou",
+                    false,
+                    Vpc,
+                    false,
+                )),
+            ),
+            (
+                "registry-internal.cn-hangzhou.aliyuncs.com",
+                Some(personal(
+                    "registry-internal.cn-hangzhou.aliyuncs.com",
+                    "cn-hangzhou",
+                    false,
+                    Internal,
+                    false,
+                )),
+            ),
+            (
+                "registry-intl.ap-southeast-1.aliyuncs.com",
+                Some(personal(
+                    "registry-intl.ap-southeast-1.aliyuncs.com",
+                    "ap-southeast-1",
+                    true,
+                    Public,
+                    false,
+                )),
+            ),
+            (
+                "registry-intl-vpc.us-east-1.aliyuncs.com",
+                Some(personal(
+                    "registry-intl-vpc.us-east-1.aliyuncs.com",
+                    "us-east-1",
+                    true,
+                    Vpc,
+                    false,
+                )),
+            ),
+            (
+                "registry-intl-internal.ap-southeast-2.aliyuncs.com",
+                Some(personal(
+                    "registry-intl-internal.ap-southeast-2.aliyuncs.com",
+                    "ap-southeast-2",
+                    true,
+                    Internal,
+                    false,
+                )),
+            ),
+            (
+                "registry.distributed.cn-hangzhou.aliyuncs.com",
+                Some(personal(
+                    "registry.distributed.cn-hangzhou.aliyuncs.com",
+                    "cn-hangzhou",
+                    false,
+                    Public,
+                    true,
+                )),
+            ),
+            (
+                "myinst-registry.cn-hangzhou.cr.aliyuncs.com",
+                Some(ee(
+                    "myinst-registry.cn-hangzhou.cr.aliyuncs.com",
+                    "myinst",
+                    "cn-hangzhou",
+                    Public,
+                    false,
+                )),
+            ),
+            (
+                "acr-test-registry.cn-wulanchabu.cr.aliyuncs.com",
+                Some(ee(
+                    "acr-test-registry.cn-wulanchabu.cr.aliyuncs.com",
+                    "acr-test",
+                    "cn-wulanchabu",
+                    Public,
+                    false,
+                )),
+            ),
+            (
+                "test-instance-registry-vpc.cn-hangzhou.cr.aliyuncs.com",
+                Some(ee(
+                    "test-instance-registry-vpc.cn-hangzhou.cr.aliyuncs.com",
+                    "test-instance",
+                    "cn-hangzhou",
+                    Vpc,
+                    false,
+                )),
+            ),
+            (
+                "acr-sh-ant-registry-vpc.cn-shanghai.cr.aliyuncs.com",
+                Some(ee(
+                    "acr-sh-ant-registry-vpc.cn-shanghai.cr.aliyuncs.com",
+                    "acr-sh-ant",
+                    "cn-shanghai",
+                    Vpc,
+                    false,
+                )),
+            ),
+            (
+                "noteai-prod-shenzhen-registry-vpc.cn-shenzhen.cr.aliyuncs.com",
+                Some(ee(
+                    "noteai-prod-shenzhen-registry-vpc.cn-shenzhen.cr.aliyuncs.com",
+                    "noteai-prod-shenzhen",
+                    "cn-shenzhen",
+                    Vpc,
+                    false,
+                )),
+            ),
+            (
+                "acr-openxlab-prod-registry-vpc.cn-shanghai.cr.aliyuncs.com",
+                Some(ee(
+                    "acr-openxlab-prod-registry-vpc.cn-shanghai.cr.aliyuncs.com",
+                    "acr-openxlab-prod",
+                    "cn-shanghai",
+                    Vpc,
+                    false,
+                )),
+            ),
+            (
+                "foo-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com",
+                Some(ee(
+                    "foo-registry-vpc.distributed.cn-hangzhou.cr.aliyuncs.com",
+                    "foo",
+                    "cn-hangzhou",
+                    Vpc,
+                    true,
+                )),
+            ),
+            (
+                "my-registry-registry.cn-hangzhou.cr.aliyuncs.com",
+                Some(ee(
+                    "my-registry-registry.cn-hangzhou.cr.aliyuncs.com",
+                    "my-registry",
+                    "cn-hangzhou",
+                    Public,
+                    false,
+                )),
+            ),
+            (
+                "a-registry-vpc-registry.cn-hangzhou.cr.aliyuncs.com",
+                Some(ee(
+                    "a-registry-vpc-registry.cn-hangzhou.cr.aliyuncs.com",
+                    "a-registry-vpc",
+                    "cn-hangzhou",
+                    Public,
+                    false,
+                )),
+            ),
+            (
+                "x-registry-internal.cn-hangzhou.cr.aliyuncs.com",
+                Some(ee(
+                    "x-registry-internal.cn-hangzhou.cr.aliyuncs.com",
+                    "x",
+                    "cn-hangzhou",
+                    Internal,
+                    false,
+                )),
+            ),
+            (
+                "REGISTRY.CN-HANGZHOU.ALIYUNCS.COM",
+                Some(personal(
+                    "registry.cn-hangzhou.aliyuncs.com",
+                    "cn-hangzhou",
+                    false,
+                    Public,
+                    false,
+                )),
+            ),
+            (
+                "registry.cn-hangzhou.aliyuncs.com.",
+                Some(personal(
+                    "registry.cn-hangzhou.aliyuncs.com",
+                    "cn-hangzhou",
+                    false,
+                    Public,
+                    false,
+                )),
+            ),
             // Foreign or malformed hosts.
             ("registry.cn-hangzhou.aliyuncs.com.evil.example", None),
-            ("evil-registry.cn-hangzhou.cr.aliyuncs.com.evil.example", None),
+            (
+                "evil-registry.cn-hangzhou.cr.aliyuncs.com.evil.example",
+                None,
+            ),
             ("registry.cn-hangzhou.aliyuncs.com.cn", None),
             ("index.docker.io", None),
             ("ghcr.io", None),
@@ -238,7 +421,11 @@ mod tests {
             ("myinst-registry.extra.cn-hangzhou.cr.aliyuncs.com", None),
         ];
         for (host, want) in table {
-            assert_eq!(parse_host(host, &Overrides::default()), want, "host {host:?}");
+            assert_eq!(
+                parse_host(host, &Overrides::default()),
+                want,
+                "host {host:?}"
+            );
         }
     }
 
@@ -250,9 +437,15 @@ mod tests {
         };
         let r = parse_host("images.example.com", &o).expect("custom domain");
         assert_eq!(r.region, "cn-shanghai");
-        assert_eq!(r.edition, Edition::Enterprise(Instance::Id("cri-abc".into())));
+        assert_eq!(
+            r.edition,
+            Edition::Enterprise(Instance::Id("cri-abc".into()))
+        );
         let r = parse_host("registry.cn-hangzhou.aliyuncs.com", &o).expect("acr host");
-        assert_eq!(r.edition, Edition::Enterprise(Instance::Id("cri-abc".into())));
+        assert_eq!(
+            r.edition,
+            Edition::Enterprise(Instance::Id("cri-abc".into()))
+        );
     }
 
     #[test]
@@ -262,7 +455,10 @@ mod tests {
             region: None,
         };
         let r = parse_host("myinst-registry.cn-hangzhou.cr.aliyuncs.com", &o).expect("ee");
-        assert_eq!(r.edition, Edition::Enterprise(Instance::Id("cri-abc".into())));
+        assert_eq!(
+            r.edition,
+            Edition::Enterprise(Instance::Id("cri-abc".into()))
+        );
         let r = parse_host("registry.cn-hangzhou.aliyuncs.com", &o).expect("personal");
         assert_eq!(r.edition, Edition::Personal);
         assert!(parse_host("example.com", &o).is_none());
@@ -281,10 +477,17 @@ mod tests {
 
     #[test]
     fn region_ids() {
-        for ok in ["cn-hangzhou", "ap-southeast-1", "cn-hangzhou-finance", "us-east-1"] {
+        for ok in [
+            "cn-hangzhou",
+            "ap-southeast-1",
+            "cn-hangzhou-finance",
+            "us-east-1",
+        ] {
             assert!(is_region_id(ok), "{ok}");
         }
-        for bad in ["hangzhou", "cn-", "-cn", "cn--x", "CN-HZ", "cn_hz", "1-cn", ""] {
+        for bad in [
+            "hangzhou", "cn-", "-cn", "cn--x", "CN-HZ", "cn_hz", "1-cn", "",
+        ] {
             assert!(!is_region_id(bad), "{bad}");
         }
     }

@@ -1,0 +1,363 @@
+//! `get` against the fake Alibaba Cloud API: personal and enterprise flows, API errors, TLS.
+
+use std::io::{Read, Write};
+
+use docker_credential_acr_helper::{Env, Helper};
+
+use crate::support::{ENTERPRISE, FakeApi, FakeConfig, FakeInstance, PERSONAL, Test, fake_api};
+
+#[test]
+fn personal_registry_takes_one_signed_call() {
+    let api = FakeApi::start(FakeConfig::default());
+    let out = Test::new().api(&api).get(PERSONAL).run();
+    assert_eq!(out.json()["Username"], "cr_temp_user");
+    assert_eq!(api.calls("ACR:GetAuthorizationToken@2016-06-07"), 1);
+    assert_eq!(api.total_calls(), 1);
+    let seen = &api.seen()[0];
+    assert_eq!(seen.status, 200);
+    assert_eq!(seen.access_key_id, "testid");
+    assert!(seen.headers["authorization"].starts_with("ACS3-HMAC-SHA256 Credential=testid,"));
+    assert!(seen.headers["user-agent"].starts_with("docker-credential-acr-helper/"));
+}
+
+#[test]
+fn enterprise_registry_looks_up_the_instance_then_gets_a_token() {
+    let api = FakeApi::start(FakeConfig::default());
+    let out = Test::new().api(&api).get(ENTERPRISE).run();
+    assert_eq!(out.json()["Secret"], "fake-registry-password-0123456789");
+    assert_eq!(api.calls("ACR:ListInstance@2018-12-01"), 1);
+    assert_eq!(api.calls("ACR:GetAuthorizationToken@2018-12-01"), 1);
+    assert_eq!(api.total_calls(), 2);
+    let seen = api.seen();
+    assert_eq!(seen[0].params["InstanceName"], "myinst");
+    assert_eq!(seen[1].params["InstanceId"], "cri-myinst0000001");
+}
+
+#[test]
+fn instance_lookup_follows_pages_to_an_exact_name_match() {
+    let mut cfg = FakeConfig::default();
+    cfg.list_page_size = 2;
+    cfg.instances = ["myinst-a", "myinst-b", "xmyinst", "myinst-c", "myinst"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| FakeInstance {
+            name: n.to_string(),
+            id: format!("cri-{i:016}"),
+        })
+        .collect();
+    let api = FakeApi::start(cfg);
+    let out = Test::new().api(&api).get(ENTERPRISE).run();
+    out.json();
+    assert_eq!(
+        api.calls("ACR:ListInstance"),
+        3,
+        "5 fuzzy matches at 2 per page"
+    );
+    let last = api.seen().pop().expect("calls");
+    assert_eq!(last.params["InstanceId"], "cri-0000000000000004");
+}
+
+#[test]
+fn known_instance_id_skips_the_lookup() {
+    let api = FakeApi::start(FakeConfig::default());
+    let out = Test::new()
+        .api(&api)
+        .env(
+            "DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID",
+            "cri-myinst0000001",
+        )
+        .get(ENTERPRISE)
+        .run();
+    out.json();
+    assert_eq!(api.calls("ACR:ListInstance"), 0);
+    assert_eq!(api.calls("ACR:GetAuthorizationToken@2018-12-01"), 1);
+}
+
+#[test]
+fn custom_domain_with_instance_id_and_region() {
+    let api = FakeApi::start(FakeConfig::default());
+    let out = Test::new()
+        .api(&api)
+        .env(
+            "DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID",
+            "cri-myinst0000001",
+        )
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_REGION", "cn-hangzhou")
+        .get("images.example.com:5443")
+        .run();
+    assert_eq!(out.json()["ServerURL"], "images.example.com:5443");
+    assert_eq!(api.calls("ACR:GetAuthorizationToken@2018-12-01"), 1);
+}
+
+#[test]
+fn unknown_instance_name_is_a_clear_error() {
+    let api = FakeApi::start(FakeConfig::default());
+    let out = Test::new()
+        .api(&api)
+        .get("nope-registry.cn-hangzhou.cr.aliyuncs.com")
+        .run();
+    let line = out.error_line();
+    assert!(
+        line.contains("no Enterprise Edition instance named \"nope\" in cn-hangzhou"),
+        "{line}"
+    );
+    assert!(
+        line.contains("DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID"),
+        "{line}"
+    );
+}
+
+#[test]
+fn sts_credentials_from_the_environment_are_signed_with_their_token() {
+    let api = FakeApi::start(FakeConfig::default());
+    let (id, secret, token, _) = api.issue_sts(std::time::Duration::from_secs(3600));
+    let out = Test::new()
+        .api(&api)
+        .access_key(&id, &secret)
+        .env("ALIBABA_CLOUD_SECURITY_TOKEN", &token)
+        .get(ENTERPRISE)
+        .run();
+    out.json();
+    let seen = api.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1].headers["x-acs-security-token"], token);
+    assert_eq!(seen[1].headers["x-acs-accesskey-id"], id);
+
+    // Without its token the STS key is refused.
+    let out = Test::new()
+        .api(&api)
+        .access_key(&id, &secret)
+        .get(PERSONAL)
+        .run();
+    assert!(
+        out.error_line()
+            .contains("InvalidSecurityToken.MismatchWithAccessKey")
+    );
+}
+
+#[test]
+fn wrong_secret_is_signature_does_not_match_in_one_line() {
+    let api = FakeApi::start(FakeConfig::default());
+    let out = Test::new()
+        .api(&api)
+        .access_key("testid", "not-the-secret")
+        .get(PERSONAL)
+        .run();
+    let line = out.error_line();
+    assert!(line.contains("HTTP 400"), "{line}");
+    assert!(line.contains("Code SignatureDoesNotMatch"), "{line}");
+    assert!(line.contains("RequestId "), "{line}");
+    assert!(line.contains("AccessKey secret for testid"), "{line}");
+    assert!(!line.contains("not-the-secret"), "{line}");
+    assert_eq!(api.total_calls(), 1, "auth errors are not retried");
+}
+
+#[test]
+fn unknown_access_key_is_invalid_access_key_id_not_found() {
+    let api = FakeApi::start(FakeConfig::default());
+    let out = Test::new()
+        .api(&api)
+        .access_key("LTAInobody", "x")
+        .get(PERSONAL)
+        .run();
+    let line = out.error_line();
+    assert!(
+        line.contains("HTTP 404, Code InvalidAccessKeyId.NotFound"),
+        "{line}"
+    );
+    assert!(line.contains("AccessKey LTAInobody"), "{line}");
+}
+
+#[test]
+fn ram_denial_hints_at_the_permission() {
+    let mut cfg = FakeConfig::default();
+    cfg.denied_keys = vec!["testid".into()];
+    let api = FakeApi::start(cfg);
+    let line = Test::new().api(&api).get(PERSONAL).run().error_line();
+    assert!(line.contains("HTTP 403, Code Forbidden.RAM"), "{line}");
+    assert!(line.contains("cr:GetAuthorizationToken"), "{line}");
+}
+
+#[test]
+fn stale_date_is_reported_as_clock_skew() {
+    let mut cfg = FakeConfig::default();
+    cfg.clock_offset = chrono::Duration::minutes(20);
+    let api = FakeApi::start(cfg);
+    let line = Test::new().api(&api).get(PERSONAL).run().error_line();
+    assert!(line.contains("InvalidTimeStamp.Expired"), "{line}");
+    assert!(line.contains("clock"), "{line}");
+}
+
+#[test]
+fn fake_rejects_a_request_altered_after_signing() {
+    use docker_credential_acr_helper::signing;
+    // Sign a request for InstanceId=cri-a, then send it with InstanceId=cri-b: the canonical
+    // request the fake rebuilds differs, so the signature must not match.
+    let api = FakeApi::start(FakeConfig::default());
+    let host = api.addr().to_string();
+    let send = |signed_query: &str, sent_query: &str, nonce: &str| -> String {
+        let headers: Vec<(String, String)> = vec![
+            ("host".into(), host.clone()),
+            ("x-acs-action".into(), "GetAuthorizationToken".into()),
+            ("x-acs-version".into(), "2018-12-01".into()),
+            ("x-acs-date".into(), signing::iso8601(chrono::Utc::now())),
+            ("x-acs-signature-nonce".into(), nonce.into()),
+            ("x-acs-content-sha256".into(), signing::hex_sha256(b"")),
+        ];
+        let signed = signing::v3::sign(
+            "POST",
+            "/",
+            &[("InstanceId".into(), signed_query.into())],
+            &headers,
+            b"",
+            "testsecret",
+        );
+        let mut s = std::net::TcpStream::connect(api.addr()).expect("connect");
+        let mut req = format!(
+            "POST /?InstanceId={sent_query} HTTP/1.1\r\ncontent-length: 0\r\nconnection: close\r\n"
+        );
+        for (k, v) in &headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str(&format!(
+            "authorization: {}\r\n\r\n",
+            signed.authorization("testid")
+        ));
+        s.write_all(req.as_bytes()).expect("write");
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).expect("read");
+        resp
+    };
+    let resp = send("cri-a", "cri-b", &signing::new_nonce());
+    assert!(resp.contains("SignatureDoesNotMatch"), "{resp}");
+    // The untampered request passes the signature check (and then: no such instance).
+    let nonce = signing::new_nonce();
+    let resp = send("cri-a", "cri-a", &nonce);
+    assert!(resp.contains("INSTANCE_NOT_EXIST"), "{resp}");
+    // Replaying its nonce is refused.
+    let resp = send("cri-a", "cri-a", &nonce);
+    assert!(resp.contains("SignatureNonceUsed"), "{resp}");
+}
+
+#[test]
+fn library_returns_expiry_from_the_api() {
+    let api = FakeApi::start(FakeConfig::default());
+    let env = Env::from_pairs([
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret"),
+        ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
+        ("DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE", "true"),
+        ("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", api.url().as_str()),
+    ]);
+    let helper = Helper::new(env).expect("helper");
+    let before = chrono::Utc::now();
+    let creds = helper.get_blocking(ENTERPRISE).expect("get");
+    let ttl = creds.expires_at - before;
+    assert!(
+        ttl > chrono::Duration::minutes(59) && ttl <= chrono::Duration::minutes(61),
+        "{ttl}"
+    );
+    assert_eq!(creds.username, "cr_temp_user");
+    assert!(!format!("{creds:?}").contains("fake-registry-password"));
+}
+
+#[test]
+fn https_endpoint_is_trusted_through_ssl_cert_file() {
+    let pki = fake_api::test_pki(&["localhost", "127.0.0.1"]);
+    let dir = tempfile::tempdir().expect("dir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).expect("write ca");
+    let mut cfg = FakeConfig::default();
+    cfg.tls = Some((pki.chain_der.clone(), pki.key_der.clone()));
+    let api = FakeApi::start(cfg);
+    let url = format!("https://localhost:{}", api.addr().port());
+
+    let out = Test::new()
+        .api(&api)
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &url)
+        .env("SSL_CERT_FILE", ca.to_str().expect("path"))
+        .get(ENTERPRISE)
+        .run();
+    out.json();
+    assert_eq!(api.total_calls(), 2);
+
+    // A CA directory works too.
+    let certs = tempfile::tempdir().expect("dir");
+    std::fs::write(certs.path().join("fake-ca.pem"), &pki.ca_pem).expect("write");
+    let status = std::process::Command::new("openssl")
+        .args(["rehash", certs.path().to_str().expect("path")])
+        .status();
+    if status.is_ok_and(|s| s.success()) {
+        let out = Test::new()
+            .api(&api)
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &url)
+            .env("SSL_CERT_DIR", certs.path().to_str().expect("path"))
+            .env("SSL_CERT_FILE", "/nonexistent/ca.pem")
+            .get(PERSONAL)
+            .run();
+        out.json();
+    }
+
+    // With another CA only, the certificate is not trusted: one clear line, no answer.
+    let nothing = tempfile::tempdir().expect("dir");
+    let other = nothing.path().join("other.pem");
+    std::fs::write(&other, fake_api::test_pki(&["localhost"]).ca_pem).expect("write");
+    let out = Test::new()
+        .api(&api)
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &url)
+        .env("SSL_CERT_FILE", other.to_str().expect("path"))
+        .env("SSL_CERT_DIR", nothing.path().to_str().expect("path"))
+        .get(PERSONAL)
+        .run();
+    let line = out.error_line();
+    assert!(
+        line.contains(&format!("request to {url}/tokens failed")),
+        "{line}"
+    );
+    assert!(line.to_lowercase().contains("certificate"), "{line}");
+
+    // With no CA at all, the error names the trust settings.
+    let empty = nothing.path().join("empty.pem");
+    std::fs::write(&empty, "").expect("write");
+    std::fs::remove_file(&other).expect("rm");
+    let line = Test::new()
+        .api(&api)
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &url)
+        .env("SSL_CERT_FILE", empty.to_str().expect("path"))
+        .env("SSL_CERT_DIR", nothing.path().to_str().expect("path"))
+        .get(PERSONAL)
+        .run()
+        .error_line();
+    assert!(line.contains("SSL_CERT_FILE"), "{line}");
+}
+
+#[test]
+fn api_answers_that_are_not_json_or_miss_fields_are_clear_errors() {
+    use crate::support::Fault;
+    let api = FakeApi::start(FakeConfig::default());
+    for (body, want) in [
+        (&b"<html>oops</html>"[..], "not JSON"),
+        (
+            br#"{"data":{"tempUserName":"u","expireDate":1}}"#,
+            "field authorizationToken is missing",
+        ),
+        (
+            br#"{"data":{"authorizationToken":5,"tempUserName":"u","expireDate":1}}"#,
+            "field authorizationToken is not a string",
+        ),
+        (
+            br#"{"data":{"authorizationToken":"p","tempUserName":"u","expireDate":"soon"}}"#,
+            "field expireDate",
+        ),
+        (br#"{"requestId":"x"}"#, "no data object"),
+        (br#"[1,2,3]"#, "no data object"),
+    ] {
+        api.push_faults([Fault::Raw(200, body.to_vec())]);
+        let line = Test::new().api(&api).get(PERSONAL).run().error_line();
+        assert!(line.contains(want), "{want}: {line}");
+        assert!(
+            line.starts_with("docker-credential-acr-helper: unexpected response from"),
+            "{line}"
+        );
+    }
+}

@@ -1,5 +1,9 @@
 //! The integration tests: one binary, one module per area.
 
+// Tests build fake configurations by tweaking defaults, and the fake's handlers return
+// responses as errors; both read better this way.
+#![allow(clippy::field_reassign_with_default, clippy::result_large_err)]
+
 mod support;
 
 mod cli;

@@ -37,7 +37,11 @@ fn all_seventeen_vectors_are_reproduced() {
         if algo.starts_with("RPC") {
             let mut params = pairs(&input["query_params"]);
             params.extend(pairs(&input["form_body_params"]));
-            assert_eq!(rpc::canonical_query(&params), s(v, "canonicalized_query_string"), "{id}");
+            assert_eq!(
+                rpc::canonical_query(&params),
+                s(v, "canonicalized_query_string"),
+                "{id}"
+            );
             let sts = rpc::string_to_sign(method, &params);
             assert_eq!(sts, s(v, "string_to_sign"), "{id}");
             assert_eq!(rpc::signature(&sts, secret), s(v, "signature"), "{id}");
@@ -48,15 +52,27 @@ fn all_seventeen_vectors_are_reproduced() {
             assert_eq!(sts, s(v, "string_to_sign"), "{id}");
             let sig = roa::signature(&sts, secret);
             assert_eq!(sig, s(v, "signature"), "{id}");
-            assert_eq!(roa::authorization(s(input, "access_key_id"), &sig), s(v, "authorization"), "{id}");
+            assert_eq!(
+                roa::authorization(s(input, "access_key_id"), &sig),
+                s(v, "authorization"),
+                "{id}"
+            );
         } else if algo.starts_with("ACS3") {
             let mut headers = pairs(&input["signed_headers_input"]);
             // Headers the SDK sends unsigned must not change the signature.
             headers.extend(pairs(&input["unsigned_headers_also_sent"]));
             let query = pairs(&input["query_params"]);
             let body = s(input, "body").as_bytes();
-            assert_eq!(signing::hex_sha256(body), s(v, "hashed_request_payload"), "{id}");
-            assert_eq!(v3::canonical_query(&query), s(v, "canonical_query_string"), "{id}");
+            assert_eq!(
+                signing::hex_sha256(body),
+                s(v, "hashed_request_payload"),
+                "{id}"
+            );
+            assert_eq!(
+                v3::canonical_query(&query),
+                s(v, "canonical_query_string"),
+                "{id}"
+            );
             let (block, names) = v3::canonical_headers(&headers);
             assert_eq!(block, s(v, "canonical_headers"), "{id}");
             assert_eq!(names, s(v, "signed_headers"), "{id}");
@@ -64,7 +80,11 @@ fn all_seventeen_vectors_are_reproduced() {
             assert_eq!(signed.canonical_request, s(v, "canonical_request"), "{id}");
             assert_eq!(signed.string_to_sign, s(v, "string_to_sign"), "{id}");
             assert_eq!(signed.signature, s(v, "signature"), "{id}");
-            assert_eq!(signed.authorization(s(input, "access_key_id")), s(v, "authorization"), "{id}");
+            assert_eq!(
+                signed.authorization(s(input, "access_key_id")),
+                s(v, "authorization"),
+                "{id}"
+            );
             let parsed = v3::parse_authorization(s(v, "authorization")).expect("parse");
             assert_eq!(parsed.signature, signed.signature);
         } else {
@@ -82,7 +102,14 @@ fn a_wrong_secret_changes_every_signature() {
         if s(&v, "algorithm").starts_with("ACS3") {
             let headers = pairs(&input["signed_headers_input"]);
             let query = pairs(&input["query_params"]);
-            let signed = v3::sign(s(input, "method"), s(input, "path"), &query, &headers, b"", "wrong");
+            let signed = v3::sign(
+                s(input, "method"),
+                s(input, "path"),
+                &query,
+                &headers,
+                b"",
+                "wrong",
+            );
             assert_ne!(signed.signature, s(&v, "signature"));
         }
     }

@@ -125,13 +125,15 @@ impl Client<'_> {
             .await?;
         let label = openapi::endpoint_label(self.endpoint);
         if !(200..300).contains(&resp.status) {
-            return Err(api_error(call.action, resp.status, &resp.body, self.credentials));
+            return Err(api_error(
+                call.action,
+                resp.status,
+                &resp.body,
+                self.credentials,
+            ));
         }
         serde_json::from_slice(&resp.body).map_err(|e| {
-            Error::invalid_response(
-                label,
-                format!("{} answer is not JSON ({e})", call.action),
-            )
+            Error::invalid_response(label, format!("{} answer is not JSON ({e})", call.action))
         })
     }
 }
@@ -202,7 +204,11 @@ pub fn hint(code: &str, creds: &Credentials) -> Option<String> {
 }
 
 /// Reads an epoch-milliseconds field (number or numeric string).
-pub(crate) fn epoch_ms(v: &serde_json::Value, field: &str, endpoint: &str) -> Result<DateTime<Utc>> {
+pub(crate) fn epoch_ms(
+    v: &serde_json::Value,
+    field: &str,
+    endpoint: &str,
+) -> Result<DateTime<Utc>> {
     let ms = match v.get(field) {
         Some(serde_json::Value::Number(n)) => n.as_i64(),
         Some(serde_json::Value::String(s)) => s.trim().parse::<i64>().ok(),

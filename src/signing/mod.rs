@@ -80,7 +80,10 @@ mod tests {
 
     #[test]
     fn time_formats() {
-        let t = chrono::Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single().expect("date");
+        let t = chrono::Utc
+            .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
+            .single()
+            .expect("date");
         assert_eq!(iso8601(t), "2024-01-01T00:00:00Z");
         assert_eq!(rfc1123(t), "Mon, 01 Jan 2024 00:00:00 GMT");
     }

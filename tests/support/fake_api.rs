@@ -11,7 +11,7 @@
 //! Used in-process by the integration tests and as a standalone server by `examples/fake_api.rs`
 //! (benchmarks, end-to-end tests).
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::result_large_err)]
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -312,7 +312,11 @@ fn stats(st: &State) -> String {
     serde_json::json!({"calls": calls, "total": st.seen.len()}).to_string()
 }
 
-fn issue_sts(st: &mut State, ttl: Duration, now: DateTime<Utc>) -> (String, String, String, DateTime<Utc>) {
+fn issue_sts(
+    st: &mut State,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> (String, String, String, DateTime<Utc>) {
     let n = serial();
     let id = format!("STS.fakeid{n:06}");
     let secret = format!("fake-sts-secret-{n}-{}", signing::new_nonce());
@@ -350,7 +354,14 @@ fn text_resp(status: u16, body: &str) -> Resp {
 
 fn request_id() -> String {
     let n = signing::new_nonce().to_uppercase();
-    format!("{}-{}-{}-{}-{}", &n[0..8], &n[8..12], &n[12..16], &n[16..20], &n[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &n[0..8],
+        &n[8..12],
+        &n[12..16],
+        &n[16..20],
+        &n[20..32]
+    )
 }
 
 fn api_error(status: u16, code: &str, message: &str, host: &str) -> Resp {
@@ -385,7 +396,10 @@ async fn handle(
     let path = parts.uri.path().to_string();
     if path == "/__fake/stats" {
         let st = state.lock().expect("state");
-        return Ok(json_resp(200, serde_json::from_str(&stats(&st)).unwrap_or_default()));
+        return Ok(json_resp(
+            200,
+            serde_json::from_str(&stats(&st)).unwrap_or_default(),
+        ));
     }
     let cfg = config.lock().expect("config").clone();
     if !cfg.delay.is_zero() {
@@ -446,9 +460,7 @@ async fn handle(
             state.lock().expect("state").seen.push(seen);
             return Err(std::io::Error::other("fault: drop connection"));
         }
-        Some(Fault::Status(status, code)) => {
-            api_error(status, code, "injected fault", "fake")
-        }
+        Some(Fault::Status(status, code)) => api_error(status, code, "injected fault", "fake"),
         Some(Fault::Raw(status, body)) => Response::builder()
             .status(status)
             .header("content-type", "application/json")
@@ -458,9 +470,13 @@ async fn handle(
             let now = Utc::now() + cfg.clock_offset;
             let mut st = state.lock().expect("state");
             if seen.action.starts_with("ACR:") {
-                acr(&cfg, &mut st, &parts, &query, &headers, &body, now, &mut seen)
+                acr(
+                    &cfg, &mut st, &parts, &query, &headers, &body, now, &mut seen,
+                )
             } else if seen.action.starts_with("STS:") {
-                sts(&cfg, &mut st, &parts, &query, &form, &headers, now, &mut seen)
+                sts(
+                    &cfg, &mut st, &parts, &query, &form, &headers, now, &mut seen,
+                )
             } else if seen.action.starts_with("IMDS:") {
                 imds(&cfg, &mut st, &parts, &path, &headers, now)
             } else if seen.action == "URI" {
@@ -472,13 +488,16 @@ async fn handle(
                         .expect("response"),
                     None => {
                         let (id, secret, token, exp) = issue_sts(&mut st, cfg.sts_ttl, now);
-                        json_resp(200, serde_json::json!({
-                            "Code": "Success",
-                            "AccessKeyId": id,
-                            "AccessKeySecret": secret,
-                            "SecurityToken": token,
-                            "Expiration": exp.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                        }))
+                        json_resp(
+                            200,
+                            serde_json::json!({
+                                "Code": "Success",
+                                "AccessKeyId": id,
+                                "AccessKeySecret": secret,
+                                "SecurityToken": token,
+                                "Expiration": exp.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                            }),
+                        )
                     }
                 }
             } else {
@@ -515,7 +534,12 @@ fn check_caller(
         return fail(seen, 400, "MissingParameter", "the date is missing");
     };
     let Ok(t) = chrono::NaiveDateTime::parse_from_str(date, "%Y-%m-%dT%H:%M:%SZ") else {
-        return fail(seen, 400, "InvalidTimeStamp.Format", "the date format is invalid");
+        return fail(
+            seen,
+            400,
+            "InvalidTimeStamp.Format",
+            "the date format is invalid",
+        );
     };
     let skew = (t.and_utc() - now).num_seconds().abs();
     if skew > 15 * 60 {
@@ -523,14 +547,27 @@ fn check_caller(
             seen,
             400,
             "InvalidTimeStamp.Expired",
-            &format!("Specified time stamp or date value is expired. Server time: {}", now.format("%Y-%m-%dT%H:%M:%SZ")),
+            &format!(
+                "Specified time stamp or date value is expired. Server time: {}",
+                now.format("%Y-%m-%dT%H:%M:%SZ")
+            ),
         );
     }
     let Some(nonce) = nonce.filter(|n| !n.is_empty()) else {
-        return fail(seen, 400, "MissingParameter", "the signature nonce is missing");
+        return fail(
+            seen,
+            400,
+            "MissingParameter",
+            "the signature nonce is missing",
+        );
     };
     if !st.nonces.insert(nonce.to_string()) {
-        return fail(seen, 400, "SignatureNonceUsed", "Specified signature nonce was used already.");
+        return fail(
+            seen,
+            400,
+            "SignatureNonceUsed",
+            "Specified signature nonce was used already.",
+        );
     }
     if let Some((_, secret)) = cfg.access_keys.iter().find(|(id, _)| id == access_key_id) {
         return Ok(secret.clone());
@@ -538,18 +575,38 @@ fn check_caller(
     if let Some(sts) = st.sts.get(access_key_id) {
         match security_token {
             None => {
-                return fail(seen, 400, "InvalidSecurityToken.MismatchWithAccessKey", "the STS AccessKey needs its security token");
+                return fail(
+                    seen,
+                    400,
+                    "InvalidSecurityToken.MismatchWithAccessKey",
+                    "the STS AccessKey needs its security token",
+                );
             }
             Some(t) if t != sts.token => {
-                return fail(seen, 400, "InvalidSecurityToken.Malformed", "Specified SecurityToken is malformed.");
+                return fail(
+                    seen,
+                    400,
+                    "InvalidSecurityToken.Malformed",
+                    "Specified SecurityToken is malformed.",
+                );
             }
             Some(_) if sts.expires <= now => {
-                return fail(seen, 400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired.");
+                return fail(
+                    seen,
+                    400,
+                    "InvalidSecurityToken.Expired",
+                    "Specified SecurityToken is expired.",
+                );
             }
             Some(_) => return Ok(sts.secret.clone()),
         }
     }
-    fail(seen, 404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+    fail(
+        seen,
+        404,
+        "InvalidAccessKeyId.NotFound",
+        "Specified access key is not found.",
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -572,7 +629,12 @@ fn acr(
         .get("authorization")
         .and_then(|a| signing::v3::parse_authorization(a))
     else {
-        return fail(seen, 400, "IncompleteSignature", "The request signature does not conform to Aliyun standards.");
+        return fail(
+            seen,
+            400,
+            "IncompleteSignature",
+            "The request signature does not conform to Aliyun standards.",
+        );
     };
     seen.access_key_id = auth.access_key_id.clone();
     for required in [
@@ -584,16 +646,36 @@ fn acr(
         "x-acs-content-sha256",
     ] {
         if !auth.signed_headers.iter().any(|h| h == required) {
-            return fail(seen, 400, "IncompleteSignature", &format!("header {required} must be signed"));
+            return fail(
+                seen,
+                400,
+                "IncompleteSignature",
+                &format!("header {required} must be signed"),
+            );
         }
     }
     if headers.contains_key("x-acs-security-token")
-        && !auth.signed_headers.iter().any(|h| h == "x-acs-security-token")
+        && !auth
+            .signed_headers
+            .iter()
+            .any(|h| h == "x-acs-security-token")
     {
-        return fail(seen, 400, "IncompleteSignature", "header x-acs-security-token must be signed");
+        return fail(
+            seen,
+            400,
+            "IncompleteSignature",
+            "header x-acs-security-token must be signed",
+        );
     }
-    if headers.get("x-acs-content-sha256").map(String::as_str) != Some(signing::hex_sha256(body).as_str()) {
-        return fail(seen, 400, "ContentSHA256NotMatched", "x-acs-content-sha256 does not match the body");
+    if headers.get("x-acs-content-sha256").map(String::as_str)
+        != Some(signing::hex_sha256(body).as_str())
+    {
+        return fail(
+            seen,
+            400,
+            "ContentSHA256NotMatched",
+            "x-acs-content-sha256 does not match the body",
+        );
     }
     let secret = match check_caller(
         cfg,
@@ -614,7 +696,12 @@ fn acr(
         match headers.get(name) {
             Some(v) => signed.push((name.clone(), v.clone())),
             None => {
-                return fail(seen, 400, "IncompleteSignature", &format!("signed header {name} is missing"));
+                return fail(
+                    seen,
+                    400,
+                    "IncompleteSignature",
+                    &format!("signed header {name} is missing"),
+                );
             }
         }
     }
@@ -626,7 +713,9 @@ fn acr(
         body,
         &secret,
     );
-    if expected.signature != auth.signature || expected.signed_headers != auth.signed_headers.join(";") {
+    if expected.signature != auth.signature
+        || expected.signed_headers != auth.signed_headers.join(";")
+    {
         return fail(
             seen,
             400,
@@ -638,12 +727,24 @@ fn acr(
         );
     }
     if cfg.denied_keys.contains(&auth.access_key_id) {
-        return fail(seen, 403, "Forbidden.RAM", "User not authorized to operate on the specified resource, or this API doesn't support RAM.");
+        return fail(
+            seen,
+            403,
+            "Forbidden.RAM",
+            "User not authorized to operate on the specified resource, or this API doesn't support RAM.",
+        );
     }
-    let action = headers.get("x-acs-action").map(String::as_str).unwrap_or("");
-    let version = headers.get("x-acs-version").map(String::as_str).unwrap_or("");
+    let action = headers
+        .get("x-acs-action")
+        .map(String::as_str)
+        .unwrap_or("");
+    let version = headers
+        .get("x-acs-version")
+        .map(String::as_str)
+        .unwrap_or("");
     let param = |k: &str| query.iter().find(|(q, _)| q == k).map(|(_, v)| v.clone());
-    let expire_ms = (now + chrono::Duration::from_std(cfg.token_ttl).unwrap_or_default()).timestamp_millis();
+    let expire_ms =
+        (now + chrono::Duration::from_std(cfg.token_ttl).unwrap_or_default()).timestamp_millis();
     let expire_ms = match st.sts.get(&auth.access_key_id) {
         Some(s) => expire_ms.min(s.expires.timestamp_millis()),
         None => expire_ms,
@@ -662,9 +763,16 @@ fn acr(
         ),
         ("POST", "/", "ListInstance", "2018-12-01") => {
             let name = param("InstanceName").unwrap_or_default();
-            let page: usize = param("PageNo").and_then(|p| p.parse().ok()).unwrap_or(1).max(1);
+            let page: usize = param("PageNo")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1)
+                .max(1);
             let size = cfg.list_page_size.max(1);
-            let matching: Vec<&FakeInstance> = cfg.instances.iter().filter(|i| i.name.contains(&name)).collect();
+            let matching: Vec<&FakeInstance> = cfg
+                .instances
+                .iter()
+                .filter(|i| i.name.contains(&name))
+                .collect();
             let items: Vec<serde_json::Value> = matching
                 .iter()
                 .skip((page - 1) * size)
@@ -698,7 +806,12 @@ fn acr(
         ("POST", "/", "GetAuthorizationToken", "2018-12-01") => {
             let id = param("InstanceId").unwrap_or_default();
             if id.is_empty() {
-                return fail(seen, 400, "MissingParameter", "InstanceId is mandatory for this action.");
+                return fail(
+                    seen,
+                    400,
+                    "MissingParameter",
+                    "InstanceId is mandatory for this action.",
+                );
             }
             if !cfg.instances.iter().any(|i| i.id == id) {
                 return fail(seen, 404, "INSTANCE_NOT_EXIST", "instance not exist");
@@ -715,7 +828,12 @@ fn acr(
                 }),
             )
         }
-        _ => fail(seen, 404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method."),
+        _ => fail(
+            seen,
+            404,
+            "InvalidAction.NotFound",
+            "Specified api is not found, please check your url and method.",
+        ),
     }
 }
 
@@ -738,28 +856,57 @@ fn sts(
     let all: Vec<(String, String)> = query.iter().chain(form.iter()).cloned().collect();
     let p = |k: &str| all.iter().find(|(q, _)| q == k).map(|(_, v)| v.clone());
     if parts.method != hyper::Method::POST {
-        return fail(seen, 400, "InvalidHttpMethod", "STS calls must be POST here");
+        return fail(
+            seen,
+            400,
+            "InvalidHttpMethod",
+            "STS calls must be POST here",
+        );
     }
     let action = p("Action").unwrap_or_default();
     if p("Version").as_deref() != Some("2015-04-01") {
-        return fail(seen, 400, "InvalidVersion", "Specified parameter Version is not valid.");
+        return fail(
+            seen,
+            400,
+            "InvalidVersion",
+            "Specified parameter Version is not valid.",
+        );
     }
     let duration = match p("DurationSeconds") {
         None => cfg.sts_ttl,
         Some(d) => match d.parse::<u64>() {
             Ok(s) if (900..=43200).contains(&s) => Duration::from_secs(s),
-            _ => return fail(seen, 400, "InvalidParameter.DurationSeconds", "DurationSeconds must be between 900 and 43200"),
+            _ => {
+                return fail(
+                    seen,
+                    400,
+                    "InvalidParameter.DurationSeconds",
+                    "DurationSeconds must be between 900 and 43200",
+                );
+            }
         },
     };
     let role = p("RoleArn").unwrap_or_default();
     let Some(session) = p("RoleSessionName").filter(|s| !s.is_empty()) else {
-        return fail(seen, 400, "MissingRoleSessionName", "RoleSessionName is mandatory for this action.");
+        return fail(
+            seen,
+            400,
+            "MissingRoleSessionName",
+            "RoleSessionName is mandatory for this action.",
+        );
     };
     let _ = session;
     match action.as_str() {
         "AssumeRole" => {
-            if p("SignatureMethod").as_deref() != Some("HMAC-SHA1") || p("SignatureVersion").as_deref() != Some("1.0") {
-                return fail(seen, 400, "InvalidSignatureMethod", "Specified signature method is not valid.");
+            if p("SignatureMethod").as_deref() != Some("HMAC-SHA1")
+                || p("SignatureVersion").as_deref() != Some("1.0")
+            {
+                return fail(
+                    seen,
+                    400,
+                    "InvalidSignatureMethod",
+                    "Specified signature method is not valid.",
+                );
             }
             let id = p("AccessKeyId").unwrap_or_default();
             seen.access_key_id = id.clone();
@@ -795,19 +942,46 @@ fn sts(
         }
         "AssumeRoleWithOIDC" => {
             let Some((provider, token)) = &cfg.oidc else {
-                return fail(seen, 400, "AuthenticationFail.NoPermission", "no OIDC provider configured");
+                return fail(
+                    seen,
+                    400,
+                    "AuthenticationFail.NoPermission",
+                    "no OIDC provider configured",
+                );
             };
             if p("OIDCProviderArn").as_deref() != Some(provider.as_str()) {
-                return fail(seen, 404, "EntityNotExist.OIDCProvider", "The OIDC provider does not exist.");
+                return fail(
+                    seen,
+                    404,
+                    "EntityNotExist.OIDCProvider",
+                    "The OIDC provider does not exist.",
+                );
             }
             if p("OIDCToken").as_deref() != Some(token.as_str()) {
-                return fail(seen, 400, "AuthenticationFail.OIDCToken.Invalid", "The OIDC token is invalid.");
+                return fail(
+                    seen,
+                    400,
+                    "AuthenticationFail.OIDCToken.Invalid",
+                    "The OIDC token is invalid.",
+                );
             }
         }
-        _ => return fail(seen, 400, "InvalidAction.NotFound", "Specified api is not found"),
+        _ => {
+            return fail(
+                seen,
+                400,
+                "InvalidAction.NotFound",
+                "Specified api is not found",
+            );
+        }
     }
     if !cfg.roles.contains(&role) {
-        return fail(seen, 403, "NoPermission", "You are not authorized to do this action. You should be authorized by RAM.");
+        return fail(
+            seen,
+            403,
+            "NoPermission",
+            "You are not authorized to do this action. You should be authorized by RAM.",
+        );
     }
     let (id, secret, token, exp) = issue_sts(st, duration, now);
     let session = p("RoleSessionName").unwrap_or_default();
@@ -905,13 +1079,13 @@ pub fn test_pki(names: &[&str]) -> TestPki {
     let ca_cert = ca_params.self_signed(&ca_key).expect("ca cert");
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
     let key = rcgen::KeyPair::generate().expect("key");
-    let mut params = rcgen::CertificateParams::new(
-        names.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-    )
-    .expect("params");
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, names.first().copied().unwrap_or("localhost"));
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .expect("params");
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        names.first().copied().unwrap_or("localhost"),
+    );
     let cert = params.signed_by(&key, &issuer).expect("cert");
     TestPki {
         ca_pem: ca_cert.pem(),

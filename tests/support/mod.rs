@@ -1,5 +1,7 @@
 //! Test support: the fake Alibaba Cloud API and a builder that runs the real binary.
 
+#![allow(dead_code)]
+
 pub mod fake_api;
 
 use std::io::Write;
@@ -28,16 +30,38 @@ pub struct Output {
 impl Output {
     /// Asserts success and parses the `get` answer.
     pub fn json(&self) -> serde_json::Value {
-        assert_eq!(self.code, 0, "exit code; stdout={} stderr={}", self.stdout, self.stderr);
-        assert!(self.stdout.ends_with('\n'), "answer ends with a newline: {:?}", self.stdout);
-        assert_eq!(self.stdout.lines().count(), 1, "one line: {:?}", self.stdout);
+        assert_eq!(
+            self.code, 0,
+            "exit code; stdout={} stderr={}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stdout.ends_with('\n'),
+            "answer ends with a newline: {:?}",
+            self.stdout
+        );
+        assert_eq!(
+            self.stdout.lines().count(),
+            1,
+            "one line: {:?}",
+            self.stdout
+        );
         serde_json::from_str(&self.stdout).expect("stdout is JSON")
     }
 
     /// Asserts a failure with one line on stdout, the same line on stderr, and returns it.
     pub fn error_line(&self) -> String {
-        assert_eq!(self.code, 1, "exit code; stdout={} stderr={}", self.stdout, self.stderr);
-        assert_eq!(self.stdout.lines().count(), 1, "one line on stdout: {:?}", self.stdout);
+        assert_eq!(
+            self.code, 1,
+            "exit code; stdout={} stderr={}",
+            self.stdout, self.stderr
+        );
+        assert_eq!(
+            self.stdout.lines().count(),
+            1,
+            "one line on stdout: {:?}",
+            self.stdout
+        );
         let line = self.stdout.trim_end().to_string();
         assert!(
             self.stderr.lines().any(|l| l == line),
@@ -133,7 +157,9 @@ impl Test {
         for k in &self.removed {
             cmd.env_remove(k);
         }
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         cmd
     }
 
