@@ -69,6 +69,15 @@ pub struct HttpResponse {
     pub status: u16,
     /// Body bytes.
     pub body: Vec<u8>,
+    /// The server's `Date` header, when present and valid (used to report clock skew).
+    pub date: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl HttpResponse {
+    /// How far the local clock is ahead of the server's (negative: behind), from `Date`.
+    pub fn clock_skew(&self, local_now: chrono::DateTime<chrono::Utc>) -> Option<chrono::Duration> {
+        self.date.map(|d| local_now - d)
+    }
 }
 
 /// The endpoint as shown in messages: scheme, host, port and path, never the query.
@@ -302,6 +311,12 @@ impl Transport {
         let work = async {
             let mut resp = builder.send().await.map_err(map_err)?;
             let status = resp.status().as_u16();
+            let date = resp
+                .headers()
+                .get(reqwest::header::DATE)
+                .and_then(|d| d.to_str().ok())
+                .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+                .map(|d| d.with_timezone(&chrono::Utc));
             if resp
                 .content_length()
                 .is_some_and(|n| n > MAX_BODY_BYTES as u64)
@@ -321,7 +336,7 @@ impl Transport {
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(HttpResponse { status, body })
+            Ok(HttpResponse { status, body, date })
         };
         // reqwest's timeout covers the body too, but belt and braces: never wait past `timeout`.
         let result = match tokio::time::timeout(timeout + Duration::from_millis(50), work).await {

@@ -8,4 +8,5 @@ mod support;
 
 mod cli;
 mod get;
+mod reliability;
 mod signing_vectors;

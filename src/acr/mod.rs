@@ -125,11 +125,13 @@ impl Client<'_> {
             .await?;
         let label = openapi::endpoint_label(self.endpoint);
         if !(200..300).contains(&resp.status) {
+            let skew = resp.clock_skew((self.now)());
             return Err(api_error(
                 call.action,
                 resp.status,
                 &resp.body,
                 self.credentials,
+                skew,
             ));
         }
         serde_json::from_slice(&resp.body).map_err(|e| {
@@ -139,7 +141,13 @@ impl Client<'_> {
 }
 
 /// Turns an error answer into [`Error::Api`] with a hint for the common codes.
-pub(crate) fn api_error(action: &str, status: u16, body: &[u8], creds: &Credentials) -> Error {
+pub(crate) fn api_error(
+    action: &str,
+    status: u16,
+    body: &[u8],
+    creds: &Credentials,
+    clock_skew: Option<chrono::Duration>,
+) -> Error {
     let b = openapi::decode_error_body(body);
     let code = if b.code.is_empty() && b.message.is_empty() {
         let snippet: String = String::from_utf8_lossy(body).chars().take(200).collect();
@@ -163,11 +171,26 @@ pub(crate) fn api_error(action: &str, status: u16, body: &[u8], creds: &Credenti
         service: "ACR".into(),
         action: action.into(),
         status,
-        hint: hint(&code, creds),
+        hint: match (code.as_str(), clock_skew) {
+            ("InvalidTimeStamp.Expired", Some(skew)) => Some(skew_hint(skew)),
+            _ => hint(&code, creds),
+        },
         code,
         message: b.message,
         request_id: b.request_id,
     }
+}
+
+/// Names the clock skew measured against the server's `Date` header.
+pub fn skew_hint(skew: chrono::Duration) -> String {
+    let secs = skew.num_seconds();
+    let dir = if secs >= 0 { "ahead of" } else { "behind" };
+    let secs = secs.unsigned_abs();
+    format!(
+        "the local clock is {}m{:02}s {dir} the server's (limit: 15 minutes); fix the system time (NTP)",
+        secs / 60,
+        secs % 60
+    )
 }
 
 /// What to do about a common error code.
@@ -252,7 +275,7 @@ pub(crate) fn check_success(
         None | Some(serde_json::Value::Bool(true)) => Ok(()),
         Some(_) => {
             let body = serde_json::to_vec(v).unwrap_or_default();
-            Err(api_error(action, 200, &body, creds))
+            Err(api_error(action, 200, &body, creds, None))
         }
     }
 }

@@ -505,6 +505,14 @@ async fn handle(
             }
         }
     };
+    let mut resp = resp;
+    if let Ok(v) = hyper::header::HeaderValue::from_str(
+        &(Utc::now() + cfg.clock_offset)
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string(),
+    ) {
+        resp.headers_mut().insert(hyper::header::DATE, v);
+    }
     seen.status = resp.status().as_u16();
     if seen.code.is_empty() && seen.status >= 400 {
         seen.code = "error".into();
