@@ -5,6 +5,7 @@
 //! fake_api [--listen 127.0.0.1:0] [--access-key ID:SECRET]... [--registry-user U]
 //!          [--registry-password P] [--instance NAME=cri-ID]... [--delay-ms N]
 //!          [--token-ttl-secs N] [--role ARN]... [--tls-cert PEM --tls-key PEM]
+//!          [--tls-generate NAME[,NAME...] --ca-out CA.pem]
 //! ```
 //! Prints `listening on http://127.0.0.1:PORT` on stdout, then serves until killed. Calls per
 //! action: `GET /__fake/stats`.
@@ -25,6 +26,7 @@ fn main() {
     let mut instances = Vec::new();
     let mut roles = Vec::new();
     let (mut cert, mut key) = (None, None);
+    let (mut generate, mut ca_out) = (None, None);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || {
@@ -61,6 +63,8 @@ fn main() {
             "--role" => roles.push(value()),
             "--tls-cert" => cert = Some(value()),
             "--tls-key" => key = Some(value()),
+            "--tls-generate" => generate = Some(value()),
+            "--ca-out" => ca_out = Some(value()),
             other => {
                 eprintln!("fake_api: unknown flag {other}");
                 std::process::exit(2)
@@ -83,6 +87,17 @@ fn main() {
             .collect();
         let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&k).expect("read --tls-key");
         cfg.tls = Some((chain, key.secret_der().to_vec()));
+    }
+    if let Some(names) = generate {
+        // A throwaway CA and a certificate for NAMES; the CA goes where --ca-out says.
+        let names: Vec<&str> = names.split(',').collect();
+        let pki = fake_api::test_pki(&names);
+        let ca_out = ca_out.unwrap_or_else(|| {
+            eprintln!("fake_api: --tls-generate needs --ca-out");
+            std::process::exit(2)
+        });
+        std::fs::write(&ca_out, &pki.ca_pem).expect("write --ca-out");
+        cfg.tls = Some((pki.chain_der, pki.key_der));
     }
     let api = FakeApi::start_on(&listen, cfg);
     println!("listening on {}", api.url());
