@@ -41,6 +41,8 @@ pub mod error;
 pub mod logging;
 pub mod openapi;
 pub mod protocol;
+#[cfg(test)]
+mod proptests;
 pub mod registry;
 pub mod secret;
 pub mod signing;

@@ -9,4 +9,5 @@ mod support;
 mod cli;
 mod get;
 mod reliability;
+mod secrets;
 mod signing_vectors;

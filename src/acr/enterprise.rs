@@ -75,10 +75,14 @@ pub async fn get_authorization_token(
         })
         .await?;
     check_success(&v, "GetAuthorizationToken", client.credentials)?;
-    let label = endpoint_label(client.endpoint);
+    parse_token(&v, &endpoint_label(client.endpoint))
+}
+
+/// Reads the token out of a `GetAuthorizationToken` answer.
+pub(crate) fn parse_token(v: &serde_json::Value, label: &str) -> Result<AuthorizationToken> {
     Ok(AuthorizationToken {
-        username: string_field(&v, "TempUsername", &label)?,
-        password: Secret::new(string_field(&v, "AuthorizationToken", &label)?),
-        expires_at: epoch_ms(&v, "ExpireTime", &label)?,
+        username: string_field(v, "TempUsername", label)?,
+        password: Secret::new(string_field(v, "AuthorizationToken", label)?),
+        expires_at: epoch_ms(v, "ExpireTime", label)?,
     })
 }

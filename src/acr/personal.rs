@@ -19,13 +19,17 @@ pub async fn get_authorization_token(client: &Client<'_>) -> Result<Authorizatio
             query: Vec::new(),
         })
         .await?;
-    let label = endpoint_label(client.endpoint);
+    parse_answer(&v, &endpoint_label(client.endpoint))
+}
+
+/// Reads the token out of a `GET /tokens` answer.
+pub(crate) fn parse_answer(v: &serde_json::Value, label: &str) -> Result<AuthorizationToken> {
     let data = v.get("data").filter(|d| d.is_object()).ok_or_else(|| {
-        Error::invalid_response(&label, "GetAuthorizationToken answer has no data object")
+        Error::invalid_response(label, "GetAuthorizationToken answer has no data object")
     })?;
     Ok(AuthorizationToken {
-        username: string_field(data, "tempUserName", &label)?,
-        password: Secret::new(string_field(data, "authorizationToken", &label)?),
-        expires_at: epoch_ms(data, "expireDate", &label)?,
+        username: string_field(data, "tempUserName", label)?,
+        password: Secret::new(string_field(data, "authorizationToken", label)?),
+        expires_at: epoch_ms(data, "expireDate", label)?,
     })
 }
