@@ -28,6 +28,8 @@ fn check(out: &Output, secrets: &[&str], context: &str) {
 }
 
 #[test]
+// The runs interleave with fault injection, so they are pushed one by one.
+#[allow(clippy::vec_init_then_push)]
 fn no_command_leaks_a_secret_at_trace_level() {
     let mut cfg = FakeConfig::default();
     cfg.registry_password = "registry-password-must-not-leak".into();
