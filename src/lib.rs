@@ -40,9 +40,9 @@ pub mod credentials;
 pub mod error;
 pub mod logging;
 pub mod openapi;
-pub mod protocol;
 #[cfg(test)]
 mod proptests;
+pub mod protocol;
 pub mod registry;
 pub mod secret;
 pub mod signing;
@@ -128,13 +128,14 @@ impl Helper {
         );
         let deadline = Deadline::after(self.settings.timeout);
         let now = self.clock.clone();
-        let credentials = credentials::chain::resolve(&credentials::Context {
+        let ctx = credentials::Context {
             env: &self.env,
             transport: &self.transport,
             deadline: &deadline,
             now: &*now,
-        })
-        .await?;
+        };
+        let provider = credentials::chain::select(&ctx)?;
+        let credentials = provider.fetch(&ctx).await?;
         log::debug!(
             "using AccessKey {} from {}",
             credentials.access_key_id,

@@ -5,18 +5,23 @@
 //! silently falls through to another identity. When nothing is configured, the error lists every
 //! source tried and why it did not apply.
 
-use super::{Context, Credentials, environment};
+use super::{Context, Credentials, Provider, environment};
 use crate::error::{Error, Result, SkippedSource};
 
-/// Resolves credentials from the first configured source.
-pub async fn resolve(ctx: &Context<'_>) -> Result<Credentials> {
+/// Chooses the first configured source, reading only the environment and local files.
+pub fn select(ctx: &Context<'_>) -> Result<Provider> {
     let mut tried = Vec::new();
     match environment::load(ctx.env)? {
-        Ok(c) => return Ok(c),
+        Ok(c) => return Ok(Provider::Static(c)),
         Err(reason) => tried.push(SkippedSource {
             source: environment::NAME.into(),
             reason,
         }),
     }
     Err(Error::NoCredentials { tried })
+}
+
+/// Selects a source and fetches credentials from it.
+pub async fn resolve(ctx: &Context<'_>) -> Result<Credentials> {
+    select(ctx)?.fetch(ctx).await
 }

@@ -6,6 +6,9 @@
 
 pub mod chain;
 pub mod environment;
+pub mod provider;
+
+pub use provider::Provider;
 
 use chrono::{DateTime, Utc};
 
