@@ -5,8 +5,15 @@
 //! variables and files each one reads.
 
 pub mod chain;
+pub mod cli_config;
+pub mod ecs_metadata;
 pub mod environment;
+pub mod external;
+pub mod oidc;
+pub mod profile;
 pub mod provider;
+pub mod sts;
+pub mod uri;
 
 pub use provider::Provider;
 
