@@ -80,6 +80,23 @@ pub fn read_file(path: &Path, explicit: bool, var: &str) -> Result<Option<String
     }
 }
 
+/// A value as the official SDKs read it: surrounding quotes removed; unquoted, an inline comment
+/// (` #` or ` ;`) removed.
+fn clean_value(v: &str) -> &str {
+    let v = v.trim();
+    for q in ['"', '\'', '`'] {
+        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
+            return &v[1..v.len() - 1];
+        }
+    }
+    let cut = [" #", " ;", "\t#", "\t;"]
+        .iter()
+        .filter_map(|c| v.find(c))
+        .min()
+        .unwrap_or(v.len());
+    v[..cut].trim_end()
+}
+
 struct Section<'a> {
     props: &'a ini::Properties,
     location: String,
@@ -90,7 +107,7 @@ impl Section<'_> {
     fn get(&self, key: &str) -> Option<String> {
         self.props
             .get(key)
-            .map(str::trim)
+            .map(clean_value)
             .filter(|v| !v.is_empty())
             .map(str::to_string)
     }
@@ -138,7 +155,7 @@ pub fn load(env: &Env) -> Result<std::result::Result<Provider, String>> {
     };
     let shown = path.display().to_string();
     let opts = ini::ParseOption {
-        enabled_quote: true,
+        enabled_quote: false,
         enabled_escape: false,
         ..Default::default()
     };
@@ -150,7 +167,7 @@ pub fn load(env: &Env) -> Result<std::result::Result<Provider, String>> {
     };
     let location = format!("{shown} [{section}]");
     let name = format!("{NAME} {location}");
-    let kind = props.get("type").map(str::trim).unwrap_or_default();
+    let kind = props.get("type").map(clean_value).unwrap_or_default();
     if kind.is_empty() {
         return Err(Error::config(
             &location,
@@ -330,6 +347,14 @@ mod tests {
         let env = env.with(ENV_FILE, dir.path().join("nope").to_string_lossy());
         let e = load(&env).expect_err("named");
         assert!(e.to_string().starts_with(ENV_FILE), "{e}");
+    }
+
+    #[test]
+    fn values_lose_quotes_and_inline_comments_but_json_survives() {
+        assert_eq!(clean_value(" \"abc\" "), "abc");
+        assert_eq!(clean_value("abc # note"), "abc");
+        assert_eq!(clean_value("abc ; note"), "abc");
+        assert_eq!(clean_value(r#"{"a":"b#c"}"#), r#"{"a":"b#c"}"#);
     }
 
     #[test]
