@@ -61,11 +61,12 @@ pub fn settings(env: &Env) -> Result<std::result::Result<(url::Url, bool), Strin
     if env.flag(ENV_DISABLED)? {
         return Ok(Err(format!("{ENV_DISABLED} is true")));
     }
-    let endpoint = endpoint_url(
-        env.get(ENV_ENDPOINT).unwrap_or(DEFAULT_ENDPOINT),
-        "",
-        ENV_ENDPOINT,
-    )?;
+    // The metadata service speaks plain HTTP: a bare host means http://, not https://.
+    let endpoint = match env.get(ENV_ENDPOINT) {
+        Some(e) if e.contains("://") => endpoint_url(e, "", ENV_ENDPOINT)?,
+        Some(e) => endpoint_url(&format!("http://{e}"), "", ENV_ENDPOINT)?,
+        None => endpoint_url(DEFAULT_ENDPOINT, "", ENV_ENDPOINT)?,
+    };
     Ok(Ok((endpoint, env.flag(ENV_V1_DISABLED)?)))
 }
 
@@ -282,5 +283,33 @@ impl EcsRole {
             }
         }
         sts::temporary_credentials(&v, &label, &self.name, &self.identity(), ctx).map(Ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_defaults_to_the_metadata_address_over_http() {
+        let (u, v1_off) = settings(&Env::default()).expect("ok").expect("on");
+        assert_eq!(u.as_str(), "http://100.100.100.200/");
+        assert!(!v1_off);
+        let env = Env::default().with(ENV_ENDPOINT, "127.0.0.1:8080");
+        let (u, _) = settings(&env).expect("ok").expect("on");
+        assert_eq!(u.as_str(), "http://127.0.0.1:8080/");
+        let env = Env::default().with(ENV_DISABLED, "true");
+        assert!(settings(&env).expect("ok").is_err());
+        let env = Env::default().with(ENV_DISABLED, "maybe");
+        assert!(settings(&env).is_err());
+    }
+
+    #[test]
+    fn identity_names_the_role_not_the_keys() {
+        let env = Env::default();
+        let r = explicit(&env, "x".into(), Some("node".into())).expect("role");
+        assert_eq!(r.identity(), "ecs:node");
+        let r = explicit(&env, "x".into(), Some(" ".into())).expect("role");
+        assert_eq!(r.identity(), "ecs:discovered");
     }
 }

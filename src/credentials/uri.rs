@@ -26,12 +26,20 @@ const POLICY: RetryPolicy = RetryPolicy {
 };
 
 /// A credentials URI.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CredentialsUri {
     /// Where it was configured plus the URI label, for messages.
     pub name: String,
     /// The full URI (may hold a secret; never shown).
     uri: url::Url,
+}
+
+impl std::fmt::Debug for CredentialsUri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialsUri")
+            .field("uri", &openapi::endpoint_label(&self.uri))
+            .finish()
+    }
 }
 
 impl CredentialsUri {
