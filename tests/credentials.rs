@@ -953,6 +953,48 @@ fn off_cloud_without_credentials_fails_fast_when_metadata_refuses_connections() 
 }
 
 #[test]
+fn a_named_ecs_role_with_silent_metadata_is_an_error_not_a_skip() {
+    let (_listener, url) = silent_listener();
+    let out = off_cloud(&url)
+        .env("ALIBABA_CLOUD_ECS_METADATA", ECS_ROLE)
+        .env(
+            "ALIBABA_CLOUD_CREDENTIALS_URI",
+            "http://127.0.0.1:9/credentials",
+        )
+        .run();
+    let line = out.error_line();
+    assert!(line.contains("timed out"), "{line}");
+    assert!(
+        !line.contains("no Alibaba Cloud credentials found"),
+        "{line}"
+    );
+}
+
+#[test]
+fn silent_metadata_falls_through_to_the_credentials_uri() {
+    let mut cfg = FakeConfig::default();
+    cfg.registry_password = PASSWORD.into();
+    let api = FakeApi::start(cfg);
+    let (_listener, imds) = silent_listener();
+    let url = api.url().trim_end_matches('/').to_string();
+    let out = off_cloud(&imds)
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &url)
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "debug")
+        .env(
+            "ALIBABA_CLOUD_CREDENTIALS_URI",
+            &format!("{url}/credentials/sidecar"),
+        )
+        .run();
+    assert_eq!(out.json()["Secret"], PASSWORD);
+    assert!(
+        out.stderr.contains("did not answer within 1s"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(api.calls("URI"), 1);
+}
+
+#[test]
 fn acr_token_never_outlives_the_assumed_role_credentials() {
     let mut cfg = FakeConfig::default();
     cfg.oidc = Some((OIDC_PROVIDER.into(), OIDC_TOKEN.into()));

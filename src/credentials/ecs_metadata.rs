@@ -181,6 +181,10 @@ impl EcsRole {
                 Error::Transport { detail, .. } if self.last_resort => Ok(Err(format!(
                     "{base} is not reachable ({detail}): not an ECS instance?"
                 ))),
+                e @ (Error::Timeout { .. } | Error::Transport { .. }) => Err(Error::source(
+                    &self.name,
+                    format!("{e}; is this an ECS instance with metadata access?"),
+                )),
                 other => Err(other),
             }
         };

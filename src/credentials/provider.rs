@@ -77,6 +77,16 @@ impl Provider {
 
     /// Produces credentials (may call STS, ECS metadata, a credentials URI or a process).
     pub async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
+        let c = self.fetch_inner(ctx).await?;
+        debug_assert_eq!(
+            c.identity,
+            self.identity(),
+            "credentials carry the provider's identity"
+        );
+        Ok(c)
+    }
+
+    async fn fetch_inner(&self, ctx: &Context<'_>) -> Result<Credentials> {
         match self {
             Provider::Static(c) => Ok(c.clone()),
             Provider::AssumeRole(a) => {
