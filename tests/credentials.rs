@@ -85,6 +85,19 @@ fn working_cases() -> Vec<Case> {
             Identity("ak:STS.", &[("ACR:", 1)]),
         ),
         case(
+            "environment AccessKey with ALIBABA_CLOUD_ROLE_ARN assumes the role",
+            &[
+                ("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid"),
+                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret"),
+                ("ALIBABA_CLOUD_ROLE_ARN", ROLE),
+            ],
+            &[],
+            Identity(
+                "role:acs:ram::1234567890123456:role/acr-puller|ak:testid",
+                &[("STS:AssumeRole", 1), ("ACR:", 1)],
+            ),
+        ),
+        case(
             "environment wins over a profile file",
             &[
                 ("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid"),
@@ -265,7 +278,7 @@ fn working_cases() -> Vec<Case> {
                 "[default]\ntype = ram_role_arn\naccess_key_id = testid\naccess_key_secret = testsecret\nrole_arn = acs:ram::1234567890123456:role/acr-puller\nrole_session_name = ci\npolicy = {\"Version\":\"1\",\"Statement\":[]}\nexternal_id = ext-42\nrole_session_expiration = 1800\n",
             )],
             Identity(
-                "role:acs:ram::1234567890123456:role/acr-puller|ak:testid",
+                "role:acs:ram::1234567890123456:role/acr-puller|policy:",
                 &[("STS:AssumeRole", 1), ("ACR:", 1)],
             ),
         ),

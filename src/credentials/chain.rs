@@ -1,6 +1,7 @@
 //! The credential chain: sources tried in order.
 //!
-//! 1. [`environment`] — `ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` (+ `ALIBABA_CLOUD_SECURITY_TOKEN`)
+//! 1. [`environment`] — `ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` (+ `ALIBABA_CLOUD_SECURITY_TOKEN`);
+//!    with `ALIBABA_CLOUD_ROLE_ARN` (and no OIDC token file) it assumes that role
 //! 2. [`oidc`] — RRSA (`ALIBABA_CLOUD_ROLE_ARN`, `_OIDC_PROVIDER_ARN`, `_OIDC_TOKEN_FILE`)
 //! 3. [`cli_config`] — the aliyun CLI `~/.aliyun/config.json`
 //! 4. [`profile`] — the INI file `~/.alibabacloud/credentials`
@@ -17,6 +18,8 @@
 //! time, silence or "no role attached" counts as not configured (then the credentials URI, if
 //! set, is used instead).
 
+use super::provider::AssumeRole;
+use super::sts::{self, RoleRequest};
 use super::{
     Context, Credentials, Provider, cli_config, ecs_metadata, environment, oidc, profile, uri,
 };
@@ -46,6 +49,25 @@ pub fn select(ctx: &Context<'_>) -> Result<Provider> {
     let env = ctx.env;
     let mut tried = Vec::new();
     match environment::load(env)? {
+        // With ALIBABA_CLOUD_ROLE_ARN (and no OIDC token file), the AccessKey assumes that
+        // role, as ack-ram-tool and the upstream Go helper do.
+        Ok(c)
+            if env.get(oidc::ENV_ROLE_ARN).is_some() && env.get(oidc::ENV_TOKEN_FILE).is_none() =>
+        {
+            let role = env.get(oidc::ENV_ROLE_ARN).unwrap_or_default().to_string();
+            return chosen(Provider::AssumeRole(Box::new(AssumeRole {
+                name: format!("{} ({})", environment::NAME, oidc::ENV_ROLE_ARN),
+                caller: Provider::Static(c),
+                request: RoleRequest {
+                    role_arn: role,
+                    session_name: env.get(sts::ENV_SESSION_NAME).map(str::to_string),
+                    duration_seconds: sts::DEFAULT_DURATION,
+                    policy: None,
+                    external_id: None,
+                    endpoint: sts::endpoint(env, None, false)?,
+                },
+            })));
+        }
         Ok(c) => return chosen(Provider::Static(c)),
         Err(reason) => skip(&mut tried, environment::NAME, reason),
     }

@@ -5,6 +5,8 @@
 //! provider's [`Provider::identity`] without any network call, and only a cold one pays for STS,
 //! ECS metadata or a credentials URI.
 
+use sha2::Digest;
+
 use super::ecs_metadata::EcsRole;
 use super::external::ExternalProcess;
 use super::oidc::OidcRole;
@@ -61,7 +63,19 @@ impl Provider {
         match self {
             Provider::Static(c) => c.identity.clone(),
             Provider::AssumeRole(a) => {
-                format!("role:{}|{}", a.request.role_arn, a.caller.identity())
+                // A session policy narrows the role: a different policy is a different principal.
+                let policy = match &a.request.policy {
+                    Some(p) => {
+                        let h = sha2::Sha256::digest(p.as_bytes());
+                        format!("|policy:{}", &hex::encode(h)[..12])
+                    }
+                    None => String::new(),
+                };
+                format!(
+                    "role:{}{policy}|{}",
+                    a.request.role_arn,
+                    a.caller.identity()
+                )
             }
             Provider::Oidc(o) => o.identity(),
             Provider::EcsMetadata(e) => e.identity(),

@@ -267,7 +267,7 @@ fn finish(
         };
         let hint = match (b.code.as_str(), resp.clock_skew((ctx.now)())) {
             ("InvalidTimeStamp.Expired", Some(skew)) => Some(crate::acr::skew_hint(skew)),
-            (code, _) => hint(code, action, req, caller, source),
+            (code, _) => hint(code, req, caller, source),
         };
         return Err(Error::Api {
             service: "STS".into(),
@@ -332,7 +332,6 @@ pub fn parse_expiration(s: &str) -> Option<DateTime<Utc>> {
 
 fn hint(
     code: &str,
-    action: &str,
     req: &RoleRequest,
     caller: Option<&Credentials>,
     source: &str,
@@ -371,13 +370,7 @@ fn hint(
         c if c.starts_with("InvalidParameter.Policy") || c == "MalformedPolicyDocument" => {
             format!("the policy in {source} is not a valid RAM policy document")
         }
-        _ => match caller {
-            Some(c) => return crate::acr::hint(code, c),
-            None => {
-                let _ = action;
-                return None;
-            }
-        },
+        _ => return caller.and_then(|c| crate::acr::hint(code, c)),
     })
 }
 
