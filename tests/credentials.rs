@@ -32,10 +32,14 @@ struct Case {
     /// Path relative to HOME, contents. `.sh` files are made executable.
     files: &'static [(&'static str, &'static str)],
     fake: fn(&mut FakeConfig),
+    /// Runs against the started fake before the helper (e.g. to set the URI's answer).
+    before: fn(&FakeApi),
     expect: Expect,
 }
 
 fn no_change(_: &mut FakeConfig) {}
+
+fn nothing(_: &FakeApi) {}
 
 fn case(
     name: &'static str,
@@ -48,6 +52,7 @@ fn case(
         env,
         files,
         fake: no_change,
+        before: nothing,
         expect,
     }
 }
@@ -159,6 +164,7 @@ fn working_cases() -> Vec<Case> {
                   {"name":"cross","mode":"ChainableRamRoleArn","source_profile":"mid","ram_role_arn":"acs:ram::2222222222222222:role/cross"}]}"#,
             )],
             fake: |c| c.roles.push(CROSS_ROLE.into()),
+            before: nothing,
             expect: Identity(
                 "role:acs:ram::2222222222222222:role/cross|role:acs:ram::1234567890123456:role/acr-puller|ak:testid",
                 &[("STS:AssumeRole", 2), ("ACR:", 1)],
@@ -178,6 +184,18 @@ fn working_cases() -> Vec<Case> {
                     ("IMDS:GET", 1),
                     ("ACR:", 1),
                 ],
+            ),
+        ),
+        case(
+            "aliyun CLI RamRoleArnWithRoleName assumes a role with the instance role",
+            &[METADATA_ON],
+            &[(
+                ".aliyun/config.json",
+                r#"{"current":"default","profiles":[{"name":"default","mode":"RamRoleArnWithRoleName","ram_role_name":"node-role","ram_role_arn":"acs:ram::1234567890123456:role/acr-puller"}]}"#,
+            )],
+            Identity(
+                "role:acs:ram::1234567890123456:role/acr-puller|ecs:node-role",
+                &[("IMDS:GET", 1), ("STS:AssumeRole", 1), ("ACR:", 1)],
             ),
         ),
         case(
@@ -360,6 +378,7 @@ fn working_cases() -> Vec<Case> {
                 c.imds_refuse_token = true;
                 c.imds_require_token = false;
             },
+            before: nothing,
             expect: Identity("ecs:discovered", &[("IMDS:GET", 2), ("ACR:", 1)]),
         },
         Case {
@@ -370,6 +389,7 @@ fn working_cases() -> Vec<Case> {
             ],
             files: &[],
             fake: |c| c.ecs_role = None,
+            before: nothing,
             expect: Identity(
                 "ecs:discovered|uri:{api}/credentials/env",
                 &[("URI", 1), ("ACR:", 1)],
@@ -609,6 +629,7 @@ fn broken_cases() -> Vec<Case> {
                 "[default]\ntype = ram_role_arn\naccess_key_id = testid\naccess_key_secret = testsecret\nrole_arn = acs:ram::1234567890123456:role/acr-puller\n",
             )],
             fake: |c| c.roles.clear(),
+            before: nothing,
             expect: Error(&[
                 "STS AssumeRole failed: HTTP 403, Code NoPermission",
                 "Hint: AccessKey testid",
@@ -646,6 +667,7 @@ fn broken_cases() -> Vec<Case> {
             env: &[METADATA_ON],
             files: &[],
             fake: |c| c.imds_credentials_body = Some((200, "<html>".into())),
+            before: nothing,
             expect: Error(&["unexpected response from", "not JSON"]),
         },
         Case {
@@ -655,6 +677,7 @@ fn broken_cases() -> Vec<Case> {
             fake: |c| {
                 c.imds_credentials_body = Some((200, r#"{"Code":"Failed","Message":"x"}"#.into()))
             },
+            before: nothing,
             expect: Error(&["Code is \"Failed\""]),
         },
         Case {
@@ -662,6 +685,7 @@ fn broken_cases() -> Vec<Case> {
             env: &[METADATA_ON, ("ALIBABA_CLOUD_IMDSV1_DISABLED", "true")],
             files: &[],
             fake: |c| c.imds_refuse_token = true,
+            before: nothing,
             expect: Error(&["refused an IMDSv2 token", "ALIBABA_CLOUD_IMDSV1_DISABLED"]),
         },
         Case {
@@ -669,12 +693,92 @@ fn broken_cases() -> Vec<Case> {
             env: &[METADATA_ON],
             files: &[],
             fake: |c| c.ecs_role = None,
+            before: nothing,
             expect: Error(&[
                 "no Alibaba Cloud credentials found",
                 "no RAM role is attached",
                 "credentials URI (ALIBABA_CLOUD_CREDENTIALS_URI is not set)",
             ]),
         },
+        Case {
+            name: "credentials URI answering HTTP 500",
+            env: &[("ALIBABA_CLOUD_CREDENTIALS_URI", "{api}/credentials/env")],
+            files: &[],
+            fake: no_change,
+            before: |api| api.set_credentials_uri_response(500, b"oops"),
+            expect: Error(&[
+                "credentials from credentials URI {api}/credentials/env (from ALIBABA_CLOUD_CREDENTIALS_URI)",
+                "HTTP 500",
+            ]),
+        },
+        Case {
+            name: "credentials URI answering without a secret",
+            env: &[("ALIBABA_CLOUD_CREDENTIALS_URI", "{api}/credentials/env")],
+            files: &[],
+            fake: no_change,
+            before: |api| {
+                api.set_credentials_uri_response(
+                    200,
+                    br#"{"Code":"Success","AccessKeyId":"STS.x","SecurityToken":"t","Expiration":"2099-01-01T00:00:00Z"}"#,
+                )
+            },
+            expect: Error(&["field AccessKeySecret is missing"]),
+        },
+        Case {
+            name: "credentials URI answering expired credentials",
+            env: &[("ALIBABA_CLOUD_CREDENTIALS_URI", "{api}/credentials/env")],
+            files: &[],
+            fake: no_change,
+            before: |api| {
+                api.set_credentials_uri_response(
+                    200,
+                    br#"{"Code":"Success","AccessKeyId":"STS.x","AccessKeySecret":"s","SecurityToken":"t","Expiration":"2001-01-01T00:00:00Z"}"#,
+                )
+            },
+            expect: Error(&["expired at 2001-01-01"]),
+        },
+        case(
+            "External command printing expired credentials",
+            &[],
+            &[
+                (
+                    "bin/creds.sh",
+                    "#!/bin/sh\nprintf '%s' '{\"mode\":\"StsToken\",\"access_key_id\":\"a\",\"access_key_secret\":\"b\",\"sts_token\":\"c\",\"expiration\":\"2001-01-01T00:00:00Z\"}'\n",
+                ),
+                (
+                    ".aliyun/config.json",
+                    r#"{"current":"default","profiles":[{"name":"default","mode":"External","process_command":"{home}/bin/creds.sh"}]}"#,
+                ),
+            ],
+            Error(&["expired at 2001-01-01"]),
+        ),
+        case(
+            "External command printing an unsupported mode",
+            &[],
+            &[
+                (
+                    "bin/creds.sh",
+                    "#!/bin/sh\nprintf '%s' '{\"mode\":\"RamRoleArn\",\"access_key_id\":\"a\",\"access_key_secret\":\"b\"}'\n",
+                ),
+                (
+                    ".aliyun/config.json",
+                    r#"{"current":"default","profiles":[{"name":"default","mode":"External","process_command":"{home}/bin/creds.sh"}]}"#,
+                ),
+            ],
+            Error(&["mode \"RamRoleArn\"", "use \"AK\" or \"StsToken\""]),
+        ),
+        case(
+            "CLI OIDC profile with a missing token file",
+            &[],
+            &[(
+                ".aliyun/config.json",
+                r#"{"current":"default","profiles":[{"name":"default","mode":"OIDC","oidc_provider_arn":"p","oidc_token_file":"~/nope","ram_role_arn":"r"}]}"#,
+            )],
+            Error(&[
+                "cannot read the OIDC token file",
+                "config.json profile \"default\" oidc_token_file",
+            ]),
+        ),
         case(
             "credentials URI that is not a URL",
             &[("ALIBABA_CLOUD_CREDENTIALS_URI", "sidecar:8080")],
@@ -737,6 +841,7 @@ fn run(c: &Case) -> (FakeApi, crate::support::Output) {
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         }
     }
+    (c.before)(&api);
     let out = t.get(PERSONAL).run();
     // No secret on stderr, at debug level, whatever the outcome.
     for secret in [
@@ -787,7 +892,8 @@ fn check(cases: Vec<Case>) {
             Expect::Error(parts) => {
                 let line = out.error_line();
                 for p in *parts {
-                    assert!(line.contains(p), "want {p:?} in: {line}");
+                    let p = p.replace("{api}", &url);
+                    assert!(line.contains(&p), "want {p:?} in: {line}");
                 }
             }
         }));
