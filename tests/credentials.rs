@@ -423,7 +423,7 @@ fn broken_cases() -> Vec<Case> {
                 ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "{home}/token"),
             ],
             &[TOKEN_FILE],
-            Error(&["ALIBABA_CLOUD_OIDC_PROVIDER_ARN not set"]),
+            Error(&["ALIBABA_CLOUD_OIDC_PROVIDER_ARN is not set"]),
         ),
         case(
             "RRSA token file missing",

@@ -133,8 +133,9 @@ pub fn load(env: &Env) -> Result<std::result::Result<OidcRole, String>> {
             Err(Error::source(
                 NAME,
                 format!(
-                    "RRSA needs {ENV_ROLE_ARN}, {ENV_PROVIDER_ARN} and {ENV_TOKEN_FILE}; {} not set",
-                    missing.join(" and ")
+                    "RRSA needs {ENV_ROLE_ARN}, {ENV_PROVIDER_ARN} and {ENV_TOKEN_FILE}; {} {} not set",
+                    missing.join(" and "),
+                    if missing.len() == 1 { "is" } else { "are" }
                 ),
             ))
         }
