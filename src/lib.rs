@@ -15,11 +15,25 @@
 //! Hosts that are not ACR registries give [`Error::NotFound`], which the docker protocol turns
 //! into an anonymous pull.
 //!
+//! Credentials come from the first configured source of the chain in
+//! [`credentials::chain`]: environment, RRSA/OIDC, aliyun CLI config, INI file, ECS instance
+//! role, credentials URI.
+//!
 //! # Environment
 //!
 //! | variable | meaning |
 //! |---|---|
 //! | `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALIBABA_CLOUD_SECURITY_TOKEN` | AccessKey (and STS token) |
+//! | `ALIBABA_CLOUD_ROLE_ARN`, `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_OIDC_TOKEN_FILE` | RRSA: STS `AssumeRoleWithOIDC` with the token file |
+//! | `ALIBABA_CLOUD_ROLE_SESSION_NAME` | role session name for `AssumeRole` / `AssumeRoleWithOIDC` |
+//! | `ALIBABA_CLOUD_CONFIG_FILE`, `ALIBABA_CLOUD_CLI_PROFILE_DISABLED` | aliyun CLI config (default `~/.aliyun/config.json`) |
+//! | `ALIBABA_CLOUD_CREDENTIALS_FILE` | INI credentials file (default `~/.alibabacloud/credentials`) |
+//! | `ALIBABA_CLOUD_PROFILE` | profile of the CLI config / section of the INI file |
+//! | `ALIBABA_CLOUD_ECS_METADATA`, `ALIBABA_CLOUD_ECS_METADATA_DISABLED`, `ALIBABA_CLOUD_IMDSV1_DISABLED` | ECS instance role: name, off switch, IMDSv2 only |
+//! | `ALIBABA_CLOUD_IMDS_ENDPOINT` | metadata endpoint (default `http://100.100.100.200`) |
+//! | `ALIBABA_CLOUD_CREDENTIALS_URI` | credentials URI |
+//! | `ALIBABA_CLOUD_STS_ENDPOINT` | STS endpoint (host or URL) |
+//! | `ALIBABA_CLOUD_STS_REGION`, `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED` | regional / VPC STS endpoint |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID` | enterprise instance id; skips `ListInstance` |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_REGION` | with the instance id: any host is that instance (custom domains) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT` | ACR API endpoint (host or URL; `{region}` expanded) |

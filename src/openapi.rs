@@ -115,6 +115,11 @@ impl Deadline {
     pub fn elapsed(&self) -> Duration {
         self.start.elapsed()
     }
+
+    /// The whole time allowed (what a deadline timeout reports, whatever the scheduling jitter).
+    pub fn total(&self) -> Duration {
+        self.total
+    }
 }
 
 /// How a request is retried.
@@ -377,7 +382,7 @@ impl Transport {
             if remaining.is_zero() {
                 return Err(Error::Timeout {
                     endpoint: label,
-                    waited: deadline.elapsed(),
+                    waited: deadline.total(),
                 });
             }
             let timeout = policy.attempt_timeout.min(remaining);
@@ -395,7 +400,7 @@ impl Transport {
                     Err(Error::Timeout { endpoint, .. }) if deadline.remaining().is_zero() => {
                         Err(Error::Timeout {
                             endpoint,
-                            waited: deadline.elapsed(),
+                            waited: deadline.total(),
                         })
                     }
                     other => other,

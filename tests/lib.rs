@@ -7,6 +7,7 @@
 mod support;
 
 mod cli;
+mod credentials;
 mod get;
 mod reliability;
 mod secrets;

@@ -282,12 +282,12 @@ fn closed_stdout_does_not_panic() {
         drop(reader);
         cmd.stdout(writer);
         let mut child = cmd.spawn().expect("spawn");
-        child
+        // `list` and `version` may exit before reading stdin: a broken pipe here is fine.
+        let _ = child
             .stdin
             .take()
             .expect("stdin")
-            .write_all(PERSONAL.as_bytes())
-            .expect("write");
+            .write_all(PERSONAL.as_bytes());
         let out = child.wait_with_output().expect("wait");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");

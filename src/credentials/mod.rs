@@ -1,12 +1,21 @@
 //! Alibaba Cloud credentials and the sources they come from.
 //!
 //! A [`Credentials`] value is an AccessKey pair, optionally with an STS security token and an
-//! expiry. Sources are tried in order by [`chain`]; see the README for the full list of
-//! variables and files each one reads.
+//! expiry. Sources are tried in order by [`chain`], one module each: [`environment`], [`oidc`]
+//! (RRSA), [`cli_config`] (aliyun CLI), [`profile`] (INI file), [`ecs_metadata`] and [`uri`];
+//! [`sts`] makes the `AssumeRole` / `AssumeRoleWithOIDC` calls and [`external`] runs credential
+//! processes. See the README for every variable and file each one reads.
 
 pub mod chain;
+pub mod cli_config;
+pub mod ecs_metadata;
 pub mod environment;
+pub mod external;
+pub mod oidc;
+pub mod profile;
 pub mod provider;
+pub mod sts;
+pub mod uri;
 
 pub use provider::Provider;
 
@@ -41,8 +50,10 @@ pub struct Credentials {
     pub expiration: Option<DateTime<Utc>>,
     /// Human-readable source, e.g. `environment`.
     pub source: String,
-    /// Stable identity for cache keys: the AccessKey id for long-term keys, the role ARN (or
-    /// profile) for temporary ones, so rotating STS keys of one role map to one identity.
+    /// Stable identity for cache keys, never a secret and never a rotating STS key id:
+    /// `ak:<AccessKeyId>` for keys given as such (including STS tokens the user supplies),
+    /// `role:<RoleArn>[|policy:<hash>]|<caller identity>`, `oidc:<RoleArn>`,
+    /// `ecs:<role or "discovered">`, `uri:<URI without query>`, `external:<command hash>`.
     pub identity: String,
 }
 

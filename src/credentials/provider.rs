@@ -5,6 +5,13 @@
 //! provider's [`Provider::identity`] without any network call, and only a cold one pays for STS,
 //! ECS metadata or a credentials URI.
 
+use sha2::Digest;
+
+use super::ecs_metadata::EcsRole;
+use super::external::ExternalProcess;
+use super::oidc::OidcRole;
+use super::sts::{self, RoleRequest};
+use super::uri::CredentialsUri;
 use super::{Context, Credentials};
 use crate::error::Result;
 
@@ -13,6 +20,27 @@ use crate::error::Result;
 pub enum Provider {
     /// Credentials known up front (environment AccessKey, static profile keys).
     Static(Credentials),
+    /// `AssumeRole` with the credentials of another provider (RAM role ARN, cross-account).
+    AssumeRole(Box<AssumeRole>),
+    /// `AssumeRoleWithOIDC` with a token file (RRSA).
+    Oidc(OidcRole),
+    /// The ECS instance RAM role.
+    EcsMetadata(EcsRole),
+    /// A credentials URI.
+    Uri(CredentialsUri),
+    /// A credential process (aliyun CLI `External` mode).
+    External(ExternalProcess),
+}
+
+/// A role assumed with the credentials of another source.
+#[derive(Debug, Clone)]
+pub struct AssumeRole {
+    /// Where it was configured, for messages.
+    pub name: String,
+    /// Whose credentials sign the `AssumeRole` call.
+    pub caller: Provider,
+    /// The role and how to ask for it.
+    pub request: RoleRequest,
 }
 
 impl Provider {
@@ -20,14 +48,39 @@ impl Provider {
     pub fn name(&self) -> String {
         match self {
             Provider::Static(c) => c.source.clone(),
+            Provider::AssumeRole(a) => a.name.clone(),
+            Provider::Oidc(o) => o.name.clone(),
+            Provider::EcsMetadata(e) => e.name.clone(),
+            Provider::Uri(u) => u.name.clone(),
+            Provider::External(x) => x.name.clone(),
         }
     }
 
     /// A stable, non-secret string naming the identity (AccessKey id, role ARN, profile), used
-    /// to key caches: two providers with the same identity yield the same RAM principal.
+    /// to key caches: two providers with the same identity yield the same RAM principal. It
+    /// never contains a temporary STS AccessKey id, so rotating keys of one role share it.
     pub fn identity(&self) -> String {
         match self {
             Provider::Static(c) => c.identity.clone(),
+            Provider::AssumeRole(a) => {
+                // A session policy narrows the role: a different policy is a different principal.
+                let policy = match &a.request.policy {
+                    Some(p) => {
+                        let h = sha2::Sha256::digest(p.as_bytes());
+                        format!("|policy:{}", &hex::encode(h)[..12])
+                    }
+                    None => String::new(),
+                };
+                format!(
+                    "role:{}{policy}|{}",
+                    a.request.role_arn,
+                    a.caller.identity()
+                )
+            }
+            Provider::Oidc(o) => o.identity(),
+            Provider::EcsMetadata(e) => e.identity(),
+            Provider::Uri(u) => u.identity(),
+            Provider::External(x) => x.identity(),
         }
     }
 
@@ -36,10 +89,28 @@ impl Provider {
         matches!(self, Provider::Static(_))
     }
 
-    /// Produces credentials (may call STS, ECS metadata or a credentials URI).
-    pub async fn fetch(&self, _ctx: &Context<'_>) -> Result<Credentials> {
+    /// Produces credentials (may call STS, ECS metadata, a credentials URI or a process).
+    pub async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
+        let c = self.fetch_inner(ctx).await?;
+        debug_assert_eq!(
+            c.identity,
+            self.identity(),
+            "credentials carry the provider's identity"
+        );
+        Ok(c)
+    }
+
+    async fn fetch_inner(&self, ctx: &Context<'_>) -> Result<Credentials> {
         match self {
             Provider::Static(c) => Ok(c.clone()),
+            Provider::AssumeRole(a) => {
+                let caller = Box::pin(a.caller.fetch(ctx)).await?;
+                sts::assume_role(ctx, &caller, &a.request, &a.name, &self.identity()).await
+            }
+            Provider::Oidc(o) => o.fetch(ctx).await,
+            Provider::EcsMetadata(e) => e.fetch(ctx).await,
+            Provider::Uri(u) => u.fetch(ctx).await,
+            Provider::External(x) => x.fetch(ctx).await,
         }
     }
 }

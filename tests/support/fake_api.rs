@@ -77,6 +77,10 @@ pub struct FakeConfig {
     pub ecs_role: Option<String>,
     /// Metadata service refuses token-less (IMDSv1) requests.
     pub imds_require_token: bool,
+    /// Metadata service refuses to issue IMDSv2 tokens (HTTP 403), as old instances do.
+    pub imds_refuse_token: bool,
+    /// What the role's credentials path answers instead of fresh credentials (status, body).
+    pub imds_credentials_body: Option<(u16, String)>,
     /// TLS certificate chain and key (DER), when serving HTTPS.
     pub tls: Option<(Vec<Vec<u8>>, Vec<u8>)>,
 }
@@ -101,6 +105,8 @@ impl Default for FakeConfig {
             sts_ttl: Duration::from_secs(3600),
             ecs_role: None,
             imds_require_token: true,
+            imds_refuse_token: false,
+            imds_credentials_body: None,
             tls: None,
         }
     }
@@ -1028,6 +1034,9 @@ fn imds(
             _ => return text_resp(400, "invalid ttl"),
         };
         let _ = ttl;
+        if cfg.imds_refuse_token {
+            return text_resp(403, "forbidden");
+        }
         let token = format!("imds-{}", signing::new_nonce());
         st.imds_tokens.insert(token.clone());
         return text_resp(200, &token);
@@ -1045,6 +1054,10 @@ fn imds(
     };
     match path.strip_prefix("/latest/meta-data/ram/security-credentials/") {
         Some("") => text_resp(200, role),
+        Some(r) if r == role && cfg.imds_credentials_body.is_some() => {
+            let (status, body) = cfg.imds_credentials_body.clone().unwrap_or_default();
+            text_resp(status, &body)
+        }
         Some(r) if r == role => {
             let (id, secret, token, exp) = issue_sts(st, Duration::from_secs(6 * 3600), now);
             json_resp(

@@ -1,0 +1,319 @@
+//! ECS instance RAM role, from the instance metadata service (IMDS) at `100.100.100.200`.
+//!
+//! IMDSv2: `PUT /latest/api/token` with `X-aliyun-ecs-metadata-token-ttl-seconds`, then every
+//! `GET` carries `X-aliyun-ecs-metadata-token`. When the token request is refused the helper
+//! falls back to IMDSv1 unless `ALIBABA_CLOUD_IMDSV1_DISABLED=true`. The role is
+//! `ALIBABA_CLOUD_ECS_METADATA` or discovered from `/latest/meta-data/ram/security-credentials/`.
+//! `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true` turns the source off; `ALIBABA_CLOUD_IMDS_ENDPOINT`
+//! points it elsewhere (tests).
+//!
+//! Off cloud nothing answers at `100.100.100.200`, so every request gets one short attempt
+//! ([`RetryPolicy::METADATA`]) and is never proxied. When the source was only the chain's last
+//! resort (nothing named a role), an address that does not answer, or answers that no role is
+//! attached, means *not configured*; a role that was named explicitly makes those errors.
+
+use super::uri::CredentialsUri;
+use super::{Context, Credentials, sts};
+use crate::config::{Env, endpoint_url};
+use crate::error::{Error, Result, SkippedSource};
+use crate::openapi::{self, HttpRequest, HttpResponse, Method, Retry, RetryPolicy, Route};
+
+/// `ALIBABA_CLOUD_ECS_METADATA`: the instance RAM role name.
+pub const ENV_ROLE: &str = "ALIBABA_CLOUD_ECS_METADATA";
+/// `ALIBABA_CLOUD_ECS_METADATA_DISABLED`: never ask the metadata service.
+pub const ENV_DISABLED: &str = "ALIBABA_CLOUD_ECS_METADATA_DISABLED";
+/// `ALIBABA_CLOUD_IMDSV1_DISABLED`: require an IMDSv2 token.
+pub const ENV_V1_DISABLED: &str = "ALIBABA_CLOUD_IMDSV1_DISABLED";
+/// `ALIBABA_CLOUD_IMDS_ENDPOINT`: metadata endpoint override.
+pub const ENV_ENDPOINT: &str = "ALIBABA_CLOUD_IMDS_ENDPOINT";
+
+/// The metadata address.
+pub const DEFAULT_ENDPOINT: &str = "http://100.100.100.200";
+/// Source name used in messages.
+pub const NAME: &str = "ECS metadata";
+/// IMDSv2 token lifetime we ask for (seconds).
+const TOKEN_TTL: &str = "21600";
+const CREDENTIALS_PATH: &str = "/latest/meta-data/ram/security-credentials/";
+
+/// An ECS instance role.
+#[derive(Debug, Clone)]
+pub struct EcsRole {
+    /// Where it was configured, for messages.
+    pub name: String,
+    /// The role name; `None` → discovered.
+    pub role: Option<String>,
+    /// Metadata base URL.
+    pub endpoint: url::Url,
+    /// Refuse the token-less IMDSv1 fallback.
+    pub v1_disabled: bool,
+    /// True when chosen only as the chain's last resort: silence means "not on ECS".
+    pub last_resort: bool,
+    /// Sources tried before, for the no-credentials error of a last resort.
+    pub tried: Vec<SkippedSource>,
+    /// The credentials URI to fall back to when a last-resort metadata service is absent.
+    pub fallback: Option<CredentialsUri>,
+    /// Sources after this one that are not configured either (listed after it).
+    pub after: Vec<SkippedSource>,
+}
+
+/// Reads the metadata settings; `None` when disabled (with the reason).
+pub fn settings(env: &Env) -> Result<std::result::Result<(url::Url, bool), String>> {
+    if env.flag(ENV_DISABLED)? {
+        return Ok(Err(format!("{ENV_DISABLED} is true")));
+    }
+    // The metadata service speaks plain HTTP: a bare host means http://, not https://.
+    let endpoint = match env.get(ENV_ENDPOINT) {
+        Some(e) if e.contains("://") => endpoint_url(e, "", ENV_ENDPOINT)?,
+        Some(e) => endpoint_url(&format!("http://{e}"), "", ENV_ENDPOINT)?,
+        None => endpoint_url(DEFAULT_ENDPOINT, "", ENV_ENDPOINT)?,
+    };
+    Ok(Ok((endpoint, env.flag(ENV_V1_DISABLED)?)))
+}
+
+/// An explicitly configured role (profile `ecs_ram_role`, CLI `EcsRamRole`).
+pub fn explicit(env: &Env, name: String, role: Option<String>) -> Result<EcsRole> {
+    let (endpoint, v1_disabled) = match settings(env)? {
+        Ok(s) => s,
+        Err(reason) => {
+            return Err(Error::source(
+                name,
+                format!("uses the ECS instance role, but {reason}"),
+            ));
+        }
+    };
+    Ok(EcsRole {
+        name,
+        role: role.filter(|r| !r.trim().is_empty()),
+        endpoint,
+        v1_disabled,
+        last_resort: false,
+        tried: Vec::new(),
+        fallback: None,
+        after: Vec::new(),
+    })
+}
+
+impl EcsRole {
+    /// `ecs:<role>` or `ecs:discovered`, plus the URI it may fall back to.
+    pub fn identity(&self) -> String {
+        let mut id = format!("ecs:{}", self.role.as_deref().unwrap_or("discovered"));
+        if let Some(f) = &self.fallback {
+            id.push('|');
+            id.push_str(&f.identity());
+        }
+        id
+    }
+
+    fn url(&self, path: &str) -> url::Url {
+        let mut u = self.endpoint.clone();
+        let base = u.path().trim_end_matches('/').to_string();
+        u.set_path(&format!("{base}{path}"));
+        u
+    }
+
+    fn request(&self, method: Method, path: &str, token: Option<&str>) -> HttpRequest {
+        let mut headers = Vec::new();
+        match (method, token) {
+            (Method::Put, _) => headers.push((
+                "x-aliyun-ecs-metadata-token-ttl-seconds".to_string(),
+                TOKEN_TTL.to_string(),
+            )),
+            (_, Some(t)) => {
+                headers.push(("x-aliyun-ecs-metadata-token".to_string(), t.to_string()))
+            }
+            _ => {}
+        }
+        HttpRequest {
+            method,
+            url: self.url(path),
+            headers,
+            body: Vec::new(),
+            route: Route::Direct,
+        }
+    }
+
+    async fn send(&self, ctx: &Context<'_>, req: HttpRequest) -> Result<HttpResponse> {
+        ctx.transport
+            .send_with_retry(
+                ctx.deadline,
+                RetryPolicy::METADATA,
+                || Ok(req.clone()),
+                |_| Retry::No,
+            )
+            .await
+    }
+
+    /// Fetches the role's credentials (or, for a last resort, reports that there is no role).
+    pub async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
+        match self.fetch_inner(ctx).await? {
+            Ok(c) => Ok(c),
+            Err(reason) => {
+                log::debug!("{NAME} does not apply: {reason}");
+                if let Some(uri) = &self.fallback {
+                    log::debug!("falling back to {}", uri.name);
+                    let mut c = uri.fetch(ctx).await?;
+                    c.identity = self.identity();
+                    return Ok(c);
+                }
+                let mut tried = self.tried.clone();
+                tried.push(SkippedSource {
+                    source: NAME.into(),
+                    reason,
+                });
+                tried.extend(self.after.iter().cloned());
+                Err(Error::NoCredentials { tried })
+            }
+        }
+    }
+
+    /// `Ok(Err(reason))` when a last-resort metadata service is absent or has no role.
+    async fn fetch_inner(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<std::result::Result<Credentials, String>> {
+        let base = openapi::endpoint_label(&self.endpoint);
+        let absent = |e: Error| -> Result<std::result::Result<Credentials, String>> {
+            match e {
+                Error::Timeout { .. } if self.last_resort => Ok(Err(format!(
+                    "{base} did not answer within {}s: not an ECS instance?",
+                    RetryPolicy::METADATA.attempt_timeout.as_secs()
+                ))),
+                Error::Transport { detail, .. } if self.last_resort => Ok(Err(format!(
+                    "{base} is not reachable ({detail}): not an ECS instance?"
+                ))),
+                e @ (Error::Timeout { .. } | Error::Transport { .. }) => Err(Error::source(
+                    &self.name,
+                    format!("{e}; is this an ECS instance with metadata access?"),
+                )),
+                other => Err(other),
+            }
+        };
+        // IMDSv2 token.
+        let token = match self
+            .send(ctx, self.request(Method::Put, "/latest/api/token", None))
+            .await
+        {
+            Ok(r) if r.status == 200 && !r.body.is_empty() => {
+                Some(String::from_utf8_lossy(&r.body).trim().to_string())
+            }
+            Ok(r) if self.v1_disabled => {
+                return Err(Error::source(
+                    &self.name,
+                    format!(
+                        "{base} refused an IMDSv2 token (HTTP {}) and {ENV_V1_DISABLED} forbids IMDSv1",
+                        r.status
+                    ),
+                ));
+            }
+            Ok(r) => {
+                log::debug!("no IMDSv2 token (HTTP {}); using IMDSv1", r.status);
+                None
+            }
+            Err(e) => return absent(e),
+        };
+        let token = token.as_deref();
+        let role = match &self.role {
+            Some(r) => r.clone(),
+            None => {
+                let r = match self
+                    .send(ctx, self.request(Method::Get, CREDENTIALS_PATH, token))
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(e) => return absent(e),
+                };
+                let text = String::from_utf8_lossy(&r.body).trim().to_string();
+                match r.status {
+                    200 if !text.is_empty() => {
+                        let role = text.lines().next().unwrap_or_default().trim().to_string();
+                        log::debug!("{NAME}: discovered instance role {role}");
+                        role
+                    }
+                    200 | 404 if self.last_resort => {
+                        return Ok(Err(format!(
+                            "{base} answers, but no RAM role is attached to this instance"
+                        )));
+                    }
+                    200 | 404 => {
+                        return Err(Error::source(
+                            &self.name,
+                            "no RAM role is attached to this ECS instance; attach one or name it",
+                        ));
+                    }
+                    s => {
+                        return Err(Error::source(
+                            &self.name,
+                            format!("listing the instance role at {base} failed: HTTP {s}"),
+                        ));
+                    }
+                }
+            }
+        };
+        let path = format!("{CREDENTIALS_PATH}{role}");
+        let r = match self
+            .send(ctx, self.request(Method::Get, &path, token))
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return absent(e),
+        };
+        if r.status != 200 {
+            return Err(Error::source(
+                &self.name,
+                format!(
+                    "{base} answered HTTP {} for role {role:?}{}",
+                    r.status,
+                    if r.status == 404 {
+                        "; is that role attached to this instance?"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        let label = format!("{base} (role {role})");
+        let v: serde_json::Value = serde_json::from_slice(&r.body)
+            .map_err(|e| Error::invalid_response(&label, format!("not JSON ({e})")))?;
+        match v.get("Code").and_then(|c| c.as_str()) {
+            Some("Success") => {}
+            other => {
+                return Err(Error::invalid_response(
+                    &label,
+                    format!(
+                        "Code is {:?}, not \"Success\"",
+                        other.unwrap_or("(missing)")
+                    ),
+                ));
+            }
+        }
+        sts::temporary_credentials(&v, &label, &self.name, &self.identity(), ctx).map(Ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_defaults_to_the_metadata_address_over_http() {
+        let (u, v1_off) = settings(&Env::default()).expect("ok").expect("on");
+        assert_eq!(u.as_str(), "http://100.100.100.200/");
+        assert!(!v1_off);
+        let env = Env::default().with(ENV_ENDPOINT, "127.0.0.1:8080");
+        let (u, _) = settings(&env).expect("ok").expect("on");
+        assert_eq!(u.as_str(), "http://127.0.0.1:8080/");
+        let env = Env::default().with(ENV_DISABLED, "true");
+        assert!(settings(&env).expect("ok").is_err());
+        let env = Env::default().with(ENV_DISABLED, "maybe");
+        assert!(settings(&env).is_err());
+    }
+
+    #[test]
+    fn identity_names_the_role_not_the_keys() {
+        let env = Env::default();
+        let r = explicit(&env, "x".into(), Some("node".into())).expect("role");
+        assert_eq!(r.identity(), "ecs:node");
+        let r = explicit(&env, "x".into(), Some(" ".into())).expect("role");
+        assert_eq!(r.identity(), "ecs:discovered");
+    }
+}
