@@ -54,6 +54,12 @@ const MAX_ENTRY_BYTES: u64 = 64 * 1024;
 /// Temporary files older than this were left by a crashed writer.
 const STALE_TMP: Duration = Duration::from_secs(60);
 
+/// How long to wait for another process's API call: at most [`LOCK_WAIT`], and at most half
+/// the time left, so a `get` that gives up waiting still has time for its own call.
+pub fn lock_wait(deadline: &crate::openapi::Deadline) -> Duration {
+    (deadline.remaining() / 2).min(LOCK_WAIT)
+}
+
 /// The kinds of entries, each in its own directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -223,7 +229,15 @@ impl Cache {
     /// Opens (creating, 0700) the cache in `dir`; `None` when it cannot be used safely.
     pub fn open(dir: &Path, min_ttl: Duration) -> Option<Cache> {
         if let Err(e) = create_dir(dir) {
-            log::debug!("cache disabled: cannot create {}: {e}", dir.display());
+            if dir.exists() && !dir.is_dir() {
+                log::warn!(
+                    "not using the cache in {}: not a directory; remove it or set DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR",
+                    dir.display()
+                );
+            } else {
+                // No home, read-only filesystem: working uncached is the expected outcome.
+                log::debug!("cache disabled: cannot create {}: {e}", dir.display());
+            }
             return None;
         }
         // The directory itself may be a symlink the user set up; what it points to must be ours.

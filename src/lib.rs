@@ -170,7 +170,7 @@ impl Helper {
         if let Some(hit) = self.fresh(cache, &key, &registry) {
             return Ok(answer(registry, hit));
         }
-        let wait = deadline.remaining().min(cache::LOCK_WAIT);
+        let wait = cache::lock_wait(&deadline);
         let lock = cache.lock(Kind::Token, &key, wait).await;
         // Whoever held the lock may just have cached what we need.
         if lock.is_some()
@@ -237,7 +237,7 @@ impl Helper {
             log::debug!("using cached credentials from {}", c.source);
             return Ok(c);
         }
-        let wait = ctx.deadline.remaining().min(cache::LOCK_WAIT);
+        let wait = cache::lock_wait(ctx.deadline);
         let lock = cache.lock(Kind::Credentials, &key, wait).await;
         if lock.is_some()
             && let Some(c) = cache.credentials(&key, &identity, (self.clock)(), margin)
