@@ -228,61 +228,48 @@ pub struct Cache {
 impl Cache {
     /// Opens (creating, 0700) the cache in `dir`; `None` when it cannot be used safely.
     pub fn open(dir: &Path, min_ttl: Duration) -> Option<Cache> {
-        if let Err(e) = create_dir(dir) {
-            if dir.exists() && !dir.is_dir() {
-                log::warn!(
-                    "not using the cache in {}: not a directory; remove it or set DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR",
-                    dir.display()
-                );
-            } else {
+        // The directory itself may be a symlink the user set up; what it points to must be ours.
+        match ensure_dir(dir, true) {
+            Ok(()) => {}
+            Err(DirProblem::Missing(e)) => {
                 // No home, read-only filesystem: working uncached is the expected outcome.
                 log::debug!("cache disabled: cannot create {}: {e}", dir.display());
+                return None;
             }
-            return None;
-        }
-        // The directory itself may be a symlink the user set up; what it points to must be ours.
-        match fs::metadata(dir) {
-            Ok(md) if md.is_dir() => {
-                if let Some(why) = unsafe_reason(&md) {
-                    log::warn!(
-                        "not using the cache in {}: it is {why}; fix its owner and mode (chmod 700) or set DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR",
-                        dir.display()
-                    );
-                    return None;
-                }
-            }
-            Ok(_) => {
+            Err(DirProblem::NotDir) => {
                 log::warn!(
                     "not using the cache in {}: not a directory; remove it or set DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR",
                     dir.display()
                 );
                 return None;
             }
-            Err(e) => {
-                log::debug!("cache disabled: {}: {e}", dir.display());
+            Err(DirProblem::Unsafe(why)) => {
+                log::warn!(
+                    "not using the cache in {}: it is {why}; fix its owner and mode (chmod 700) or set DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR",
+                    dir.display()
+                );
                 return None;
             }
         }
         for kind in Kind::ALL {
             let sub = dir.join(kind.dir());
-            if let Err(e) = create_dir(&sub) {
-                log::debug!("cache disabled: cannot create {}: {e}", sub.display());
-                return None;
-            }
-            match fs::symlink_metadata(&sub) {
-                Ok(md) if md.is_dir() => {
-                    if let Some(why) = unsafe_reason(&md) {
-                        log::warn!(
-                            "not using the cache in {}: {} is {why}; remove it",
-                            dir.display(),
-                            sub.display()
-                        );
-                        return None;
-                    }
+            match ensure_dir(&sub, false) {
+                Ok(()) => {}
+                Err(DirProblem::Missing(e)) => {
+                    log::debug!("cache disabled: cannot create {}: {e}", sub.display());
+                    return None;
                 }
-                _ => {
+                Err(DirProblem::NotDir) => {
                     log::warn!(
                         "not using the cache in {}: {} is not a directory; remove it",
+                        dir.display(),
+                        sub.display()
+                    );
+                    return None;
+                }
+                Err(DirProblem::Unsafe(why)) => {
+                    log::warn!(
+                        "not using the cache in {}: {} is {why}; remove it",
                         dir.display(),
                         sub.display()
                     );
@@ -667,6 +654,31 @@ mod epoch_ms {
     }
 }
 
+enum DirProblem {
+    /// Absent and could not be created.
+    Missing(std::io::Error),
+    NotDir,
+    Unsafe(&'static str),
+}
+
+/// Checks a cache directory (stat first: the warm path should cost one call per directory),
+/// creating it 0700 when absent.
+fn ensure_dir(path: &Path, follow_symlink: bool) -> Result<(), DirProblem> {
+    let md = if follow_symlink {
+        fs::metadata(path)
+    } else {
+        fs::symlink_metadata(path)
+    };
+    match md {
+        Ok(md) if !md.is_dir() => Err(DirProblem::NotDir),
+        Ok(md) => unsafe_reason(&md).map_or(Ok(()), |why| Err(DirProblem::Unsafe(why))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            create_dir(path).map_err(DirProblem::Missing)
+        }
+        Err(e) => Err(DirProblem::Missing(e)),
+    }
+}
+
 fn unique() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -733,7 +745,8 @@ fn open_existing_lock(path: &Path) -> Option<File> {
 #[cfg(unix)]
 fn unsafe_reason(md: &Metadata) -> Option<&'static str> {
     use std::os::unix::fs::MetadataExt;
-    if md.uid() != rustix::process::geteuid().as_raw() {
+    static EUID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    if md.uid() != *EUID.get_or_init(|| rustix::process::geteuid().as_raw()) {
         Some("owned by another user")
     } else if md.mode() & 0o022 != 0 {
         Some("writable by other users")

@@ -144,6 +144,15 @@ impl Helper {
     /// time (per registry and identity) calls the API and caches the answer. When the API fails
     /// and a cached token is still valid, that token is returned with a warning.
     pub async fn get(&self, server_url: &str) -> Result<RegistryCredentials> {
+        match self.lookup(server_url)? {
+            Lookup::Hit(creds) => Ok(creds),
+            Lookup::Miss(miss) => self.fill(miss).await,
+        }
+    }
+
+    /// The offline half of `get`: parse, select the credential source, look in the cache.
+    /// Synchronous, so a warm `get_blocking` never even starts an async runtime.
+    fn lookup(&self, server_url: &str) -> Result<Lookup> {
         let registry = self.registry_for(server_url)?.ok_or(Error::NotFound)?;
         log::debug!(
             "{} is ACR {:?} in {}",
@@ -152,6 +161,41 @@ impl Helper {
             registry.region
         );
         let deadline = Deadline::after(self.settings.timeout);
+        let provider = credentials::chain::select(&credentials::Context {
+            env: &self.env,
+            transport: &self.transport,
+            deadline: &deadline,
+            now: &*self.clock,
+        })?;
+        let endpoint = self.settings.acr_endpoint(&registry.region)?;
+        let key = self
+            .cache
+            .as_ref()
+            .map(|_| Key::token(&registry, endpoint.as_str(), &provider.identity()));
+        if let (Some(cache), Some(key)) = (&self.cache, &key)
+            && let Some(hit) = self.fresh(cache, key, &registry)
+        {
+            return Ok(Lookup::Hit(answer(registry, hit)));
+        }
+        Ok(Lookup::Miss(Box::new(Miss {
+            registry,
+            deadline,
+            provider,
+            endpoint,
+            key,
+        })))
+    }
+
+    /// The networked half of `get`: one process at a time per key calls the API and caches
+    /// the answer; on failure a still-valid cached token is served with a warning.
+    async fn fill(&self, miss: Box<Miss>) -> Result<RegistryCredentials> {
+        let Miss {
+            registry,
+            deadline,
+            provider,
+            endpoint,
+            key,
+        } = *miss;
         let now = self.clock.clone();
         let ctx = credentials::Context {
             env: &self.env,
@@ -159,17 +203,10 @@ impl Helper {
             deadline: &deadline,
             now: &*now,
         };
-        let provider = credentials::chain::select(&ctx)?;
-        let endpoint = self.settings.acr_endpoint(&registry.region)?;
-        let Some(cache) = &self.cache else {
+        let (Some(cache), Some(key)) = (&self.cache, key) else {
             let token = self.mint(&ctx, &provider, &registry, &endpoint).await?;
             return Ok(answer(registry, token));
         };
-        let identity = provider.identity();
-        let key = Key::token(&registry, endpoint.as_str(), &identity);
-        if let Some(hit) = self.fresh(cache, &key, &registry) {
-            return Ok(answer(registry, hit));
-        }
         let wait = cache::lock_wait(&deadline);
         let lock = cache.lock(Kind::Token, &key, wait).await;
         // Whoever held the lock may just have cached what we need.
@@ -354,6 +391,10 @@ impl Helper {
 
     /// [`Helper::get`] on a private current-thread runtime, for callers without one.
     pub fn get_blocking(&self, server_url: &str) -> Result<RegistryCredentials> {
+        let miss = match self.lookup(server_url)? {
+            Lookup::Hit(creds) => return Ok(creds),
+            Lookup::Miss(miss) => miss,
+        };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -361,8 +402,23 @@ impl Helper {
                 endpoint: "(runtime)".into(),
                 detail: format!("cannot start the async runtime: {e}"),
             })?;
-        rt.block_on(self.get(server_url))
+        rt.block_on(self.fill(miss))
     }
+}
+
+/// What the offline lookup found.
+enum Lookup {
+    Hit(RegistryCredentials),
+    Miss(Box<Miss>),
+}
+
+/// Everything a cache miss carries over to the networked half.
+struct Miss {
+    registry: Registry,
+    deadline: Deadline,
+    provider: Provider,
+    endpoint: url::Url,
+    key: Option<Key>,
 }
 
 fn answer(registry: Registry, token: CachedToken) -> RegistryCredentials {
