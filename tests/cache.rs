@@ -460,3 +460,100 @@ fn a_killed_lock_holder_does_not_block_the_next_get() {
     out.json();
     assert!(out.elapsed < Duration::from_secs(1), "{:?}", out.elapsed);
 }
+
+#[test]
+fn library_cache_follows_the_injected_clock() {
+    use docker_credential_acr_helper::{Env, Helper};
+    use std::sync::{Arc, Mutex};
+    let mut cfg = FakeConfig::default();
+    // 20-minute tokens: with the default 15 min min TTL, reused while more than 10 min are left.
+    cfg.token_ttl = Duration::from_secs(20 * 60);
+    let api = FakeApi::start(cfg);
+    let dir = tempfile::tempdir().expect("dir");
+    let env = Env::from_pairs([
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret"),
+        ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
+        ("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", api.url().as_str()),
+        (CACHE_DIR, dir.path().to_str().expect("path")),
+    ]);
+    let now = Arc::new(Mutex::new(chrono::Utc::now()));
+    let clock = {
+        let now = now.clone();
+        Arc::new(move || *now.lock().expect("clock"))
+    };
+    let helper = Helper::new(env).expect("helper").with_clock(clock);
+    let advance = |m: i64| *now.lock().expect("clock") += chrono::Duration::minutes(m);
+
+    let first = helper.get_blocking(PERSONAL).expect("cold");
+    assert_eq!(api.total_calls(), 1);
+    advance(9);
+    let hit = helper.get_blocking(PERSONAL).expect("warm");
+    assert_eq!(api.total_calls(), 1, "11 min left: a hit");
+    assert_eq!(hit.expires_at, first.expires_at);
+    // The fake accepts request dates up to 15 min off, so the API call below is signed fine.
+    advance(2);
+    helper.get_blocking(PERSONAL).expect("refresh");
+    assert_eq!(api.total_calls(), 2, "9 min left: refreshed");
+    assert!(helper.cached_registries().contains_key(PERSONAL));
+    advance(60);
+    assert!(
+        helper.cached_registries().is_empty(),
+        "expired tokens are not listed"
+    );
+}
+
+#[test]
+fn cache_paths_and_warnings_never_show_a_secret() {
+    let mut cfg = FakeConfig::default();
+    cfg.token_ttl = Duration::from_secs(60);
+    cfg.registry_password = "cached-password-must-not-leak".into();
+    let api = FakeApi::start(cfg);
+    let dir = tempfile::tempdir().expect("dir");
+    let trace = |t: Test| t.env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "trace");
+    let mut outs = vec![
+        trace(with_cache(&api, dir.path()).get(ENTERPRISE)).run(),
+        trace(with_cache(&api, dir.path()).get(ENTERPRISE)).run(),
+    ];
+    api.push_faults(std::iter::repeat_n(
+        Fault::Status(503, "ServiceUnavailable"),
+        3,
+    ));
+    outs.push(trace(with_cache(&api, dir.path()).get(ENTERPRISE)).run());
+    for f in token_files(dir.path()) {
+        std::fs::write(f, "{\"password\":\"cached-password-must-not-leak\",").expect("corrupt");
+    }
+    outs.push(trace(with_cache(&api, dir.path()).get(ENTERPRISE)).run());
+    outs.push(trace(with_cache(&api, dir.path()).args(&["list"])).run());
+    outs.push(
+        trace(with_cache(&api, dir.path()).args(&["erase"]))
+            .stdin(ENTERPRISE)
+            .run(),
+    );
+    assert!(
+        outs[2].stderr.contains("using the cached token"),
+        "{}",
+        outs[2].stderr
+    );
+    assert!(outs[3].stderr.contains("corrupt"), "{}", outs[3].stderr);
+    for out in &outs {
+        for secret in ["cached-password-must-not-leak", "testsecret"] {
+            assert!(
+                !out.stderr.contains(secret),
+                "secret on stderr: {}",
+                out.stderr
+            );
+        }
+        let stdout = match serde_json::from_str::<serde_json::Value>(&out.stdout) {
+            Ok(mut v) if v.get("Secret").is_some() => {
+                v["Secret"] = serde_json::Value::Null;
+                v.to_string()
+            }
+            _ => out.stdout.clone(),
+        };
+        assert!(
+            !stdout.contains("cached-password-must-not-leak"),
+            "{stdout}"
+        );
+    }
+}
