@@ -187,6 +187,9 @@ struct InstanceEntry {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct CredentialsEntry {
+    /// The provider's identity the entry is keyed by (checked on read: hash collisions aside,
+    /// a renamed file must not hand one identity's keys to another).
+    provider_identity: String,
     source: String,
     identity: String,
     access_key_id: String,
@@ -484,17 +487,17 @@ impl Cache {
         self.write(Kind::Instance, key, &entry, now);
     }
 
-    /// Cached temporary credentials of an identity with more than `margin` left.
+    /// Cached temporary credentials of a provider identity with more than `margin` left.
     pub fn credentials(
         &self,
         key: &Key,
-        identity: &str,
+        provider_identity: &str,
         now: DateTime<Utc>,
         margin: Duration,
     ) -> Option<Credentials> {
         let e: CredentialsEntry = self.read(Kind::Credentials, key)?;
         let left = (e.expires_at - now).to_std().unwrap_or_default();
-        if e.identity != identity || left <= margin {
+        if e.provider_identity != provider_identity || left <= margin {
             return None;
         }
         let mut c = Credentials::new(
@@ -508,12 +511,20 @@ impl Cache {
         Some(c)
     }
 
-    /// Stores temporary credentials (those without an expiry are not cached).
-    pub fn store_credentials(&self, key: &Key, creds: &Credentials, now: DateTime<Utc>) {
+    /// Stores the temporary credentials a provider fetched (those without an expiry are not
+    /// cached: nothing says how long they work).
+    pub fn store_credentials(
+        &self,
+        key: &Key,
+        provider_identity: &str,
+        creds: &Credentials,
+        now: DateTime<Utc>,
+    ) {
         let Some(expires_at) = creds.expiration else {
             return;
         };
         let entry = CredentialsEntry {
+            provider_identity: provider_identity.to_string(),
             source: creds.source.clone(),
             identity: creds.identity.clone(),
             access_key_id: creds.access_key_id.clone(),
@@ -1026,21 +1037,29 @@ mod tests {
         let c = open(d.path());
         let id = "role:acs:ram::1:role/x";
         let k = Key::credentials(id);
+        // The credentials' own identity may differ from the provider's (e.g. the STS key id).
+        let creds_id = "ak:STS.a";
         let mut creds = Credentials::new("STS.a", "sts-secret", Some("sts-token".into()), "sts");
-        creds.identity = id.into();
-        c.store_credentials(&k, &creds, t0());
+        creds.identity = creds_id.into();
+        c.store_credentials(&k, id, &creds, t0());
         assert!(
             c.credentials(&k, id, t0(), CREDENTIALS_MARGIN).is_none(),
             "no expiry"
         );
         creds.expiration = Some(t0() + mins(60));
-        c.store_credentials(&k, &creds, t0());
+        c.store_credentials(&k, id, &creds, t0());
         let got = c
             .credentials(&k, id, t0() + mins(40), CREDENTIALS_MARGIN)
             .expect("hit");
         assert_eq!(got.access_key_secret.expose(), "sts-secret");
         assert_eq!(got.security_token.expect("token").expose(), "sts-token");
-        assert_eq!(got.identity, id);
+        assert_eq!(got.identity, creds_id);
+        assert_eq!(got.expiration, Some(t0() + mins(60)));
+        assert!(
+            c.credentials(&k, "role:other", t0(), CREDENTIALS_MARGIN)
+                .is_none(),
+            "another provider identity never gets them"
+        );
         assert!(
             c.credentials(&k, id, t0() + mins(56), CREDENTIALS_MARGIN)
                 .is_none()

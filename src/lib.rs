@@ -282,7 +282,7 @@ impl Helper {
             return Ok(c);
         }
         let creds = provider.fetch(ctx).await?;
-        cache.store_credentials(&key, &creds, (self.clock)());
+        cache.store_credentials(&key, &identity, &creds, (self.clock)());
         Ok(creds)
     }
 
@@ -314,7 +314,10 @@ impl Helper {
             Edition::Enterprise(instance) => {
                 let (id, cached) = match instance {
                     Instance::Id(id) => (id.clone(), None),
-                    Instance::Name(name) => self.instance_id(&client, registry, name).await?,
+                    Instance::Name(name) => {
+                        self.instance_id(&client, registry, name, &provider.identity())
+                            .await?
+                    }
                 };
                 let token = acr::enterprise::get_authorization_token(&client, &id).await;
                 if let (Err(_), Some((cache, key))) = (&token, cached) {
@@ -346,16 +349,13 @@ impl Helper {
         client: &acr::Client<'_>,
         registry: &Registry,
         name: &str,
+        identity: &str,
     ) -> Result<(String, Option<(&'c Cache, Key)>)> {
         let Some(cache) = &self.cache else {
             return Ok((acr::enterprise::find_instance_id(client, name).await?, None));
         };
-        let key = Key::instance(
-            &registry.region,
-            client.endpoint.as_str(),
-            &client.credentials.identity,
-            name,
-        );
+        // Keyed like the token: by the provider's stable identity, not the (rotating) key id.
+        let key = Key::instance(&registry.region, client.endpoint.as_str(), identity, name);
         if let Some(id) = cache.instance_id(&key, (self.clock)()) {
             log::debug!("instance {name} is {id} (cached)");
             return Ok((id, Some((cache, key))));
