@@ -91,7 +91,8 @@ pub struct Helper {
     settings: Settings,
     transport: Transport,
     clock: Clock,
-    cache: Option<Cache>,
+    /// Opened on first use, so foreign hosts and `version` never touch the filesystem.
+    cache: std::sync::OnceLock<Option<Cache>>,
 }
 
 impl Helper {
@@ -103,16 +104,12 @@ impl Helper {
     /// A helper configured from an explicit environment.
     pub fn new(env: Env) -> Result<Self> {
         let settings = Settings::from_env(&env)?;
-        let cache = settings
-            .cache_dir
-            .as_deref()
-            .and_then(|dir| Cache::open(dir, settings.min_ttl));
         Ok(Helper {
             env,
             settings,
             transport: Transport::new(),
             clock: Arc::new(Utc::now),
-            cache,
+            cache: std::sync::OnceLock::new(),
         })
     }
 
@@ -135,7 +132,12 @@ impl Helper {
 
     /// The on-disk cache in use, if any.
     pub fn cache(&self) -> Option<&Cache> {
-        self.cache.as_ref()
+        self.cache
+            .get_or_init(|| {
+                let dir = self.settings.cache_dir.as_deref()?;
+                Cache::open(dir, self.settings.min_ttl)
+            })
+            .as_ref()
     }
 
     /// Temporary credentials for the registry at `server_url`.
@@ -169,10 +171,9 @@ impl Helper {
         })?;
         let endpoint = self.settings.acr_endpoint(&registry.region)?;
         let key = self
-            .cache
-            .as_ref()
+            .cache()
             .map(|_| Key::token(&registry, endpoint.as_str(), &provider.identity()));
-        if let (Some(cache), Some(key)) = (&self.cache, &key)
+        if let (Some(cache), Some(key)) = (self.cache(), &key)
             && let Some(hit) = self.fresh(cache, key, &registry)
         {
             return Ok(Lookup::Hit(answer(registry, hit)));
@@ -203,7 +204,7 @@ impl Helper {
             deadline: &deadline,
             now: &*now,
         };
-        let (Some(cache), Some(key)) = (&self.cache, key) else {
+        let (Some(cache), Some(key)) = (self.cache(), key) else {
             let token = self.mint(&ctx, &provider, &registry, &endpoint).await?;
             return Ok(answer(registry, token));
         };
@@ -263,7 +264,7 @@ impl Helper {
         ctx: &credentials::Context<'_>,
         provider: &Provider,
     ) -> Result<Credentials> {
-        let Some(cache) = self.cache.as_ref().filter(|_| !provider.is_static()) else {
+        let Some(cache) = self.cache().filter(|_| !provider.is_static()) else {
             return provider.fetch(ctx).await;
         };
         let identity = provider.identity();
@@ -351,7 +352,7 @@ impl Helper {
         name: &str,
         identity: &str,
     ) -> Result<(String, Option<(&'c Cache, Key)>)> {
-        let Some(cache) = &self.cache else {
+        let Some(cache) = self.cache() else {
             return Ok((acr::enterprise::find_instance_id(client, name).await?, None));
         };
         // Keyed like the token: by the provider's stable identity, not the (rotating) key id.
@@ -367,7 +368,7 @@ impl Helper {
 
     /// Registries with an unexpired cached token, host -> user name (the `list` action).
     pub fn cached_registries(&self) -> BTreeMap<String, String> {
-        match &self.cache {
+        match self.cache() {
             Some(c) => c.list((self.clock)()),
             None => BTreeMap::new(),
         }
@@ -376,7 +377,7 @@ impl Helper {
     /// Drops the cached tokens of the registry at `server_url` (the `erase` action), so the
     /// next `get` asks the API. Foreign or unparsable hosts have nothing to drop.
     pub fn erase(&self, server_url: &str) {
-        let Some(cache) = &self.cache else {
+        let Some(cache) = self.cache() else {
             return;
         };
         match protocol::parse_server_url(server_url) {

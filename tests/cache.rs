@@ -557,3 +557,16 @@ fn cache_paths_and_warnings_never_show_a_secret() {
         );
     }
 }
+
+#[test]
+fn foreign_hosts_and_version_never_touch_the_cache() {
+    let api = FakeApi::start(FakeConfig::default());
+    let dir = tempfile::tempdir().expect("dir");
+    let cache = dir.path().join("cache");
+    let out = with_cache(&api, &cache).get("ghcr.io").run();
+    assert_eq!(out.stdout, "credentials not found in native keychain\n");
+    assert_eq!(out.stderr, "");
+    let out = with_cache(&api, &cache).args(&["version"]).run();
+    assert_eq!(out.code, 0);
+    assert!(!cache.exists(), "no directory created");
+}
