@@ -210,10 +210,8 @@ impl Helper {
         };
         let wait = cache::lock_wait(&deadline);
         let lock = cache.lock(Kind::Token, &key, wait).await;
-        // Whoever held the lock may just have cached what we need.
-        if lock.is_some()
-            && let Some(hit) = self.fresh(cache, &key, &registry)
-        {
+        // Whoever held the lock (or made us give up waiting) may have cached what we need.
+        if let Some(hit) = self.fresh(cache, &key, &registry) {
             return Ok(answer(registry, hit));
         }
         match self.mint(&ctx, &provider, &registry, &endpoint).await {
@@ -276,10 +274,8 @@ impl Helper {
             return Ok(c);
         }
         let wait = cache::lock_wait(ctx.deadline);
-        let lock = cache.lock(Kind::Credentials, &key, wait).await;
-        if lock.is_some()
-            && let Some(c) = cache.credentials(&key, &identity, (self.clock)(), margin)
-        {
+        let _lock = cache.lock(Kind::Credentials, &key, wait).await;
+        if let Some(c) = cache.credentials(&key, &identity, (self.clock)(), margin) {
             return Ok(c);
         }
         let creds = provider.fetch(ctx).await?;
