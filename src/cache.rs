@@ -634,13 +634,20 @@ impl Cache {
             if !expired {
                 continue;
             }
+            // Delete only under the entry's lock (or when it has none): a process holding it may
+            // be renaming a fresh entry into place right now, which must not be lost.
             let lock_path = path.with_extension("lock");
-            // Holding the lock while deleting keeps a concurrent filler from losing its entry.
-            let lock = open_existing_lock(&lock_path).filter(|f| f.try_lock().is_ok());
+            let lock = match open_existing_lock(&lock_path) {
+                Some(f) if f.try_lock().is_ok() => Some(f),
+                Some(_) => continue,
+                None => None,
+            };
             if fs::remove_file(&path).is_ok() {
                 log::debug!("cache: pruned {}", path.display());
             }
             if let Some(f) = lock {
+                // A process that opened the file just before this may still lock the unlinked
+                // inode; the worst outcome is one duplicate API call.
                 let _ = fs::remove_file(&lock_path);
                 let _ = f.unlock();
             }
@@ -978,6 +985,28 @@ mod tests {
         assert!(!c.path(Kind::Token, &old, "json").exists());
         assert!(c.token(&live).is_some());
         assert!(!junk.exists());
+
+        // An expired entry whose lock is held (being refreshed) is left alone.
+        let busy = Key::token(&registry(PERSONAL), EP, "ak:busy");
+        c.store_token(&busy, &token(PERSONAL, t0(), mins(60)), t0());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        let held = rt.block_on(c.lock(Kind::Token, &busy, Duration::ZERO));
+        assert!(held.is_some());
+        c.store_token(&fresh, &token(PERSONAL, t0(), mins(60)), t0() + mins(90));
+        assert!(c.path(Kind::Token, &busy, "json").exists(), "locked: kept");
+        drop(held);
+        c.store_token(&fresh, &token(PERSONAL, t0(), mins(60)), t0() + mins(90));
+        assert!(
+            !c.path(Kind::Token, &busy, "json").exists(),
+            "unlocked: pruned"
+        );
+        assert!(
+            !c.path(Kind::Token, &busy, "lock").exists(),
+            "with its lock file"
+        );
     }
 
     #[test]
