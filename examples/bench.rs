@@ -11,6 +11,7 @@
 //!
 //! * `cold`: a fresh, empty cache directory for every run;
 //! * `warm`: one cache directory filled by a first run;
+//! * `refresh` (enterprise): the token removed before each run, the instance id still cached;
 //! * `no cache`: `DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE=true` (what the Go original does
 //!   for every invocation);
 //! * `version`: the floor of starting the binary at all on this machine;
@@ -104,6 +105,24 @@ fn main() {
             .map(|_| run_one(&opts, &api, host, &warm_dir, false))
             .collect();
         row(label, "warm", &warm, api.total_calls() - before, opts.runs);
+
+        if host == ENTERPRISE {
+            // The steady state after an hour: the token expired, the instance id is still cached.
+            let before = api.total_calls();
+            let refresh: Vec<Duration> = (0..opts.runs)
+                .map(|_| {
+                    drop_tokens(&warm_dir);
+                    run_one(&opts, &api, host, &warm_dir, false)
+                })
+                .collect();
+            row(
+                label,
+                "refresh (token gone, instance id cached)",
+                &refresh,
+                api.total_calls() - before,
+                opts.runs,
+            );
+        }
 
         let before = api.total_calls();
         let uncached: Vec<Duration> = (0..opts.runs)
@@ -260,6 +279,17 @@ fn run_one(opts: &Options, api: &FakeApi, host: &str, cache: &Path, no_cache: bo
     let child = spawn(opts, api, host, cache, no_cache);
     finish(child);
     start.elapsed()
+}
+
+fn drop_tokens(cache: &Path) {
+    for e in std::fs::read_dir(cache.join("tokens"))
+        .expect("tokens dir")
+        .flatten()
+    {
+        if e.path().extension().is_some_and(|x| x == "json") {
+            std::fs::remove_file(e.path()).expect("remove token");
+        }
+    }
 }
 
 fn ms(d: Duration) -> f64 {
