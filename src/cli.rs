@@ -39,9 +39,9 @@ enum Action {
     Get,
     /// Accept credentials from `docker login` (not persisted: tokens are minted on demand).
     Store,
-    /// Forget cached credentials for the registry host on stdin (`docker logout`).
+    /// Forget the cached token for the registry host on stdin (`docker logout`).
     Erase,
-    /// Print the registries with cached credentials as a JSON object.
+    /// Print the registries with an unexpired cached token as a JSON object.
     List,
     /// Print the version.
     Version,
@@ -108,11 +108,8 @@ pub fn run(
         match action {
             Action::Get => get(stdin, stdout, env),
             Action::Store => store(stdin),
-            Action::Erase => erase(stdin),
-            Action::List => {
-                let _ = writeln!(stdout, "{{}}");
-                Ok(())
-            }
+            Action::Erase => erase(stdin, env),
+            Action::List => list(stdout, env),
             Action::Version => Ok(()),
         }
     });
@@ -187,7 +184,10 @@ fn store(stdin: &mut dyn Read) -> Result<()> {
     Ok(())
 }
 
-fn erase(stdin: &mut dyn Read) -> Result<()> {
+/// Drops the host's cached token so the next `get` mints a new one. Never fails on a valid
+/// message: `docker logout` must work without credentials, for foreign hosts, and with a
+/// broken cache or settings.
+fn erase(stdin: &mut dyn Read, env: Env) -> Result<()> {
     let server_url = read_stdin(stdin, "server URL on stdin")?;
     if server_url.is_empty() {
         return Err(Error::InvalidInput {
@@ -195,6 +195,25 @@ fn erase(stdin: &mut dyn Read) -> Result<()> {
             detail: "no credentials server URL".into(),
         });
     }
-    log::debug!("erase for {server_url}: nothing stored");
+    match Helper::new(env) {
+        Ok(helper) => helper.erase(&server_url),
+        Err(e) => log::debug!("erase for {server_url}: no cache to erase ({e})"),
+    }
+    Ok(())
+}
+
+/// Prints the registries with an unexpired cached token; `{}` whenever there is nothing to
+/// show, so clients that abort on a failing `list` (podman) keep working.
+fn list(stdout: &mut dyn Write, env: Env) -> Result<()> {
+    let registries = match Helper::new(env) {
+        Ok(helper) => helper.cached_registries(),
+        Err(e) => {
+            log::debug!("list: no cache ({e})");
+            Default::default()
+        }
+    };
+    let line = serde_json::to_string(&registries).unwrap_or_else(|_| "{}".into());
+    let _ = stdout.write_all(format!("{line}\n").as_bytes());
+    let _ = stdout.flush();
     Ok(())
 }

@@ -23,6 +23,12 @@ pub const ENV_ENDPOINT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT";
 pub const ENV_LOG: &str = "DOCKER_CREDENTIAL_ACR_HELPER_LOG";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT`: deadline for a whole `get`.
 pub const ENV_TIMEOUT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT";
+/// `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR`: directory of the on-disk token cache.
+pub const ENV_CACHE_DIR: &str = "DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR";
+/// `DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE`: `true` turns the on-disk cache off.
+pub const ENV_DISABLE_CACHE: &str = "DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE";
+/// `DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL`: least remaining validity of a reused token.
+pub const ENV_MIN_TTL: &str = "DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL";
 
 /// A snapshot of the environment.
 #[derive(Debug, Clone, Default)]
@@ -174,6 +180,15 @@ impl LogLevel {
 /// Default deadline for a whole `get`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Default least remaining validity of a reused token: long enough for most builds.
+pub const DEFAULT_MIN_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Largest accepted `DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL` (catches `30h` typed for `30m`).
+pub const MAX_MIN_TTL: Duration = Duration::from_secs(12 * 3600);
+
+/// Name of the cache directory inside the platform cache directory.
+pub const CACHE_DIR_NAME: &str = "docker-credential-acr-helper";
+
 /// The helper's settings, read from the environment.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -183,6 +198,10 @@ pub struct Settings {
     pub acr_endpoint: Option<String>,
     /// Deadline for a whole `get`.
     pub timeout: Duration,
+    /// Directory of the on-disk cache; `None` when disabled or there is nowhere to put it.
+    pub cache_dir: Option<PathBuf>,
+    /// A cached token is reused while it has more than this left (capped at half its lifetime).
+    pub min_ttl: Duration,
 }
 
 impl Settings {
@@ -206,6 +225,13 @@ impl Settings {
         if let Some(e) = &acr_endpoint {
             endpoint_url(e, "cn-hangzhou", ENV_ENDPOINT)?;
         }
+        let min_ttl = env.duration(ENV_MIN_TTL)?.unwrap_or(DEFAULT_MIN_TTL);
+        if min_ttl > MAX_MIN_TTL {
+            return Err(Error::config(
+                ENV_MIN_TTL,
+                "must be at most 12h (ACR tokens last 1h; a value like 30m is typical)",
+            ));
+        }
         Ok(Settings {
             overrides: Overrides {
                 instance_id: env.get(ENV_INSTANCE_ID).map(str::to_string),
@@ -213,6 +239,8 @@ impl Settings {
             },
             acr_endpoint,
             timeout,
+            cache_dir: cache_dir(env)?,
+            min_ttl,
         })
     }
 
@@ -222,6 +250,46 @@ impl Settings {
             Some(template) => endpoint_url(template, region, ENV_ENDPOINT),
             None => endpoint_url(&format!("cr.{region}.aliyuncs.com"), region, "ACR endpoint"),
         }
+    }
+}
+
+/// Where the cache lives: `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR`, else the platform cache
+/// directory; `None` when disabled or when there is no home directory to put it in.
+fn cache_dir(env: &Env) -> Result<Option<PathBuf>> {
+    if env.flag(ENV_DISABLE_CACHE)? {
+        return Ok(None);
+    }
+    if let Some(dir) = env.get(ENV_CACHE_DIR) {
+        let dir = PathBuf::from(dir);
+        // docker runs helpers from whatever directory the user is in.
+        if !dir.is_absolute() {
+            return Err(Error::config(
+                ENV_CACHE_DIR,
+                format!("{} is not an absolute path", dir.display()),
+            ));
+        }
+        return Ok(Some(dir));
+    }
+    Ok(platform_cache_dir(env).map(|d| d.join(CACHE_DIR_NAME)))
+}
+
+/// The platform cache directory, from the snapshot (never the live environment, except the
+/// platform's own lookup for the real process).
+fn platform_cache_dir(env: &Env) -> Option<PathBuf> {
+    if cfg!(windows) {
+        return match env.get("LOCALAPPDATA") {
+            Some(d) => Some(PathBuf::from(d)),
+            None if env.process => dirs::cache_dir(),
+            None => None,
+        };
+    }
+    if cfg!(target_os = "macos") {
+        return env.home_dir().map(|h| h.join("Library").join("Caches"));
+    }
+    // XDG: a relative XDG_CACHE_HOME is invalid and ignored.
+    match env.get("XDG_CACHE_HOME").map(PathBuf::from) {
+        Some(d) if d.is_absolute() => Some(d),
+        _ => env.home_dir().map(|h| h.join(".cache")),
     }
 }
 
@@ -291,12 +359,62 @@ mod tests {
             (ENV_TIMEOUT, "soon"),
             (ENV_TIMEOUT, "0s"),
             (ENV_REGION, "Hangzhou"),
+            (ENV_MIN_TTL, "long"),
+            (ENV_MIN_TTL, "30h"),
+            (ENV_CACHE_DIR, "relative/dir"),
+            (ENV_DISABLE_CACHE, "sometimes"),
         ] {
             let e = Settings::from_env(&Env::default().with(k, v)).expect_err(v);
             assert!(e.to_string().starts_with(k), "{e}");
         }
         let e = LogLevel::from_env(&Env::default().with(ENV_LOG, "loud")).expect_err("level");
         assert!(e.to_string().starts_with(ENV_LOG));
+    }
+
+    #[test]
+    fn cache_dir_from_variable_xdg_or_home_and_disabled_by_flag() {
+        let s = |env: Env| Settings::from_env(&env).expect("settings").cache_dir;
+        assert_eq!(
+            s(Env::default().with(ENV_CACHE_DIR, "/var/cache/acr")),
+            Some(PathBuf::from("/var/cache/acr"))
+        );
+        assert_eq!(s(Env::default()), None, "no home, no cache");
+        assert_eq!(
+            s(Env::default()
+                .with(ENV_CACHE_DIR, "/c")
+                .with(ENV_DISABLE_CACHE, "true")),
+            None
+        );
+        if cfg!(all(unix, not(target_os = "macos"))) {
+            assert_eq!(
+                s(Env::default().with("HOME", "/home/u")),
+                Some(PathBuf::from("/home/u/.cache/docker-credential-acr-helper"))
+            );
+            assert_eq!(
+                s(Env::default()
+                    .with("HOME", "/home/u")
+                    .with("XDG_CACHE_HOME", "/xdg")),
+                Some(PathBuf::from("/xdg/docker-credential-acr-helper"))
+            );
+            assert_eq!(
+                s(Env::default()
+                    .with("HOME", "/home/u")
+                    .with("XDG_CACHE_HOME", "rel")),
+                Some(PathBuf::from("/home/u/.cache/docker-credential-acr-helper"))
+            );
+        }
+        let min = |v: &str| {
+            Settings::from_env(&Env::default().with(ENV_MIN_TTL, v))
+                .expect("settings")
+                .min_ttl
+        };
+        assert_eq!(min("30m"), Duration::from_secs(1800));
+        assert_eq!(
+            Settings::from_env(&Env::default())
+                .expect("settings")
+                .min_ttl,
+            DEFAULT_MIN_TTL
+        );
     }
 
     #[test]

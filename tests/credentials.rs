@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{FakeApi, FakeConfig, Fault, PERSONAL, Test};
+use crate::support::{ENTERPRISE, FakeApi, FakeConfig, Fault, PERSONAL, Test};
 
 const ROLE: &str = "acs:ram::1234567890123456:role/acr-puller";
 const CROSS_ROLE: &str = "acs:ram::2222222222222222:role/cross";
@@ -1135,7 +1135,7 @@ fn acr_token_never_outlives_the_assumed_role_credentials() {
             token.to_string_lossy().as_ref(),
         ),
     ]);
-    let helper = docker_credential_acr_helper::Helper::new(env).expect("helper");
+    let helper = docker_credential_acr_helper::Helper::new(env.clone()).expect("helper");
     let creds = helper.get_blocking(PERSONAL).expect("get");
     // DurationSeconds 3600: the registry password ends with the STS credentials, not in 12 h.
     let left = creds.expires_at - chrono::Utc::now();
@@ -1143,13 +1143,65 @@ fn acr_token_never_outlives_the_assumed_role_credentials() {
         left <= chrono::Duration::seconds(3600) && left > chrono::Duration::seconds(3000),
         "{left}"
     );
+    // A second get is served from the token cache: no STS call, no ACR call.
+    helper.get_blocking(PERSONAL).expect("warm get");
+    assert_eq!(api.calls("STS:AssumeRoleWithOIDC"), 1);
+    assert_eq!(api.calls("ACR:GetAuthorizationToken"), 1);
     // The token file is read again on every fetch: a rotated token is used at once.
     std::fs::write(&token, "rotated-token").expect("write");
     api.configure(|c| c.oidc = Some((OIDC_PROVIDER.into(), "rotated-token".into())));
-    helper
+    let uncached = docker_credential_acr_helper::Helper::new(
+        env.with("DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE", "true"),
+    )
+    .expect("helper");
+    uncached
         .get_blocking(PERSONAL)
         .expect("get with the rotated token");
     assert_eq!(api.calls("STS:AssumeRoleWithOIDC"), 2);
+}
+
+#[test]
+fn temporary_credentials_are_cached_across_registries_and_processes() {
+    // AssumeRole from an INI profile: the STS credentials it yields are cached under the role's
+    // identity, so a cold get for a second registry (another process) makes no STS call.
+    let api = FakeApi::start(FakeConfig::default());
+    // One HOME (and cache) shared by two processes; owned here so it outlives both runs.
+    let dir = tempfile::tempdir().expect("home");
+    let home = dir.path().to_path_buf();
+    let process = || Test::new().env("HOME", &home.to_string_lossy());
+    std::fs::create_dir_all(home.join(".alibabacloud")).expect("dir");
+    std::fs::write(
+        home.join(".alibabacloud/credentials"),
+        format!(
+            "[default]\ntype = ram_role_arn\naccess_key_id = testid\naccess_key_secret = testsecret\nrole_arn = {ROLE}\nrole_session_name = ci\n"
+        ),
+    )
+    .expect("write");
+    let with_api = |t: Test| {
+        t.env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &api.url())
+            .env("ALIBABA_CLOUD_STS_ENDPOINT", &api.url())
+            .env(
+                "DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR",
+                &home.join("cache").to_string_lossy(),
+            )
+    };
+    with_api(process()).get(PERSONAL).run().json();
+    assert_eq!(api.calls("STS:AssumeRole"), 1);
+    let out = with_api(process()).get(ENTERPRISE).run();
+    out.json();
+    assert_eq!(api.calls("STS:AssumeRole"), 1, "STS credentials reused");
+    assert_eq!(api.calls("ACR:GetAuthorizationToken"), 2);
+    // The enterprise token was minted with the cached STS key, which the fake checks.
+    let sts_keys: Vec<String> = api
+        .seen()
+        .iter()
+        .filter(|s| s.action.starts_with("ACR:"))
+        .map(|s| s.access_key_id.clone())
+        .collect();
+    assert!(
+        sts_keys.iter().all(|k| k.starts_with("STS.")) && sts_keys.windows(2).all(|w| w[0] == w[1]),
+        "{sts_keys:?}"
+    );
 }
 
 #[test]
