@@ -232,53 +232,11 @@ impl Cache {
     /// Opens (creating, 0700) the cache in `dir`; `None` when it cannot be used safely.
     pub fn open(dir: &Path, min_ttl: Duration) -> Option<Cache> {
         // The directory itself may be a symlink the user set up; what it points to must be ours.
-        match ensure_dir(dir, true) {
-            Ok(()) => {}
-            Err(DirProblem::Missing(e)) => {
-                // No home, read-only filesystem: working uncached is the expected outcome.
-                log::debug!("cache disabled: cannot create {}: {e}", dir.display());
-                return None;
-            }
-            Err(DirProblem::NotDir) => {
-                log::warn!(
-                    "not using the cache in {}: not a directory; remove it or set DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR",
-                    dir.display()
-                );
-                return None;
-            }
-            Err(DirProblem::Unsafe(why)) => {
-                log::warn!(
-                    "not using the cache in {}: it is {why}; fix its owner and mode (chmod 700) or set DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR",
-                    dir.display()
-                );
-                return None;
-            }
-        }
+        let fix_root =
+            "fix its owner and mode (chmod 700) or set DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR";
+        usable(dir, dir, true, fix_root)?;
         for kind in Kind::ALL {
-            let sub = dir.join(kind.dir());
-            match ensure_dir(&sub, false) {
-                Ok(()) => {}
-                Err(DirProblem::Missing(e)) => {
-                    log::debug!("cache disabled: cannot create {}: {e}", sub.display());
-                    return None;
-                }
-                Err(DirProblem::NotDir) => {
-                    log::warn!(
-                        "not using the cache in {}: {} is not a directory; remove it",
-                        dir.display(),
-                        sub.display()
-                    );
-                    return None;
-                }
-                Err(DirProblem::Unsafe(why)) => {
-                    log::warn!(
-                        "not using the cache in {}: {} is {why}; remove it",
-                        dir.display(),
-                        sub.display()
-                    );
-                    return None;
-                }
-            }
+            usable(dir, &dir.join(kind.dir()), false, "remove it")?;
         }
         Some(Cache {
             dir: dir.to_path_buf(),
@@ -677,6 +635,43 @@ enum DirProblem {
     Missing(std::io::Error),
     NotDir,
     Unsafe(&'static str),
+}
+
+/// [`ensure_dir`] for `path` (the cache root `root` or one of its folders), saying why the cache
+/// is not used: a warning for what the user should fix, debug only when creating was impossible
+/// (no home, read-only filesystem: working uncached is the expected outcome there).
+fn usable(root: &Path, path: &Path, follow_symlink: bool, fix: &str) -> Option<()> {
+    let what = if root == path {
+        String::from("it")
+    } else {
+        path.display().to_string()
+    };
+    match ensure_dir(path, follow_symlink) {
+        Ok(()) => Some(()),
+        Err(DirProblem::Missing(e)) => {
+            log::debug!("cache disabled: cannot create {}: {e}", path.display());
+            None
+        }
+        Err(DirProblem::NotDir) => {
+            log::warn!(
+                "not using the cache in {}: {what} is not a directory; {}",
+                root.display(),
+                if root == path {
+                    "remove it or set DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR"
+                } else {
+                    "remove it"
+                }
+            );
+            None
+        }
+        Err(DirProblem::Unsafe(why)) => {
+            log::warn!(
+                "not using the cache in {}: {what} is {why}; {fix}",
+                root.display()
+            );
+            None
+        }
+    }
 }
 
 /// Checks a cache directory (stat first: the warm path should cost one call per directory),

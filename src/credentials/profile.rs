@@ -142,6 +142,20 @@ impl Section<'_> {
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         sts::endpoint(env, self.get("sts_region").as_deref(), vpc)
     }
+
+    /// The STS request of a role-assuming type: `role_arn` plus the optional session settings.
+    fn role_request(&self, env: &Env, external_id: Option<String>) -> Result<RoleRequest> {
+        Ok(RoleRequest {
+            role_arn: self.require("role_arn")?,
+            session_name: self
+                .get("role_session_name")
+                .or_else(|| env.get(sts::ENV_SESSION_NAME).map(str::to_string)),
+            duration_seconds: self.duration()?,
+            policy: self.get("policy"),
+            external_id,
+            endpoint: self.sts_endpoint(env)?,
+        })
+    }
 }
 
 /// The INI source: `Ok(Err(reason))` when not configured.
@@ -208,16 +222,7 @@ pub fn load(env: &Env) -> Result<std::result::Result<Provider, String>> {
             Provider::AssumeRole(Box::new(AssumeRole {
                 name: name.clone(),
                 caller: Provider::Static(caller),
-                request: RoleRequest {
-                    role_arn: s.require("role_arn")?,
-                    session_name: s
-                        .get("role_session_name")
-                        .or_else(|| env.get(sts::ENV_SESSION_NAME).map(str::to_string)),
-                    duration_seconds: s.duration()?,
-                    policy: s.get("policy"),
-                    external_id: s.get("external_id"),
-                    endpoint: s.sts_endpoint(env)?,
-                },
+                request: s.role_request(env, s.get("external_id"))?,
             }))
         }
         "ecs_ram_role" => {
@@ -236,16 +241,7 @@ pub fn load(env: &Env) -> Result<std::result::Result<Provider, String>> {
                 provider_arn: s.require("oidc_provider_arn")?,
                 token_file: expand_home(env, &file),
                 token_file_origin: format!("{location} oidc_token_file_path"),
-                request: RoleRequest {
-                    role_arn: s.require("role_arn")?,
-                    session_name: s
-                        .get("role_session_name")
-                        .or_else(|| env.get(sts::ENV_SESSION_NAME).map(str::to_string)),
-                    duration_seconds: s.duration()?,
-                    policy: s.get("policy"),
-                    external_id: None,
-                    endpoint: s.sts_endpoint(env)?,
-                },
+                request: s.role_request(env, None)?,
             })
         }
         "credentials_uri" => Provider::Uri(CredentialsUri::parse(
