@@ -1,5 +1,6 @@
 //! Property tests: the parsers of everything that comes from outside (stdin, hosts, API
-//! answers, headers) never panic, and valid inputs survive the variations clients send.
+//! answers, headers, credential files, cache files) never panic, and valid inputs survive the
+//! variations clients send.
 
 use proptest::prelude::*;
 
@@ -117,5 +118,206 @@ proptest! {
         if let Ok(t) = acr::personal::parse_answer(&personal, "e") {
             prop_assert!(!t.username.is_empty());
         }
+    }
+}
+
+/// A line of an INI credentials file: sections, known keys with odd values, or noise.
+fn ini_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "\\[[a-z_ ]{0,10}\\]?",
+        (
+            prop_oneof![
+                Just("type"),
+                Just("access_key_id"),
+                Just("access_key_secret"),
+                Just("security_token"),
+                Just("role_arn"),
+                Just("role_session_name"),
+                Just("role_session_expiration"),
+                Just("policy"),
+                Just("role_name"),
+                Just("oidc_provider_arn"),
+                Just("oidc_token_file_path"),
+                Just("credentials_uri"),
+                Just("sts_region"),
+                Just("enable_vpc"),
+            ],
+            "[ =:]{0,3}",
+            prop_oneof![
+                Just("access_key".to_string()),
+                Just("ram_role_arn".to_string()),
+                Just("oidc_role_arn".to_string()),
+                Just("ecs_ram_role".to_string()),
+                Just("credentials_uri".to_string()),
+                Just("bearer".to_string()),
+                "[a-zA-Z0-9:/_.\"'#; ~-]{0,24}",
+            ],
+        )
+            .prop_map(|(k, sep, v)| format!("{k}{sep}{v}")),
+        any::<String>(),
+    ]
+}
+
+/// An aliyun CLI profile with a mode and keys that may be missing, of the wrong type, or point
+/// at other profiles (chains and cycles).
+fn cli_profile() -> impl Strategy<Value = serde_json::Value> {
+    (
+        "p[0-3]",
+        prop_oneof![
+            Just("AK"),
+            Just("StsToken"),
+            Just("RamRoleArn"),
+            Just("ChainableRamRoleArn"),
+            Just("EcsRamRole"),
+            Just("RamRoleArnWithRoleName"),
+            Just("OIDC"),
+            Just("CredentialsURI"),
+            Just("External"),
+            Just("CloudSSO"),
+            Just(""),
+            Just("Nonsense"),
+        ],
+        proptest::collection::vec(
+            (
+                prop_oneof![
+                    Just("access_key_id"),
+                    Just("access_key_secret"),
+                    Just("sts_token"),
+                    Just("ram_role_arn"),
+                    Just("ram_session_name"),
+                    Just("expired_seconds"),
+                    Just("source_profile"),
+                    Just("ram_role_name"),
+                    Just("oidc_token_file"),
+                    Just("oidc_provider_arn"),
+                    Just("credentials_uri"),
+                    Just("process_command"),
+                    Just("sts_region"),
+                ],
+                prop_oneof![
+                    "p[0-3]".prop_map(serde_json::Value::from),
+                    "[a-zA-Z0-9:/._ -]{0,16}".prop_map(serde_json::Value::from),
+                    any::<i64>().prop_map(serde_json::Value::from),
+                    any::<bool>().prop_map(serde_json::Value::from),
+                    Just(serde_json::Value::Null),
+                ],
+            ),
+            0..6,
+        ),
+    )
+        .prop_map(|(name, mode, keys)| {
+            let mut p = serde_json::Map::new();
+            p.insert("name".into(), name.into());
+            p.insert("mode".into(), mode.into());
+            for (k, v) in keys {
+                // Never a command that would really run: External stays a parse exercise.
+                if k == "process_command" {
+                    continue;
+                }
+                p.insert(k.into(), v);
+            }
+            serde_json::Value::Object(p)
+        })
+}
+
+/// An environment whose home is `dir`, reading only `var = file` and never the network.
+fn file_env(dir: &std::path::Path, var: &str, file: &std::path::Path) -> crate::Env {
+    crate::Env::default()
+        .with("HOME", dir.to_string_lossy())
+        .with(var, file.to_string_lossy())
+        .with("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+}
+
+proptest! {
+    #![proptest_config(cases())]
+
+    #[test]
+    fn ini_credential_files_never_panic(lines in proptest::collection::vec(ini_line(), 0..12)) {
+        use crate::credentials::profile;
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("credentials");
+        std::fs::write(&file, lines.join("\n")).expect("write");
+        let env = file_env(dir.path(), profile::ENV_FILE, &file);
+        // Configured, not configured or an error naming the file: never a panic.
+        if let Err(e) = profile::load(&env) {
+            let msg = e.to_string();
+            prop_assert!(!msg.contains('\n'), "{msg}");
+        }
+    }
+
+    #[test]
+    fn cli_config_files_never_panic(
+        profiles in proptest::collection::vec(cli_profile(), 0..5),
+        current in "p[0-4]",
+        raw in proptest::option::weighted(0.2, any::<String>()),
+    ) {
+        use crate::credentials::cli_config;
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("config.json");
+        let text = raw.unwrap_or_else(|| {
+            serde_json::json!({"current": current, "profiles": profiles}).to_string()
+        });
+        std::fs::write(&file, text).expect("write");
+        let env = file_env(dir.path(), cli_config::ENV_FILE, &file);
+        if let Err(e) = cli_config::load(&env) {
+            let msg = e.to_string();
+            prop_assert!(!msg.contains('\n'), "{msg}");
+        }
+    }
+
+    #[test]
+    fn temporary_credential_answers_never_panic(
+        b in proptest::collection::vec(any::<u8>(), 0..200),
+        id in proptest::option::of(prop_oneof![
+            "[A-Za-z0-9.]{0,12}".prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+        ]),
+        expiration in proptest::option::of("[0-9TZ:.+-]{0,25}"),
+    ) {
+        use crate::credentials::{Context, sts};
+        let transport = openapi::Transport::new();
+        let deadline = openapi::Deadline::after(std::time::Duration::from_secs(1));
+        let now = chrono::Utc::now;
+        let ctx = Context { env: &crate::Env::default(), transport: &transport, deadline: &deadline, now: &now };
+        // Raw bytes (STS, metadata or credentials-URI answer bodies) ...
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&b) {
+            let _ = sts::temporary_credentials(&v, "fake", "test", "id", &ctx);
+        }
+        // ... and well-formed JSON with odd field values.
+        let mut v = serde_json::json!({"AccessKeySecret": "s", "SecurityToken": "t"});
+        if let Some(id) = id { v["AccessKeyId"] = id; }
+        if let Some(e) = expiration { v["Expiration"] = e.into(); }
+        if let Err(e) = sts::temporary_credentials(&v, "fake", "test", "id", &ctx) {
+            prop_assert!(!e.to_string().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn corrupt_cache_files_are_ignored_never_panic(b in proptest::collection::vec(any::<u8>(), 0..300)) {
+        use crate::cache::{Cache, Key};
+        let dir = tempfile::tempdir().expect("dir");
+        let cache = Cache::open(&dir.path().join("c"), std::time::Duration::from_secs(900)).expect("cache");
+        let reg = registry::parse_host("registry.cn-hangzhou.aliyuncs.com", &Overrides::default()).expect("acr");
+        let key = Key::token(&reg, "https://cr.cn-hangzhou.aliyuncs.com/", "ak:test");
+        let now = chrono::Utc::now();
+        let token = crate::cache::CachedToken {
+            hosts: vec![reg.host.clone()],
+            region: reg.region.clone(),
+            username: "u".into(),
+            password: crate::Secret::new("p".into()),
+            obtained_at: now,
+            expires_at: now + chrono::Duration::hours(1),
+        };
+        cache.store_token(&key, &token, now);
+        for entry in std::fs::read_dir(dir.path().join("c/tokens")).expect("tokens") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "json") {
+                std::fs::write(&path, &b).expect("corrupt");
+            }
+        }
+        // Whatever the bytes, reading gives a token or nothing, and list/erase keep working.
+        let _ = cache.token(&key);
+        let _ = cache.list(now);
+        let _ = cache.erase_host(&reg.host);
     }
 }
