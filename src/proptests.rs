@@ -239,7 +239,7 @@ proptest! {
         std::fs::write(&file, lines.join("\n")).expect("write");
         let env = file_env(dir.path(), profile::ENV_FILE, &file);
         // Configured, not configured or an error naming the file: never a panic.
-        if let Err(e) = profile::load(&env) {
+        if let crate::credentials::Outcome::Broken(e) = profile::load(&env) {
             let msg = e.to_string();
             prop_assert!(!msg.contains('\n'), "{msg}");
         }
@@ -259,7 +259,7 @@ proptest! {
         });
         std::fs::write(&file, text).expect("write");
         let env = file_env(dir.path(), cli_config::ENV_FILE, &file);
-        if let Err(e) = cli_config::load(&env) {
+        if let crate::credentials::Outcome::Broken(e) = cli_config::load(&env) {
             let msg = e.to_string();
             prop_assert!(!msg.contains('\n'), "{msg}");
         }

@@ -1,130 +1,318 @@
-//! The credential chain: sources tried in order.
+//! The credential chain: an ordered list of sources, the first configured one wins.
 //!
 //! 1. [`environment`] — `ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` (+ `ALIBABA_CLOUD_SECURITY_TOKEN`);
 //!    with `ALIBABA_CLOUD_ROLE_ARN` (and no OIDC token file) it assumes that role
 //! 2. [`oidc`] — RRSA (`ALIBABA_CLOUD_ROLE_ARN`, `_OIDC_PROVIDER_ARN`, `_OIDC_TOKEN_FILE`)
 //! 3. [`cli_config`] — the aliyun CLI `~/.aliyun/config.json`
-//! 4. [`profile`] — the INI file `~/.alibabacloud/credentials`
+//! 4. [`profile`] — the INI file `~/.alibabacloud/credentials` (or `credentials.ini`)
 //! 5. [`ecs_metadata`] — the ECS instance RAM role
 //! 6. [`uri`] — `ALIBABA_CLOUD_CREDENTIALS_URI`
 //!
-//! A source that is *not configured* passes to the next one, and the reason is remembered. A
-//! source that *is configured but broken* stops the chain with its own error: the helper never
-//! silently falls through to another identity. When nothing is configured, the error lists every
-//! source tried and why it did not apply.
+//! Each source answers with an [`Outcome`]. One that is *not configured* passes to the next, and
+//! its reason is kept. One that is *broken* stops the chain with its own error: the helper never
+//! silently falls through to another identity. When nothing is configured, the error lists
+//! every source and why it did not apply. [`walk`] returns every answer ([`ChainReport`]), which
+//! is what `doctor` prints; [`select`] turns the walk into the provider a `get` uses.
 //!
-//! Selection reads only the environment and local files. Whether this machine is an ECS instance
-//! cannot be known offline, so the metadata service is the last resort unless disabled: at fetch
-//! time, silence or "no role attached" counts as not configured (then the credentials URI, if
-//! set, is used instead).
+//! Two rules sit on top of the list:
+//! - a profile named by `ALIBABA_CLOUD_PROFILE` that neither file has is an error, raised when
+//!   the INI file (the last source that could have it) does not have it either;
+//! - the ECS instance role without a named role is only a *last resort*: whether this machine is
+//!   an ECS instance cannot be known offline, so the walk goes on to find what to fall back to
+//!   (the credentials URI) when, at fetch time, the metadata service is silent or has no role.
+//!
+//! Selection reads only the environment and local files, never the network.
+//!
+//! # Pinned sources (per-registry identities)
+//!
+//! [`walk_with`] / [`select_with`] take an optional [`Pinned`] source that replaces the walk: a
+//! named profile (the aliyun CLI config's profile of that name, else the INI file's section) or
+//! a given INI credentials file. A pinned source is the caller's explicit choice, so it is never
+//! skipped: when it is not configured (no such profile, no such file, no such section) that is
+//! an error naming the caller's `origin` (e.g. the registry config entry), not a fall-through to
+//! the environment. Everything else the sources read (`ALIBABA_CLOUD_CONFIG_FILE`, STS endpoint,
+//! session name, metadata settings) still comes from the environment.
 
-use super::provider::AssumeRole;
-use super::sts::{self, RoleRequest};
-use super::{
-    Context, Credentials, Provider, cli_config, ecs_metadata, environment, oidc, profile, uri,
-};
+use std::path::PathBuf;
+
+use super::{Outcome, Provider, cli_config, ecs_metadata, environment, oidc, profile, uri};
+use super::{Context, Credentials};
+use crate::config::Env;
 use crate::error::{Error, Result, SkippedSource};
 
-const URI_NAME: &str = "credentials URI";
-
-fn skip(tried: &mut Vec<SkippedSource>, source: &str, reason: String) {
-    log::debug!("credential source {source} skipped: {reason}");
-    tried.push(SkippedSource {
-        source: source.into(),
-        reason,
-    });
+/// One entry of the chain: its name and how it loads. A loader sees the environment and the
+/// answers of the sources before it.
+struct Source {
+    name: &'static str,
+    load: fn(&Env, &[Step]) -> Outcome,
 }
 
-fn chosen(p: Provider) -> Result<Provider> {
+/// The chain, in order.
+const SOURCES: &[Source] = &[
+    Source {
+        name: environment::NAME,
+        load: |env, _| environment::load(env),
+    },
+    Source {
+        name: oidc::NAME,
+        load: |env, _| oidc::load(env).map(Provider::Oidc),
+    },
+    Source {
+        name: cli_config::NAME,
+        load: |env, _| cli_config::load(env),
+    },
+    Source {
+        name: profile::NAME,
+        load: ini_file,
+    },
+    Source {
+        name: ecs_metadata::NAME,
+        load: |env, _| ecs_metadata::load(env).map(Provider::EcsMetadata),
+    },
+    Source {
+        name: uri::NAME,
+        load: |env, _| uri::load(env).map(Provider::Uri),
+    },
+];
+
+/// The INI file. When `ALIBABA_CLOUD_PROFILE` names a profile that neither the CLI config
+/// (asked just before) nor this file has, the chain stops: another identity would be a surprise.
+fn ini_file(env: &Env, earlier: &[Step]) -> Outcome {
+    match (env.get(profile::ENV_PROFILE), profile::load(env)) {
+        (Some(name), Outcome::NotConfigured(reason)) => {
+            let cli = earlier
+                .iter()
+                .find(|s| s.source == cli_config::NAME)
+                .and_then(|s| s.outcome.reason())
+                .unwrap_or("not asked");
+            Outcome::Broken(Error::config(
+                profile::ENV_PROFILE,
+                format!("profile {name:?} was not found: {cli}; {reason}"),
+            ))
+        }
+        (_, outcome) => outcome,
+    }
+}
+
+/// A source the caller fixes instead of walking the chain (a per-registry identity).
+#[derive(Debug, Clone)]
+pub enum Pinned {
+    /// The aliyun CLI config's profile `name` if it has one, else the INI file's section `name`.
+    Profile {
+        /// Profile / section name.
+        name: String,
+        /// Where the caller got it, for errors (e.g. `config.json registries[1] profile`).
+        origin: String,
+    },
+    /// An INI credentials file, section `profile` (else `ALIBABA_CLOUD_PROFILE`, else `default`).
+    CredentialsFile {
+        /// The file (`~` is expanded).
+        path: String,
+        /// The section, when the caller names one.
+        profile: Option<String>,
+        /// Where the caller got it, for errors.
+        origin: String,
+    },
+}
+
+/// Step name of a pinned profile.
+pub const PINNED_PROFILE: &str = "named profile";
+/// Step name of a pinned INI file.
+pub const PINNED_FILE: &str = "named credentials file";
+
+impl Pinned {
+    fn name(&self) -> &'static str {
+        match self {
+            Pinned::Profile { .. } => PINNED_PROFILE,
+            Pinned::CredentialsFile { .. } => PINNED_FILE,
+        }
+    }
+
+    /// Loads the pinned source; not configured is broken, since the caller asked for it.
+    fn load(&self, env: &Env) -> Outcome {
+        match self {
+            Pinned::Profile { name, origin } => {
+                let env = env.clone().with(profile::ENV_PROFILE, name);
+                let cli = match cli_config::load(&env) {
+                    Outcome::NotConfigured(reason) => reason,
+                    decided => return decided,
+                };
+                match profile::load(&env) {
+                    Outcome::NotConfigured(reason) => Outcome::Broken(Error::config(
+                        origin,
+                        format!("profile {name:?} was not found: {cli}; {reason}"),
+                    )),
+                    decided => decided,
+                }
+            }
+            Pinned::CredentialsFile {
+                path,
+                profile: section,
+                origin,
+            } => {
+                let file = profile::expand_home(env, path);
+                if !file.exists() {
+                    return Outcome::Broken(Error::config(
+                        origin,
+                        format!("{} does not exist", file.display()),
+                    ));
+                }
+                let mut env = env
+                    .clone()
+                    .with(profile::ENV_FILE, file.to_string_lossy());
+                if let Some(s) = section {
+                    env = env.with(profile::ENV_PROFILE, s);
+                }
+                match profile::load(&env) {
+                    Outcome::NotConfigured(reason) => {
+                        Outcome::Broken(Error::config(origin, reason))
+                    }
+                    decided => decided,
+                }
+            }
+        }
+    }
+
+    /// The file a pinned INI source reads, if any.
+    pub fn file(&self, env: &Env) -> Option<PathBuf> {
+        match self {
+            Pinned::CredentialsFile { path, .. } => Some(profile::expand_home(env, path)),
+            Pinned::Profile { .. } => None,
+        }
+    }
+}
+
+/// One source's answer during a walk.
+#[derive(Debug)]
+pub struct Step {
+    /// The source's name, e.g. `environment`.
+    pub source: &'static str,
+    /// What it found.
+    pub outcome: Outcome,
+}
+
+/// Every source the chain asked, in order, with its answer: all the *not configured* ones
+/// before the source used, then that source (configured or broken). After a last-resort ECS
+/// role, the sources it may fall back to follow.
+#[derive(Debug)]
+pub struct ChainReport {
+    /// The answers, in chain order.
+    pub steps: Vec<Step>,
+}
+
+impl ChainReport {
+    /// The step whose provider a `get` uses (the first configured one), if any.
+    pub fn used(&self) -> Option<&Step> {
+        self.steps
+            .iter()
+            .find(|s| matches!(s.outcome, Outcome::Configured(_)))
+    }
+
+    /// The broken source that stops the chain, if any.
+    pub fn broken(&self) -> Option<&Step> {
+        self.steps
+            .iter()
+            .find(|s| matches!(s.outcome, Outcome::Broken(_)))
+    }
+
+    /// The provider to use: the first configured source (a last-resort ECS role carrying what
+    /// it falls back to), the error of a broken one, or "no credentials" listing every reason.
+    pub fn into_provider(self) -> Result<Provider> {
+        let mut tried = Vec::new();
+        let mut chosen: Option<Provider> = None;
+        for Step { source, outcome } in self.steps {
+            match (outcome, &mut chosen) {
+                (Outcome::Broken(e), _) => return Err(e),
+                (Outcome::NotConfigured(reason), None) => tried.push(SkippedSource {
+                    source: source.into(),
+                    reason,
+                }),
+                (Outcome::Configured(p), None) => chosen = Some(p),
+                (Outcome::NotConfigured(reason), Some(Provider::EcsMetadata(e))) => {
+                    e.after.push(SkippedSource {
+                        source: source.into(),
+                        reason,
+                    })
+                }
+                (Outcome::Configured(p), Some(Provider::EcsMetadata(e))) => {
+                    e.fallback = Some(Box::new(p))
+                }
+                // The walk goes on after a configured source only for a last-resort ECS role.
+                (_, Some(_)) => {}
+            }
+        }
+        match chosen {
+            Some(Provider::EcsMetadata(mut e)) if e.last_resort => {
+                e.tried = tried;
+                Ok(Provider::EcsMetadata(e))
+            }
+            Some(p) => Ok(p),
+            None => Err(Error::NoCredentials { tried }),
+        }
+    }
+}
+
+/// Asks each source in order, stopping at the first configured or broken one.
+pub fn walk(ctx: &Context<'_>) -> ChainReport {
+    walk_with(ctx, None)
+}
+
+/// [`walk`], or only the `pinned` source when there is one.
+pub fn walk_with(ctx: &Context<'_>, pinned: Option<&Pinned>) -> ChainReport {
+    let env = ctx.env;
+    if let Some(p) = pinned {
+        return ChainReport {
+            steps: vec![Step {
+                source: p.name(),
+                outcome: p.load(env),
+            }],
+        };
+    }
+    let mut steps: Vec<Step> = Vec::new();
+    let mut last_resort = false;
+    for source in SOURCES {
+        let outcome = (source.load)(env, &steps);
+        let stop = match &outcome {
+            Outcome::NotConfigured(_) => false,
+            Outcome::Broken(_) => true,
+            // A last resort is a guess: go on to find what it falls back to.
+            Outcome::Configured(p) if !last_resort && p.is_last_resort() => {
+                last_resort = true;
+                false
+            }
+            Outcome::Configured(_) => true,
+        };
+        steps.push(Step {
+            source: source.name,
+            outcome,
+        });
+        if stop {
+            break;
+        }
+    }
+    ChainReport { steps }
+}
+
+/// Chooses the first configured source, reading only the environment and local files.
+pub fn select(ctx: &Context<'_>) -> Result<Provider> {
+    select_with(ctx, None)
+}
+
+/// [`select`], or the `pinned` source when there is one.
+pub fn select_with(ctx: &Context<'_>, pinned: Option<&Pinned>) -> Result<Provider> {
+    let report = walk_with(ctx, pinned);
+    for step in &report.steps {
+        if let Outcome::NotConfigured(reason) = &step.outcome {
+            log::debug!("credential source {} skipped: {reason}", step.source);
+        }
+    }
+    let p = report.into_provider()?;
     log::debug!(
         "credential source: {} (identity {})",
         p.name(),
         p.identity()
     );
     Ok(p)
-}
-
-/// Chooses the first configured source, reading only the environment and local files.
-pub fn select(ctx: &Context<'_>) -> Result<Provider> {
-    let env = ctx.env;
-    let mut tried = Vec::new();
-    match environment::load(env)? {
-        // With ALIBABA_CLOUD_ROLE_ARN (and no OIDC token file), the AccessKey assumes that
-        // role, as ack-ram-tool and the upstream Go helper do.
-        Ok(c)
-            if env.get(oidc::ENV_ROLE_ARN).is_some() && env.get(oidc::ENV_TOKEN_FILE).is_none() =>
-        {
-            let role = env.get(oidc::ENV_ROLE_ARN).unwrap_or_default().to_string();
-            return chosen(Provider::AssumeRole(Box::new(AssumeRole {
-                name: format!("{} ({})", environment::NAME, oidc::ENV_ROLE_ARN),
-                caller: Provider::Static(c),
-                request: RoleRequest {
-                    role_arn: role,
-                    session_name: env.get(sts::ENV_SESSION_NAME).map(str::to_string),
-                    duration_seconds: sts::DEFAULT_DURATION,
-                    policy: None,
-                    external_id: None,
-                    endpoint: sts::endpoint(env, None, false)?,
-                },
-            })));
-        }
-        Ok(c) => return chosen(Provider::Static(c)),
-        Err(reason) => skip(&mut tried, environment::NAME, reason),
-    }
-    match oidc::load(env)? {
-        Ok(o) => return chosen(Provider::Oidc(o)),
-        Err(reason) => skip(&mut tried, oidc::NAME, reason),
-    }
-    match cli_config::load(env)? {
-        Ok(p) => return chosen(p),
-        Err(reason) => skip(&mut tried, cli_config::NAME, reason),
-    }
-    match profile::load(env)? {
-        Ok(p) => return chosen(p),
-        Err(reason) => skip(&mut tried, profile::NAME, reason),
-    }
-    if let Some(name) = env.get(profile::ENV_PROFILE) {
-        // The user asked for a profile by name: using another identity would be a surprise.
-        let why: Vec<String> = tried[2..].iter().map(|s| s.reason.clone()).collect();
-        return Err(Error::config(
-            profile::ENV_PROFILE,
-            format!("profile {name:?} was not found: {}", why.join("; ")),
-        ));
-    }
-    let fallback = uri::load(env)?;
-    match ecs_metadata::settings(env)? {
-        Ok((endpoint, v1_disabled)) => {
-            let role = env.get(ecs_metadata::ENV_ROLE).map(str::to_string);
-            let last_resort = role.is_none();
-            return chosen(Provider::EcsMetadata(ecs_metadata::EcsRole {
-                name: match &role {
-                    Some(_) => format!("{} ({})", ecs_metadata::NAME, ecs_metadata::ENV_ROLE),
-                    None => ecs_metadata::NAME.to_string(),
-                },
-                role,
-                endpoint,
-                v1_disabled,
-                last_resort,
-                tried,
-                after: match &fallback {
-                    Err(reason) => vec![SkippedSource {
-                        source: URI_NAME.into(),
-                        reason: reason.clone(),
-                    }],
-                    Ok(_) => Vec::new(),
-                },
-                fallback: if last_resort { fallback.ok() } else { None },
-            }));
-        }
-        Err(reason) => skip(&mut tried, ecs_metadata::NAME, reason),
-    }
-    match fallback {
-        Ok(u) => chosen(Provider::Uri(u)),
-        Err(reason) => {
-            skip(&mut tried, URI_NAME, reason);
-            Err(Error::NoCredentials { tried })
-        }
-    }
 }
 
 /// Selects a source and fetches credentials from it.

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::Credentials;
 use super::ecs_metadata;
+use super::{Credentials, Outcome, or_broken};
 use super::external::ExternalProcess;
 use super::oidc::OidcRole;
 use super::profile::{ENV_PROFILE, expand_home, locate, read_file};
@@ -196,7 +196,7 @@ impl Config<'_> {
             "external" => Provider::External(ExternalProcess::new(
                 source,
                 &self.require(p, "process_command", p.process_command.expose(), "External")?,
-            )),
+            )?),
             "cloudsso" | "oauth" | "rsakeypair" | "bearertoken" | "anonymous" => {
                 return Err(Error::config(
                     self.location(name),
@@ -249,21 +249,23 @@ fn infer_mode(p: &Profile) -> String {
     .to_string()
 }
 
-/// The CLI config source: `Ok(Err(reason))` when not configured.
-pub fn load(env: &Env) -> Result<std::result::Result<Provider, String>> {
-    if env.flag(ENV_DISABLED)? {
-        return Ok(Err(format!("{ENV_DISABLED} is true")));
+/// The CLI config source.
+pub fn load(env: &Env) -> Outcome {
+    if or_broken!(env.flag(ENV_DISABLED)) {
+        return Outcome::NotConfigured(format!("{ENV_DISABLED} is true"));
     }
     let (path, explicit) = match locate(env, ENV_FILE, &[".aliyun", "config.json"]) {
         Ok(p) => p,
-        Err(reason) => return Ok(Err(reason)),
+        Err(reason) => return Outcome::NotConfigured(reason),
     };
-    let Some(text) = read_file(&path, explicit, ENV_FILE)? else {
-        return Ok(Err(format!("{} does not exist", path.display())));
+    let Some(text) = or_broken!(read_file(&path, explicit, ENV_FILE)) else {
+        return Outcome::NotConfigured(format!("{} does not exist", path.display()));
     };
     let shown = path.display().to_string();
-    let file: ConfigFile = serde_json::from_str(&text)
-        .map_err(|e| Error::config(&shown, format!("not a valid aliyun CLI config.json ({e})")))?;
+    let file: ConfigFile = or_broken!(serde_json::from_str(&text).map_err(|e| Error::config(
+        &shown,
+        format!("not a valid aliyun CLI config.json ({e})")
+    )));
     let cfg = Config {
         env,
         path: shown.clone(),
@@ -274,34 +276,30 @@ pub fn load(env: &Env) -> Result<std::result::Result<Provider, String>> {
             .collect(),
     };
     let name = match env.get(ENV_PROFILE) {
-        Some(n) => {
-            if !cfg.profiles.contains_key(n) {
-                return Ok(Err(format!("{shown} has no profile {n:?}")));
-            }
-            n.to_string()
-        }
+        Some(n) if cfg.profiles.contains_key(n) => n.to_string(),
+        Some(n) => return Outcome::NotConfigured(format!("{shown} has no profile {n:?}")),
         None => {
             let Some(n) = opt(&file.current) else {
-                return Ok(Err(format!("{shown} has no current profile")));
+                return Outcome::NotConfigured(format!("{shown} has no current profile"));
             };
             match cfg.profiles.get(&n) {
                 None => {
-                    return Err(Error::config(
+                    return Outcome::Broken(Error::config(
                         &shown,
                         format!("current profile {n:?} is not among its profiles"),
                     ));
                 }
                 // A profile `aliyun configure` created but never filled in.
                 Some(p) if infer_mode(p).is_empty() => {
-                    return Ok(Err(format!(
+                    return Outcome::NotConfigured(format!(
                         "{shown} profile {n:?} has no credentials (empty mode)"
-                    )));
+                    ));
                 }
                 Some(_) => n,
             }
         }
     };
-    cfg.provider(&name, &mut Vec::new()).map(Ok)
+    cfg.provider(&name, &mut Vec::new()).into()
 }
 
 #[cfg(test)]
@@ -327,15 +325,18 @@ mod tests {
               {"name":"mid","mode":"RamRoleArn","access_key_id":"LTAImid","access_key_secret":"s","ram_role_arn":"acs:ram::1:role/mid"}
             ]}"#,
         );
-        let p = load(&env).expect("ok").expect("configured");
-        assert_eq!(
-            p.identity(),
-            "role:acs:ram::2:role/top|role:acs:ram::1:role/mid|ak:LTAImid"
+        let Outcome::Configured(p) = load(&env) else {
+            panic!("configured")
+        };
+        let id = p.identity();
+        assert!(
+            id.starts_with("role:acs:ram::2:role/top|role:acs:ram::1:role/mid|ak:LTAImid|k:"),
+            "{id}"
         );
-        let p = load(&env.clone().with(ENV_PROFILE, "base"))
-            .expect("ok")
-            .expect("configured");
-        assert_eq!(p.identity(), "ak:LTAIbase");
+        let Outcome::Configured(p) = load(&env.clone().with(ENV_PROFILE, "base")) else {
+            panic!("configured")
+        };
+        assert!(p.identity().starts_with("ak:LTAIbase|k:"));
     }
 
     #[test]
@@ -379,7 +380,10 @@ mod tests {
             ),
         ] {
             let (_d, env) = with_config(json);
-            let e = load(&env).expect_err(json).to_string();
+            let Outcome::Broken(e) = load(&env) else {
+                panic!("not broken: {json}")
+            };
+            let e = e.to_string();
             assert!(e.contains("config.json"), "{e}");
             assert!(e.contains(want), "{want}: {e}");
         }

@@ -12,8 +12,8 @@
 //! resort (nothing named a role), an address that does not answer, or answers that no role is
 //! attached, means *not configured*; a role that was named explicitly makes those errors.
 
-use super::uri::CredentialsUri;
-use super::{Context, Credentials, sts};
+use super::Provider;
+use super::{Context, Credentials, Outcome, or_broken, sts};
 use crate::config::{Env, endpoint_url};
 use crate::error::{Error, Result, SkippedSource};
 use crate::openapi::{self, HttpRequest, HttpResponse, Method, Retry, RetryPolicy, Route};
@@ -50,31 +50,54 @@ pub struct EcsRole {
     pub last_resort: bool,
     /// Sources tried before, for the no-credentials error of a last resort.
     pub tried: Vec<SkippedSource>,
-    /// The credentials URI to fall back to when a last-resort metadata service is absent.
-    pub fallback: Option<CredentialsUri>,
+    /// The source to fall back to (the credentials URI) when a last-resort metadata service is
+    /// absent.
+    pub fallback: Option<Box<Provider>>,
     /// Sources after this one that are not configured either (listed after it).
     pub after: Vec<SkippedSource>,
 }
 
-/// Reads the metadata settings; `None` when disabled (with the reason).
-pub fn settings(env: &Env) -> Result<std::result::Result<(url::Url, bool), String>> {
-    if env.flag(ENV_DISABLED)? {
-        return Ok(Err(format!("{ENV_DISABLED} is true")));
+/// The metadata endpoint and whether IMDSv1 is refused; not configured when disabled.
+pub fn settings(env: &Env) -> Outcome<(url::Url, bool)> {
+    if or_broken!(env.flag(ENV_DISABLED)) {
+        return Outcome::NotConfigured(format!("{ENV_DISABLED} is true"));
     }
     // The metadata service speaks plain HTTP: a bare host means http://, not https://.
-    let endpoint = match env.get(ENV_ENDPOINT) {
-        Some(e) if e.contains("://") => endpoint_url(e, "", ENV_ENDPOINT)?,
-        Some(e) => endpoint_url(&format!("http://{e}"), "", ENV_ENDPOINT)?,
-        None => endpoint_url(DEFAULT_ENDPOINT, "", ENV_ENDPOINT)?,
+    let endpoint = or_broken!(match env.get(ENV_ENDPOINT) {
+        Some(e) if e.contains("://") => endpoint_url(e, "", ENV_ENDPOINT),
+        Some(e) => endpoint_url(&format!("http://{e}"), "", ENV_ENDPOINT),
+        None => endpoint_url(DEFAULT_ENDPOINT, "", ENV_ENDPOINT),
+    });
+    Outcome::Configured((endpoint, or_broken!(env.flag(ENV_V1_DISABLED))))
+}
+
+/// The chain's instance role: `ALIBABA_CLOUD_ECS_METADATA`, else discovered. Without a named
+/// role it is only a *last resort*: whether this machine is an ECS instance cannot be known
+/// offline, so silence or "no role attached" at fetch time still counts as not configured.
+pub fn load(env: &Env) -> Outcome<EcsRole> {
+    let role = env.get(ENV_ROLE).map(str::to_string);
+    let name = match &role {
+        Some(_) => format!("{NAME} ({ENV_ROLE})"),
+        None => NAME.to_string(),
     };
-    Ok(Ok((endpoint, env.flag(ENV_V1_DISABLED)?)))
+    settings(env).map(|(endpoint, v1_disabled)| EcsRole {
+        name,
+        last_resort: role.is_none(),
+        role,
+        endpoint,
+        v1_disabled,
+        tried: Vec::new(),
+        fallback: None,
+        after: Vec::new(),
+    })
 }
 
 /// An explicitly configured role (profile `ecs_ram_role`, CLI `EcsRamRole`).
 pub fn explicit(env: &Env, name: String, role: Option<String>) -> Result<EcsRole> {
-    let (endpoint, v1_disabled) = match settings(env)? {
-        Ok(s) => s,
-        Err(reason) => {
+    let (endpoint, v1_disabled) = match settings(env) {
+        Outcome::Configured(s) => s,
+        Outcome::Broken(e) => return Err(e),
+        Outcome::NotConfigured(reason) => {
             return Err(Error::source(
                 name,
                 format!("uses the ECS instance role, but {reason}"),
@@ -149,9 +172,9 @@ impl EcsRole {
             Ok(c) => Ok(c),
             Err(reason) => {
                 log::debug!("{NAME} does not apply: {reason}");
-                if let Some(uri) = &self.fallback {
-                    log::debug!("falling back to {}", uri.name);
-                    let mut c = uri.fetch(ctx).await?;
+                if let Some(next) = &self.fallback {
+                    log::debug!("falling back to {}", next.name());
+                    let mut c = Box::pin(next.fetch(ctx)).await?;
                     c.identity = self.identity();
                     return Ok(c);
                 }
@@ -296,16 +319,29 @@ mod tests {
 
     #[test]
     fn endpoint_defaults_to_the_metadata_address_over_http() {
-        let (u, v1_off) = settings(&Env::default()).expect("ok").expect("on");
+        let Outcome::Configured((u, v1_off)) = settings(&Env::default()) else {
+            panic!("on")
+        };
         assert_eq!(u.as_str(), "http://100.100.100.200/");
         assert!(!v1_off);
         let env = Env::default().with(ENV_ENDPOINT, "127.0.0.1:8080");
-        let (u, _) = settings(&env).expect("ok").expect("on");
+        let Outcome::Configured((u, _)) = settings(&env) else {
+            panic!("on")
+        };
         assert_eq!(u.as_str(), "http://127.0.0.1:8080/");
         let env = Env::default().with(ENV_DISABLED, "true");
-        assert!(settings(&env).expect("ok").is_err());
+        assert!(settings(&env).reason().is_some());
         let env = Env::default().with(ENV_DISABLED, "maybe");
-        assert!(settings(&env).is_err());
+        assert!(matches!(settings(&env), Outcome::Broken(_)));
+        let env = Env::default().with(ENV_ROLE, "node");
+        let Outcome::Configured(r) = load(&env) else {
+            panic!("on")
+        };
+        assert!(!r.last_resort);
+        let Outcome::Configured(r) = load(&Env::default()) else {
+            panic!("on")
+        };
+        assert!(r.last_resort);
     }
 
     #[test]

@@ -1,12 +1,20 @@
 //! Credentials printed by a program: the aliyun CLI `External` mode (`process_command`).
 //!
-//! The command runs through the shell (`sh -c`, `cmd /C` on Windows) with no stdin; it prints
-//! one JSON object on stdout in the aliyun CLI profile format:
+//! The command line is split into a program and its arguments the way the aliyun CLI splits it,
+//! and run directly, never through a shell (so `$(...)`, `;`, `|`, globs and variables are plain
+//! text): whitespace separates arguments; `'...'` quotes literally; `"..."` quotes, a backslash
+//! in it escaping only `"`, `\`, `$`, `` ` `` and newline; outside quotes a backslash escapes
+//! the next character. On Windows a backslash is a path separator, literal except for `\"` inside
+//! double quotes. An unclosed quote, a trailing backslash or an empty command is a configuration
+//! error. Write `sh -c '...'` to get a shell on purpose.
+//!
+//! The command runs with no stdin, in its own process group; it prints one JSON object on stdout in the aliyun CLI profile format:
 //! `{"mode":"AK"|"StsToken","access_key_id","access_key_secret","sts_token"}`, optionally with
 //! `expiration` (RFC 3339) or `sts_expiration` (Unix seconds). The command's stderr is captured
 //! (not shown: it may hold secrets) and only its last line is quoted when the command fails.
 //! It is killed when it runs past 30 s or the `get` deadline, whichever comes first, so a
-//! hanging command cannot hang docker.
+//! hanging command cannot hang docker; on Unix the whole process group is killed (a signal sent
+//! directly, not through a `kill` program found on `PATH`), so helpers it started go too.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -15,7 +23,6 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use serde::Deserialize;
-use sha2::Digest;
 
 use super::{Context, Credentials, sts};
 use crate::error::{Error, Result};
@@ -31,8 +38,10 @@ const MAX_OUTPUT: usize = 64 * 1024;
 pub struct ExternalProcess {
     /// Where it was configured, for messages.
     pub name: String,
-    /// The shell command (may hold secrets; never shown).
+    /// The command line as configured (may hold secrets; never shown).
     command: Secret,
+    /// Program and arguments.
+    argv: Secret<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -52,26 +61,32 @@ struct Output {
 }
 
 impl ExternalProcess {
-    /// A process source configured at `name`.
-    pub fn new(name: String, command: &str) -> Self {
-        ExternalProcess {
+    /// A process source configured at `name`; an error when the command line cannot be split.
+    pub fn new(name: String, command: &str) -> Result<Self> {
+        let argv = split_command(command, cfg!(windows)).map_err(|why| {
+            Error::source(
+                &name,
+                format!("process_command is not a valid command line: {why}"),
+            )
+        })?;
+        Ok(ExternalProcess {
             name,
             command: Secret::new(command.to_string()),
-        }
+            argv: Secret::new(argv),
+        })
     }
 
-    /// `external:<hash of the command>`: stable for one command, without showing it.
+    /// `external:<digest of the command line>`: stable for one command, without showing it.
     pub fn identity(&self) -> String {
-        let h = sha2::Sha256::digest(self.command.expose().as_bytes());
-        format!("external:{}", &hex::encode(h)[..16])
+        format!("external:{}", super::digest(self.command.expose()))
     }
 
     /// Runs the command and parses its output.
     pub async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
         let limit = MAX_RUNTIME.min(ctx.deadline.remaining());
-        let command = self.command.clone();
+        let argv = self.argv.clone();
         let name = self.name.clone();
-        let out = tokio::task::spawn_blocking(move || run(command.expose(), limit, &name))
+        let out = tokio::task::spawn_blocking(move || run(argv.expose(), limit, &name))
             .await
             .map_err(|e| Error::source(&self.name, format!("the command could not run: {e}")))??;
         let o: Output = serde_json::from_slice(&out).map_err(|e| {
@@ -139,15 +154,76 @@ impl ExternalProcess {
     }
 }
 
-fn shell(command: &str) -> Command {
-    if cfg!(windows) {
-        let mut c = Command::new("cmd");
-        c.arg("/C").arg(command);
-        c
-    } else {
-        let mut c = Command::new("sh");
-        c.arg("-c").arg(command);
-        c
+/// Splits a command line into program and arguments (see the module docs for the rules).
+pub(crate) fn split_command(
+    command: &str,
+    windows: bool,
+) -> std::result::Result<Vec<String>, &'static str> {
+    #[derive(PartialEq)]
+    enum Quote {
+        None,
+        Single,
+        Double,
+    }
+    let mut args = Vec::new();
+    let mut current = String::new();
+    // An argument has begun, possibly empty (`tool "" x` keeps its empty argument).
+    let mut started = false;
+    let mut quote = Quote::None;
+    let mut chars = command.trim().chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Quote::Single if c == '\'' => quote = Quote::None,
+            Quote::Single => current.push(c),
+            Quote::Double if c == '"' => quote = Quote::None,
+            Quote::Double if c == '\\' => match chars.peek() {
+                Some(&n) if n == '"' || (!windows && matches!(n, '\\' | '$' | '`' | '\n')) => {
+                    current.push(n);
+                    chars.next();
+                }
+                _ => current.push(c),
+            },
+            Quote::Double => current.push(c),
+            Quote::None if c == '\\' && windows => {
+                started = true;
+                current.push(c);
+            }
+            Quote::None if c == '\\' => match chars.next() {
+                Some(n) => {
+                    started = true;
+                    current.push(n);
+                }
+                None => return Err("it ends with a backslash"),
+            },
+            Quote::None if c == '\'' => {
+                started = true;
+                quote = Quote::Single;
+            }
+            Quote::None if c == '"' => {
+                started = true;
+                quote = Quote::Double;
+            }
+            Quote::None if c.is_whitespace() => {
+                if started {
+                    args.push(std::mem::take(&mut current));
+                    started = false;
+                }
+            }
+            Quote::None => {
+                started = true;
+                current.push(c);
+            }
+        }
+    }
+    if quote != Quote::None {
+        return Err("a quote is not closed");
+    }
+    if started {
+        args.push(current);
+    }
+    match args.first() {
+        Some(program) if !program.is_empty() => Ok(args),
+        _ => Err("it is empty"),
     }
 }
 
@@ -171,9 +247,13 @@ fn read_bounded(mut r: impl Read, limit: usize) -> (Vec<u8>, bool) {
     (out, truncated)
 }
 
-fn run(command: &str, limit: Duration, name: &str) -> Result<Vec<u8>> {
-    let mut cmd = shell(command);
-    cmd.stdin(Stdio::null())
+fn run(argv: &[String], limit: Duration, name: &str) -> Result<Vec<u8>> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err(Error::source(name, "process_command is empty"));
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     #[cfg(unix)]
@@ -185,7 +265,7 @@ fn run(command: &str, limit: Duration, name: &str) -> Result<Vec<u8>> {
     let started = Instant::now();
     let mut child = cmd
         .spawn()
-        .map_err(|e| Error::source(name, format!("cannot start the command: {e}")))?;
+        .map_err(|e| Error::source(name, format!("cannot start {program}: {e}")))?;
     log::debug!(
         "started the credential command of {name} (pid {})",
         child.id()
@@ -259,27 +339,88 @@ fn run(command: &str, limit: Duration, name: &str) -> Result<Vec<u8>> {
 fn kill(child: &mut std::process::Child) {
     #[cfg(unix)]
     {
-        // The whole group: `sh -c` may have started the real command as a child.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", child.id())])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        // The whole group (it is the child's own, see `process_group(0)`): a wrapper script's
+        // children would otherwise live on, holding the pipes open.
+        use rustix::process::{Pid, Signal, kill_process_group};
+        let _ = kill_process_group(Pid::from_child(child), Signal::KILL);
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::split_command;
+
+    fn unix(s: &str) -> Vec<String> {
+        split_command(s, false).expect(s)
+    }
+
+    #[test]
+    fn splits_like_the_aliyun_cli() {
+        for (input, want) in [
+            ("cmd arg1 arg2", vec!["cmd", "arg1", "arg2"]),
+            ("  cmd   arg1\targ2  ", vec!["cmd", "arg1", "arg2"]),
+            ("'/usr/local/my tools/cred' arg", vec!["/usr/local/my tools/cred", "arg"]),
+            (r#"tool --name "First Last""#, vec!["tool", "--name", "First Last"]),
+            (r"tool arg\ with\ space", vec!["tool", "arg with space"]),
+            (r#"tool "say \"hi\"""#, vec!["tool", r#"say "hi""#]),
+            (r#"tool "a\$b\\c\d""#, vec!["tool", r"a$b\c\d"]),
+            ("tool 'it''s' x", vec!["tool", "its", "x"]),
+            (r#"tool "" x"#, vec!["tool", "", "x"]),
+            ("tool 'a \"b\" \\c'", vec!["tool", r#"a "b" \c"#]),
+            // No shell: these are plain arguments.
+            ("echo $(id) `id` $HOME a;b | c > d", vec!["echo", "$(id)", "`id`", "$HOME", "a;b", "|", "c", ">", "d"]),
+        ] {
+            assert_eq!(unix(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn windows_keeps_backslashes_of_paths() {
+        assert_eq!(
+            split_command(r#""C:\Program Files\tool\cred.exe" get --profile default"#, true)
+                .expect("split"),
+            vec![r"C:\Program Files\tool\cred.exe", "get", "--profile", "default"]
+        );
+        assert_eq!(
+            split_command(r#"C:\tools\cred.exe "say \"hi\"""#, true).expect("split"),
+            vec![r"C:\tools\cred.exe", r#"say "hi""#]
+        );
+    }
+
+    #[test]
+    fn bad_command_lines_are_refused() {
+        for (input, why) in [
+            ("   ", "empty"),
+            (r#"'' arg"#, "empty"),
+            (r#""C:\Program Files\tool.exe"#, "not closed"),
+            ("'/usr/bin/tool", "not closed"),
+            (r"tool\", "backslash"),
+        ] {
+            let e = split_command(input, false).expect_err(input);
+            assert!(e.contains(why), "{input}: {e}");
+        }
+    }
 }
 
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
+    fn argv(s: &str) -> Vec<String> {
+        split_command(s, false).expect(s)
+    }
+
     #[test]
     fn a_hanging_command_is_killed_in_time() {
         let started = Instant::now();
-        let e =
-            run("sleep 30; echo late", Duration::from_millis(300), "test").expect_err("timeout");
+        let e = run(
+            &argv("sh -c 'sleep 30; echo late'"),
+            Duration::from_millis(300),
+            "test",
+        )
+        .expect_err("timeout");
         assert!(
             started.elapsed() < Duration::from_secs(3),
             "{:?}",
@@ -288,23 +429,102 @@ mod tests {
         assert!(e.to_string().contains("did not finish"), "{e}");
     }
 
+    /// True once `pid` has exited (gone, or a zombie nobody reaped yet).
+    #[cfg(target_os = "linux")]
+    fn exited(pid: &str) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            // The state follows the parenthesised command name.
+            Ok(stat) => stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with(['Z', 'X'])),
+        }
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_timeout_kills_the_whole_process_group() {
+        let dir = tempfile::tempdir().expect("dir");
+        let pid_file = dir.path().join("pid");
+        // The shell starts a helper of its own and waits for it: killing only the shell would
+        // leave the helper running.
+        let script = format!(
+            "sleep 30 & echo $! > '{}'; wait",
+            pid_file.display()
+        );
+        let e = run(
+            &["sh".to_string(), "-c".to_string(), script],
+            Duration::from_millis(500),
+            "test",
+        )
+        .expect_err("timeout");
+        assert!(e.to_string().contains("did not finish"), "{e}");
+        let pid = std::fs::read_to_string(&pid_file).expect("pid file");
+        let pid = pid.trim();
+        assert!(!pid.is_empty());
+        let started = Instant::now();
+        while !exited(pid) {
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "the helper {pid} outlived the killed command"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn no_shell_expands_anything() {
+        let out = run(
+            &argv("echo $(id) `id` $HOME 'a;b' \"x y\""),
+            Duration::from_secs(5),
+            "test",
+        )
+        .expect("runs");
+        assert_eq!(String::from_utf8_lossy(&out), "$(id) `id` $HOME a;b x y\n");
+    }
+
+    #[test]
+    fn a_missing_program_is_named() {
+        let e = run(
+            &argv("/nonexistent/creds-tool --token hunter2"),
+            Duration::from_secs(5),
+            "test",
+        )
+        .expect_err("missing");
+        let e = e.to_string();
+        assert!(e.contains("cannot start /nonexistent/creds-tool"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+
     #[test]
     fn failures_quote_the_last_stderr_line() {
         let e = run(
-            "echo first >&2; echo 'login expired' >&2; exit 3",
+            &argv("sh -c \"echo first >&2; echo 'login expired' >&2; exit 3\""),
             Duration::from_secs(5),
             "test",
         )
         .expect_err("fails");
         assert!(e.to_string().contains("login expired"), "{e}");
-        let out = run("printf '{}'", Duration::from_secs(5), "test").expect("runs");
+        let out = run(&argv("printf '{}'"), Duration::from_secs(5), "test").expect("runs");
         assert_eq!(out, b"{}");
     }
 
     #[test]
-    fn identity_does_not_show_the_command() {
-        let p = ExternalProcess::new("x".into(), "get-creds --token hunter2");
+    fn identity_does_not_show_the_command_but_tells_commands_apart() {
+        let p = ExternalProcess::new("x".into(), "get-creds --token hunter2").expect("ok");
         assert!(!p.identity().contains("hunter2"));
         assert!(!format!("{p:?}").contains("hunter2"));
+        let q = ExternalProcess::new("x".into(), "get-creds --token hunter3").expect("ok");
+        assert_ne!(p.identity(), q.identity());
+    }
+
+    #[test]
+    fn an_unsplittable_command_is_a_configuration_error() {
+        let e = ExternalProcess::new("profile p".into(), "tool 'unclosed").expect_err("bad");
+        assert!(
+            e.to_string()
+                .contains("process_command is not a valid command line: a quote is not closed"),
+            "{e}"
+        );
     }
 }

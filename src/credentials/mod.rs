@@ -5,6 +5,25 @@
 //! (RRSA), [`cli_config`] (aliyun CLI), [`profile`] (INI file), [`ecs_metadata`] and [`uri`];
 //! [`sts`] makes the `AssumeRole` / `AssumeRoleWithOIDC` calls and [`external`] runs credential
 //! processes. See the README for every variable and file each one reads.
+//!
+//! Every source's `load` answers with an [`Outcome`]: *not configured* (with the reason
+//! `doctor` prints and the no-credentials error lists), *configured* (a provider that can
+//! fetch), or *broken* (the error that stops the chain).
+//!
+//! # Cache identities
+//!
+//! Each provider names the principal it yields with an identity string ([`Provider::identity`]),
+//! which keys the token and credentials caches. It is logged at debug level, so it never holds
+//! a secret; where a secret decides the principal, only a digest of it is included:
+//!
+//! | source | identity | covers |
+//! |---|---|---|
+//! | AccessKey (environment, `AK`/`StsToken` profiles, `access_key`/`sts` sections) | `ak:<AccessKeyId>\|k:<digest>` | the key id and a keyed digest (HMAC-SHA256 under a fixed domain-separation key, 64 bits) of the secret: a corrected or rotated secret is a new identity |
+//! | `AssumeRole` | `role:<RoleArn>[\|policy:<digest>]\|<caller identity>` | role, session policy and whoever assumes it |
+//! | RRSA / OIDC | `oidc:<RoleArn>[\|policy:<digest>]` | role and session policy (the token rotates; the role does not) |
+//! | ECS instance role | `ecs:<role or discovered>[\|<fallback URI identity>]` | the role name |
+//! | credentials URI | `uri:<scheme://host:port/path>\|<digest>` | the whole URI, query and user info included, as a digest |
+//! | external command | `external:<digest>` | the whole command line |
 
 pub mod chain;
 pub mod cli_config;
@@ -17,11 +36,14 @@ pub mod provider;
 pub mod sts;
 pub mod uri;
 
+pub use chain::{ChainReport, Pinned, Step};
 pub use provider::Provider;
 
 use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
 
 use crate::config::Env;
+use crate::error::Error;
 use crate::openapi::{Deadline, Transport};
 use crate::secret::Secret;
 
@@ -37,6 +59,69 @@ pub struct Context<'a> {
     pub now: &'a (dyn Fn() -> DateTime<Utc> + Send + Sync),
 }
 
+/// What one credential source found when asked (environment and local files only).
+#[derive(Debug)]
+pub enum Outcome<T = Provider> {
+    /// Nothing of this source is set up; the reason says what was looked for. The chain moves on.
+    NotConfigured(String),
+    /// Set up and usable.
+    Configured(T),
+    /// Set up but unusable (half-set variables, a bad file): the chain stops with this error.
+    Broken(Error),
+}
+
+impl<T> Outcome<T> {
+    /// Converts what a configured source holds, keeping the other two answers.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Outcome<U> {
+        match self {
+            Outcome::NotConfigured(r) => Outcome::NotConfigured(r),
+            Outcome::Configured(t) => Outcome::Configured(f(t)),
+            Outcome::Broken(e) => Outcome::Broken(e),
+        }
+    }
+
+    /// The reason, when not configured.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Outcome::NotConfigured(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// A source that is set up: building its provider either works or is broken.
+impl<T> From<crate::error::Result<T>> for Outcome<T> {
+    fn from(r: crate::error::Result<T>) -> Self {
+        match r {
+            Ok(t) => Outcome::Configured(t),
+            Err(e) => Outcome::Broken(e),
+        }
+    }
+}
+
+/// Returns the value of a `Result`, or from the enclosing loader with [`Outcome::Broken`].
+macro_rules! or_broken {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return $crate::credentials::Outcome::Broken(e),
+        }
+    };
+}
+pub(crate) use or_broken;
+
+/// Domain-separation key of identity digests: they can be compared with nothing else.
+const DIGEST_KEY: &[u8] = b"docker-credential-acr-helper identity digest v1";
+
+/// A short keyed digest of `value` for identities: 16 hex digits of HMAC-SHA256 under a fixed
+/// key. It tells two secrets apart without revealing either.
+pub(crate) fn digest(value: &str) -> String {
+    let mut mac =
+        <Hmac<sha2::Sha256> as Mac>::new_from_slice(DIGEST_KEY).expect("HMAC takes any key");
+    mac.update(value.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..8])
+}
+
 /// An AccessKey pair with optional STS token, and where it came from.
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -50,10 +135,8 @@ pub struct Credentials {
     pub expiration: Option<DateTime<Utc>>,
     /// Human-readable source, e.g. `environment`.
     pub source: String,
-    /// Stable identity for cache keys, never a secret and never a rotating STS key id:
-    /// `ak:<AccessKeyId>` for keys given as such (including STS tokens the user supplies),
-    /// `role:<RoleArn>[|policy:<hash>]|<caller identity>`, `oidc:<RoleArn>`,
-    /// `ecs:<role or "discovered">`, `uri:<URI without query>`, `external:<command hash>`.
+    /// Stable identity for cache keys, never a secret and never a rotating STS key id (see
+    /// the module docs for what each form covers).
     pub identity: String,
 }
 
@@ -66,10 +149,13 @@ impl Credentials {
         source: impl Into<String>,
     ) -> Self {
         let access_key_id = access_key_id.into();
+        let access_key_secret: String = access_key_secret.into();
         Credentials {
-            identity: format!("ak:{access_key_id}"),
+            // The secret decides the principal as much as the id: a corrected secret must not
+            // be handed the token the wrong one was (or was not) given.
+            identity: format!("ak:{access_key_id}|k:{}", digest(&access_key_secret)),
             access_key_id,
-            access_key_secret: Secret::new(access_key_secret.into()),
+            access_key_secret: Secret::new(access_key_secret),
             security_token: security_token.filter(|t| !t.is_empty()).map(Secret::new),
             expiration: None,
             source: source.into(),

@@ -2,15 +2,17 @@
 //! Accounts).
 //!
 //! Configured by `ALIBABA_CLOUD_ROLE_ARN`, `ALIBABA_CLOUD_OIDC_PROVIDER_ARN` and
-//! `ALIBABA_CLOUD_OIDC_TOKEN_FILE` (all three; setting only some of the OIDC pair is a
-//! misconfiguration), optionally `ALIBABA_CLOUD_ROLE_SESSION_NAME`. The same source serves the
+//! `ALIBABA_CLOUD_OIDC_TOKEN_FILE`, optionally `ALIBABA_CLOUD_ROLE_SESSION_NAME`. The source is
+//! *not configured* while neither OIDC variable is set (the role ARN alone belongs to the
+//! environment AccessKey, which assumes it); once either is set, all three are needed and a
+//! missing one is *broken*, named in the error. The same source serves the
 //! aliyun CLI `OIDC` mode and the INI `oidc_role_arn` type. The token file is read on every
 //! fetch, because the cluster rotates it.
 
 use std::path::PathBuf;
 
 use super::sts::{self, RoleRequest};
-use super::{Context, Credentials};
+use super::{Context, Credentials, Outcome, or_broken};
 use crate::config::Env;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -44,9 +46,10 @@ pub struct OidcRole {
 }
 
 impl OidcRole {
-    /// The cache identity: the role, which rotating STS keys and tokens do not change.
+    /// The cache identity: the role and its session policy, which rotating STS keys and
+    /// tokens do not change.
     pub fn identity(&self) -> String {
-        format!("oidc:{}", self.request.role_arn)
+        format!("oidc:{}{}", self.request.role_arn, self.request.policy_suffix())
     }
 
     /// Reads the token and calls STS.
@@ -96,13 +99,13 @@ fn read_token(path: &PathBuf, origin: &str, source: &str) -> Result<Secret> {
     Ok(Secret::new(token.to_string()))
 }
 
-/// The environment source: `Ok(Err(reason))` when not configured.
-pub fn load(env: &Env) -> Result<std::result::Result<OidcRole, String>> {
+/// The RRSA environment variables.
+pub fn load(env: &Env) -> Outcome<OidcRole> {
     let role = env.get(ENV_ROLE_ARN);
     let provider = env.get(ENV_PROVIDER_ARN);
     let file = env.get(ENV_TOKEN_FILE);
     match (role, provider, file) {
-        (Some(role), Some(provider), Some(file)) => Ok(Ok(OidcRole {
+        (Some(role), Some(provider), Some(file)) => Outcome::Configured(OidcRole {
             name: NAME.to_string(),
             provider_arn: provider.to_string(),
             token_file: PathBuf::from(file),
@@ -113,13 +116,12 @@ pub fn load(env: &Env) -> Result<std::result::Result<OidcRole, String>> {
                 duration_seconds: sts::DEFAULT_DURATION,
                 policy: None,
                 external_id: None,
-                endpoint: sts::endpoint(env, None, false)?,
+                endpoint: or_broken!(sts::endpoint(env, None, false)),
             },
-        })),
-        (_, None, None) => Ok(Err(format!(
-            "{ENV_OIDC_PAIR} are not set",
-            ENV_OIDC_PAIR = "ALIBABA_CLOUD_OIDC_PROVIDER_ARN and ALIBABA_CLOUD_OIDC_TOKEN_FILE"
-        ))),
+        }),
+        (_, None, None) => Outcome::NotConfigured(format!(
+            "{ENV_PROVIDER_ARN} and {ENV_TOKEN_FILE} are not set"
+        )),
         _ => {
             let missing: Vec<&str> = [
                 (ENV_ROLE_ARN, role),
@@ -130,7 +132,7 @@ pub fn load(env: &Env) -> Result<std::result::Result<OidcRole, String>> {
             .filter(|(_, v)| v.is_none())
             .map(|(k, _)| *k)
             .collect();
-            Err(Error::source(
+            Outcome::Broken(Error::source(
                 NAME,
                 format!(
                     "RRSA needs {ENV_ROLE_ARN}, {ENV_PROVIDER_ARN} and {ENV_TOKEN_FILE}; {} {} not set",
@@ -146,28 +148,70 @@ pub fn load(env: &Env) -> Result<std::result::Result<OidcRole, String>> {
 mod tests {
     use super::*;
 
+    fn broken(env: &Env) -> String {
+        match load(env) {
+            Outcome::Broken(e) => e.to_string(),
+            other => panic!("not broken: {other:?}"),
+        }
+    }
+
     #[test]
-    fn all_three_or_none() {
-        assert!(load(&Env::default()).expect("ok").is_err());
-        // The role alone is not OIDC (other tools use it with an AccessKey).
+    fn all_three_or_none_and_two_of_three_names_the_missing_one() {
+        assert!(load(&Env::default()).reason().is_some());
+        // The role alone is not OIDC (the environment AccessKey assumes it).
         assert!(
             load(&Env::default().with(ENV_ROLE_ARN, "acs:ram::1:role/r"))
-                .expect("ok")
-                .is_err()
+                .reason()
+                .is_some()
         );
-        let e = load(&Env::default().with(ENV_TOKEN_FILE, "/t")).expect_err("partial");
-        let s = e.to_string();
-        assert!(
-            s.contains(ENV_ROLE_ARN) && s.contains(ENV_PROVIDER_ARN),
-            "{s}"
-        );
+        let all = [
+            (ENV_ROLE_ARN, "acs:ram::1:role/r"),
+            (ENV_PROVIDER_ARN, "acs:ram::1:oidc-provider/p"),
+            (ENV_TOKEN_FILE, "/var/run/token"),
+        ];
+        // Every two of three: broken, naming exactly the missing one.
+        for missing in 0..3 {
+            let env = Env::from_pairs(
+                all.iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != missing)
+                    .map(|(_, kv)| *kv),
+            );
+            let s = broken(&env);
+            assert!(s.contains(&format!("{} is not set", all[missing].0)), "{s}");
+            for (i, (k, _)) in all.iter().enumerate() {
+                if i != missing {
+                    assert!(!s.contains(&format!("{k} is not set")), "{s}");
+                }
+            }
+        }
+        // One OIDC variable alone: broken too, naming both missing ones.
+        let s = broken(&Env::default().with(ENV_TOKEN_FILE, "/t"));
+        assert!(s.contains(ENV_ROLE_ARN) && s.contains(ENV_PROVIDER_ARN), "{s}");
+        let Outcome::Configured(p) = load(&Env::from_pairs(all)) else {
+            panic!("configured")
+        };
+        assert_eq!(p.identity(), "oidc:acs:ram::1:role/r");
+    }
+
+    #[test]
+    fn identity_includes_the_session_policy() {
         let env = Env::from_pairs([
             (ENV_ROLE_ARN, "acs:ram::1:role/r"),
             (ENV_PROVIDER_ARN, "acs:ram::1:oidc-provider/p"),
             (ENV_TOKEN_FILE, "/var/run/token"),
         ]);
-        let p = load(&env).expect("ok").expect("configured");
-        assert_eq!(p.identity(), "oidc:acs:ram::1:role/r");
+        let Outcome::Configured(mut p) = load(&env) else {
+            panic!("configured")
+        };
+        let plain = p.identity();
+        p.request.policy = Some(r#"{"Version":"1","Statement":[]}"#.into());
+        let narrowed = p.identity();
+        p.request.policy = Some(r#"{"Version":"1","Statement":[{}]}"#.into());
+        let other = p.identity();
+        assert!(narrowed.starts_with("oidc:acs:ram::1:role/r|policy:"), "{narrowed}");
+        assert_ne!(plain, narrowed);
+        assert_ne!(narrowed, other);
     }
 
     #[test]

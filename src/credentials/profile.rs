@@ -1,5 +1,7 @@
-//! The INI credentials file: `ALIBABA_CLOUD_CREDENTIALS_FILE` or `~/.alibabacloud/credentials`,
-//! section `ALIBABA_CLOUD_PROFILE` else `default`.
+//! The INI credentials file: `ALIBABA_CLOUD_CREDENTIALS_FILE`, else `~/.alibabacloud/credentials`,
+//! else `~/.alibabacloud/credentials.ini` (the name the newer official SDKs read); section
+//! `ALIBABA_CLOUD_PROFILE` else `default`. The file used is part of the source's name, so errors,
+//! the debug log and `doctor` say which one it was.
 //!
 //! ```ini
 //! [default]
@@ -19,11 +21,14 @@
 //!
 //! A missing default file is *not configured*; a file named by the variable that is missing, a
 //! file that cannot be read or parsed, a section without `type`, a missing key or an unknown type
-//! stops the chain with an error naming the file, section and key.
+//! stops the chain with an error naming the file, section and key. So does a section or a key
+//! that appears twice, with the line of each: the official SDKs silently use the first one, so a
+//! key appended at the bottom of a section would otherwise keep the old identity.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::Credentials;
+use super::{Credentials, Outcome, or_broken};
 use super::ecs_metadata;
 use super::oidc::OidcRole;
 use super::provider::{AssumeRole, Provider};
@@ -38,6 +43,8 @@ pub const ENV_FILE: &str = "ALIBABA_CLOUD_CREDENTIALS_FILE";
 pub const ENV_PROFILE: &str = "ALIBABA_CLOUD_PROFILE";
 /// Source name used in messages.
 pub const NAME: &str = "profile file";
+/// The default files, in order: the first that exists is read.
+const DEFAULT_FILES: [&str; 2] = ["credentials", "credentials.ini"];
 
 /// Expands a leading `~` to the home directory.
 pub fn expand_home(env: &Env, path: &str) -> PathBuf {
@@ -158,27 +165,119 @@ impl Section<'_> {
     }
 }
 
-/// The INI source: `Ok(Err(reason))` when not configured.
-pub fn load(env: &Env) -> Result<std::result::Result<Provider, String>> {
-    let (path, explicit) = match locate(env, ENV_FILE, &[".alibabacloud", "credentials"]) {
-        Ok(p) => p,
-        Err(reason) => return Ok(Err(reason)),
+/// The file to read and whether it was named explicitly, or why there is none.
+fn ini_file(env: &Env) -> Outcome<(PathBuf, String, bool)> {
+    if let Some(p) = env.get(ENV_FILE) {
+        let path = expand_home(env, p);
+        return match or_broken!(read_file(&path, true, ENV_FILE)) {
+            Some(text) => Outcome::Configured((path, text, true)),
+            None => Outcome::NotConfigured(format!("{} does not exist", path.display())),
+        };
+    }
+    let Some(home) = env.home_dir() else {
+        return Outcome::NotConfigured(format!(
+            "{ENV_FILE} is not set and there is no home directory"
+        ));
     };
-    let Some(text) = read_file(&path, explicit, ENV_FILE)? else {
-        return Ok(Err(format!("{} does not exist", path.display())));
+    let dir = home.join(".alibabacloud");
+    for name in DEFAULT_FILES {
+        let path = dir.join(name);
+        if let Some(text) = or_broken!(read_file(&path, false, ENV_FILE)) {
+            return Outcome::Configured((path, text, false));
+        }
+    }
+    Outcome::NotConfigured(format!(
+        "neither {} nor {} exists",
+        dir.join(DEFAULT_FILES[0]).display(),
+        dir.join(DEFAULT_FILES[1]).display()
+    ))
+}
+
+/// Refuses a section or a key (within one section) that appears twice, naming both lines.
+///
+/// Runs on text the INI parser accepted, so its simple line rules agree with the parser's:
+/// `#`/`;` comment lines, `[name]` headers, `key = value` or `key: value`.
+fn refuse_duplicates(text: &str, shown: &str) -> Result<()> {
+    let mut sections: HashMap<String, usize> = HashMap::new();
+    let mut section = String::new();
+    let mut keys: HashMap<String, usize> = HashMap::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line_no = i + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with(['#', ';']) {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix('[') {
+            let name = rest.split(']').next().unwrap_or_default().trim().to_string();
+            if let Some(first) = sections.get(&name) {
+                return Err(Error::config(
+                    format!("{shown} line {line_no}"),
+                    format!(
+                        "section [{name}] appears again (first at line {first}); merge the two or rename one"
+                    ),
+                ));
+            }
+            sections.insert(name.clone(), line_no);
+            section = name;
+            keys.clear();
+            continue;
+        }
+        let key = line.split(['=', ':']).next().unwrap_or_default().trim();
+        if key.is_empty() {
+            continue;
+        }
+        if let Some(first) = keys.get(key) {
+            return Err(Error::config(
+                format!("{shown} line {line_no}"),
+                format!(
+                    "{key} appears again in [{section}] (first at line {first}); keep only the one you mean"
+                ),
+            ));
+        }
+        keys.insert(key.to_string(), line_no);
+    }
+    Ok(())
+}
+
+/// The INI source.
+pub fn load(env: &Env) -> Outcome {
+    let (path, text, explicit) = match ini_file(env) {
+        Outcome::Configured(f) => f,
+        Outcome::NotConfigured(reason) => return Outcome::NotConfigured(reason),
+        Outcome::Broken(e) => return Outcome::Broken(e),
     };
+    if !explicit {
+        log::debug!("{NAME}: reading {}", path.display());
+    }
+    load_text(env, &path, &text)
+}
+
+fn load_text(env: &Env, path: &Path, text: &str) -> Outcome {
     let shown = path.display().to_string();
     let opts = ini::ParseOption {
         enabled_quote: false,
         enabled_escape: false,
         ..Default::default()
     };
-    let file = ini::Ini::load_from_str_opt(&text, opts)
-        .map_err(|e| Error::config(&shown, format!("not a valid INI file ({e})")))?;
+    let file = or_broken!(
+        ini::Ini::load_from_str_opt(text, opts)
+            .map_err(|e| Error::config(&shown, format!("not a valid INI file ({e})")))
+    );
+    or_broken!(refuse_duplicates(text, &shown));
     let section = env.get(ENV_PROFILE).unwrap_or("default");
     let Some(props) = file.section(Some(section)) else {
-        return Ok(Err(format!("{shown} has no [{section}] section")));
+        return Outcome::NotConfigured(format!("{shown} has no [{section}] section"));
     };
+    section_provider(env, props, &shown, section).into()
+}
+
+/// The provider a section describes.
+fn section_provider(
+    env: &Env,
+    props: &ini::Properties,
+    shown: &str,
+    section: &str,
+) -> Result<Provider> {
     let location = format!("{shown} [{section}]");
     let name = format!("{NAME} {location}");
     let kind = props.get("type").map(clean_value).unwrap_or_default();
@@ -251,7 +350,7 @@ pub fn load(env: &Env) -> Result<std::result::Result<Provider, String>> {
         "external" => Provider::External(super::external::ExternalProcess::new(
             name,
             &s.require("process_command")?,
-        )),
+        )?),
         "rsa_key_pair" | "bearer" => {
             return Err(Error::config(
                 &location,
@@ -269,12 +368,26 @@ pub fn load(env: &Env) -> Result<std::result::Result<Provider, String>> {
             ));
         }
     };
-    Ok(Ok(provider))
+    Ok(provider)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn configured(o: Outcome) -> Provider {
+        match o {
+            Outcome::Configured(p) => p,
+            other => panic!("not configured: {other:?}"),
+        }
+    }
+
+    fn broken(o: Outcome) -> String {
+        match o {
+            Outcome::Broken(e) => e.to_string(),
+            other => panic!("not broken: {other:?}"),
+        }
+    }
 
     fn with_file(text: &str) -> (tempfile::TempDir, Env) {
         let dir = tempfile::tempdir().expect("dir");
@@ -291,8 +404,8 @@ mod tests {
         let (_d, env) = with_file(
             "# laptop\n[default]\ntype = access_key\naccess_key_id = \"LTAIabc\"\naccess_key_secret = s3cr3t\n",
         );
-        let p = load(&env).expect("ok").expect("configured");
-        assert_eq!(p.identity(), "ak:LTAIabc");
+        let p = configured(load(&env));
+        assert!(p.identity().starts_with("ak:LTAIabc|k:"), "{}", p.identity());
         assert!(p.is_static());
     }
 
@@ -328,7 +441,7 @@ mod tests {
             ),
         ] {
             let (_d, env) = with_file(text);
-            let e = load(&env).expect_err(text).to_string();
+            let e = broken(load(&env));
             assert!(e.contains("credentials [default]"), "{e}");
             assert!(e.contains(want), "{text}: {e}");
             assert!(!e.contains('\n'));
@@ -339,10 +452,80 @@ mod tests {
     fn missing_default_file_is_not_configured_but_a_named_one_is_an_error() {
         let dir = tempfile::tempdir().expect("dir");
         let env = Env::default().with("HOME", dir.path().to_string_lossy());
-        assert!(load(&env).expect("ok").is_err());
+        let reason = load(&env).reason().expect("not configured").to_string();
+        assert!(
+            reason.contains("credentials nor") && reason.contains("credentials.ini"),
+            "{reason}"
+        );
         let env = env.with(ENV_FILE, dir.path().join("nope").to_string_lossy());
-        let e = load(&env).expect_err("named");
-        assert!(e.to_string().starts_with(ENV_FILE), "{e}");
+        let e = broken(load(&env));
+        assert!(e.starts_with(ENV_FILE), "{e}");
+    }
+
+    fn home_with(files: &[(&str, &str)]) -> (tempfile::TempDir, Env) {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::create_dir_all(dir.path().join(".alibabacloud")).expect("mkdir");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(".alibabacloud").join(name), text).expect("write");
+        }
+        let env = Env::default().with("HOME", dir.path().to_string_lossy());
+        (dir, env)
+    }
+
+    const KEY_A: &str = "[default]\ntype = access_key\naccess_key_id = LTAIa\naccess_key_secret = s\n";
+    const KEY_B: &str = "[default]\ntype = access_key\naccess_key_id = LTAIb\naccess_key_secret = s\n";
+
+    #[test]
+    fn credentials_ini_is_read_when_credentials_is_absent() {
+        let (_d, env) = home_with(&[("credentials.ini", KEY_B)]);
+        let p = configured(load(&env));
+        assert!(p.identity().starts_with("ak:LTAIb|"), "{}", p.identity());
+        // The file used is visible in the source's name (errors, debug log, doctor).
+        assert!(
+            p.name().ends_with(".alibabacloud/credentials.ini [default]"),
+            "{}",
+            p.name()
+        );
+    }
+
+    #[test]
+    fn credentials_wins_over_credentials_ini() {
+        let (_d, env) = home_with(&[("credentials", KEY_A), ("credentials.ini", KEY_B)]);
+        let p = configured(load(&env));
+        assert!(p.identity().starts_with("ak:LTAIa|"), "{}", p.identity());
+        assert!(
+            p.name().ends_with(".alibabacloud/credentials [default]"),
+            "{}",
+            p.name()
+        );
+    }
+
+    #[test]
+    fn a_repeated_section_or_key_is_an_error_naming_both_lines() {
+        for (text, want) in [
+            (
+                "[default]\ntype = access_key\naccess_key_id = a\naccess_key_secret = s\n\n[default]\naccess_key_id = b\n",
+                "credentials line 6: section [default] appears again (first at line 1)",
+            ),
+            (
+                "# old key below\n[default]\ntype = access_key\naccess_key_id = a\naccess_key_secret = s\naccess_key_id = b\n",
+                "credentials line 6: access_key_id appears again in [default] (first at line 4)",
+            ),
+            (
+                "[default]\ntype = access_key\naccess_key_id = a\naccess_key_secret = s\n[other]\ntype: sts\ntype = access_key\n",
+                "credentials line 7: type appears again in [other] (first at line 6)",
+            ),
+        ] {
+            let (_d, env) = with_file(text);
+            let e = broken(load(&env));
+            assert!(e.contains(want), "{text:?}: {e}");
+            assert!(!e.contains('\n'));
+        }
+        // The same key in two sections is fine.
+        let (_d, env) = with_file(&format!(
+            "{KEY_A}[work]\ntype = access_key\naccess_key_id = w\naccess_key_secret = s\n"
+        ));
+        configured(load(&env));
     }
 
     #[test]

@@ -5,8 +5,6 @@
 //! provider's [`Provider::identity`] without any network call, and only a cold one pays for STS,
 //! ECS metadata or a credentials URI.
 
-use sha2::Digest;
-
 use super::ecs_metadata::EcsRole;
 use super::external::ExternalProcess;
 use super::oidc::OidcRole;
@@ -62,26 +60,24 @@ impl Provider {
     pub fn identity(&self) -> String {
         match self {
             Provider::Static(c) => c.identity.clone(),
-            Provider::AssumeRole(a) => {
-                // A session policy narrows the role: a different policy is a different principal.
-                let policy = match &a.request.policy {
-                    Some(p) => {
-                        let h = sha2::Sha256::digest(p.as_bytes());
-                        format!("|policy:{}", &hex::encode(h)[..12])
-                    }
-                    None => String::new(),
-                };
-                format!(
-                    "role:{}{policy}|{}",
-                    a.request.role_arn,
-                    a.caller.identity()
-                )
-            }
+            // A session policy narrows the role: a different policy is a different principal.
+            Provider::AssumeRole(a) => format!(
+                "role:{}{}|{}",
+                a.request.role_arn,
+                a.request.policy_suffix(),
+                a.caller.identity()
+            ),
             Provider::Oidc(o) => o.identity(),
             Provider::EcsMetadata(e) => e.identity(),
             Provider::Uri(u) => u.identity(),
             Provider::External(x) => x.identity(),
         }
+    }
+
+    /// True for the ECS instance role the chain only guessed at (no role named): the walk goes
+    /// on past it to find what to fall back to.
+    pub fn is_last_resort(&self) -> bool {
+        matches!(self, Provider::EcsMetadata(e) if e.last_resort)
     }
 
     /// True when fetching needs no network call (nothing worth caching).

@@ -100,6 +100,15 @@ pub struct RoleRequest {
 }
 
 impl RoleRequest {
+    /// `|policy:<digest>` when a session policy narrows the role (a different principal), else
+    /// empty; part of the cache identity.
+    pub fn policy_suffix(&self) -> String {
+        match &self.policy {
+            Some(p) => format!("|policy:{}", super::digest(p)),
+            None => String::new(),
+        }
+    }
+
     fn body(&self, ctx: &Context<'_>) -> Vec<(String, String)> {
         let mut body = vec![
             ("RoleArn".to_string(), self.role_arn.clone()),

@@ -2,18 +2,21 @@
 //! `credentials_uri`) answers `{"Code":"Success","AccessKeyId","AccessKeySecret",
 //! "SecurityToken","Expiration"}`.
 //!
-//! The URI may carry a secret in its query or user info, so messages and the cache identity only
-//! ever show scheme, host, port and path. Loopback and link-local services are called without a
+//! The URI may carry a secret in its query or user info, so messages only ever show scheme,
+//! host, port and path; the cache identity adds a digest of the whole URI, so two URIs that
+//! differ only in their query (another token, another account) never share a cache entry. Loopback and link-local services are called without a
 //! proxy.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::{Context, Credentials, sts};
+use super::{Context, Credentials, Outcome, sts};
 use crate::config::Env;
 use crate::error::{Error, Result};
 use crate::openapi::{self, HttpRequest, HttpResponse, Method, RetryPolicy, Route};
 
+/// Source name used in messages.
+pub const NAME: &str = "credentials URI";
 /// `ALIBABA_CLOUD_CREDENTIALS_URI`
 pub const ENV_URI: &str = "ALIBABA_CLOUD_CREDENTIALS_URI";
 
@@ -66,9 +69,13 @@ impl CredentialsUri {
         })
     }
 
-    /// `uri:<scheme://host:port/path>`.
+    /// `uri:<scheme://host:port/path>|<digest of the whole URI>`.
     pub fn identity(&self) -> String {
-        format!("uri:{}", openapi::endpoint_label(&self.uri))
+        format!(
+            "uri:{}|{}",
+            openapi::endpoint_label(&self.uri),
+            super::digest(self.uri.as_str())
+        )
     }
 
     fn route(&self) -> Route {
@@ -127,11 +134,11 @@ impl CredentialsUri {
     }
 }
 
-/// The environment source: `Ok(Err(reason))` when not configured.
-pub fn load(env: &Env) -> Result<std::result::Result<CredentialsUri, String>> {
+/// `ALIBABA_CLOUD_CREDENTIALS_URI`.
+pub fn load(env: &Env) -> Outcome<CredentialsUri> {
     match env.get(ENV_URI) {
-        Some(v) => CredentialsUri::parse(v, ENV_URI).map(Ok),
-        None => Ok(Err(format!("{ENV_URI} is not set"))),
+        Some(v) => CredentialsUri::parse(v, ENV_URI).into(),
+        None => Outcome::NotConfigured(format!("{ENV_URI} is not set")),
     }
 }
 
@@ -143,15 +150,32 @@ mod tests {
     fn identity_and_name_hide_query_and_user_info() {
         let u = CredentialsUri::parse("http://user:pw@127.0.0.1:8080/creds?token=s3cr3t", ENV_URI)
             .expect("uri");
-        assert_eq!(u.identity(), "uri:http://127.0.0.1:8080/creds");
         assert!(
-            !u.name.contains("s3cr3t") && !u.name.contains("pw"),
+            u.identity().starts_with("uri:http://127.0.0.1:8080/creds|"),
             "{}",
-            u.name
+            u.identity()
         );
+        for shown in [&u.name, &u.identity(), &format!("{u:?}")] {
+            assert!(!shown.contains("s3cr3t") && !shown.contains("pw"), "{shown}");
+        }
         assert_eq!(u.route(), Route::Direct);
         let u = CredentialsUri::parse("https://creds.example.com/x", ENV_URI).expect("uri");
         assert_eq!(u.route(), Route::Api);
+    }
+
+    #[test]
+    fn identity_covers_the_whole_uri() {
+        let id = |u: &str| CredentialsUri::parse(u, ENV_URI).expect("uri").identity();
+        let base = id("http://127.0.0.1:8080/creds?token=a");
+        assert_eq!(base, id("http://127.0.0.1:8080/creds?token=a"));
+        for other in [
+            "http://127.0.0.1:8080/creds?token=b",
+            "http://127.0.0.1:8080/creds",
+            "http://u:p@127.0.0.1:8080/creds?token=a",
+            "http://127.0.0.1:8080/creds?token=a&account=2",
+        ] {
+            assert_ne!(base, id(other), "{other}");
+        }
     }
 
     #[test]
