@@ -65,6 +65,9 @@ const RRSA: [(&str, &str); 3] = [
 ];
 const TOKEN_FILE: (&str, &str) = ("token", OIDC_TOKEN);
 const EXTERNAL_AK: &str = "#!/bin/sh\necho 'not json on stderr' >&2\nprintf '%s' '{\"mode\":\"AK\",\"access_key_id\":\"testid\",\"access_key_secret\":\"testsecret\"}'\n";
+/// Succeeds only with exactly the arguments `a b`, `$(touch HOME/pwned)`, `;x`: what the aliyun
+/// CLI's splitting gives, and proof that no shell saw the command line.
+const EXTERNAL_ARGS: &str = "#!/bin/sh\n[ $# -eq 3 ] && [ \"$1\" = 'a b' ] && [ \"$2\" = \"\\$(touch $HOME/pwned)\" ] && [ \"$3\" = ';x' ] || { echo \"unexpected arguments ($#): $*\" >&2; exit 3; }\nprintf '%s' '{\"mode\":\"AK\",\"access_key_id\":\"testid\",\"access_key_secret\":\"testsecret\"}'\n";
 const EXTERNAL_STS: &str = "#!/bin/sh\nprintf '%s' '{\"mode\":\"StsToken\",\"access_key_id\":\"{sts_id}\",\"access_key_secret\":\"{sts_secret}\",\"sts_token\":\"{sts_token}\",\"expiration\":\"2099-01-01T00:00:00Z\"}'\n";
 
 fn working_cases() -> Vec<Case> {
@@ -319,6 +322,27 @@ fn working_cases() -> Vec<Case> {
             Identity("ak:testid", &[("ACR:", 1)]),
         ),
         case(
+            "INI credentials.ini read when credentials is absent",
+            &[],
+            &[(
+                ".alibabacloud/credentials.ini",
+                "[default]\ntype = access_key\naccess_key_id = testid\naccess_key_secret = testsecret\n",
+            )],
+            Identity("ak:testid|k:", &[("ACR:", 1)]),
+        ),
+        case(
+            "aliyun CLI External command line with quotes and shell syntax, run without a shell",
+            &[],
+            &[
+                ("bin/creds.sh", EXTERNAL_ARGS),
+                (
+                    ".aliyun/config.json",
+                    r#"{"current":"default","profiles":[{"name":"default","mode":"External","process_command":"'{home}/bin/creds.sh' \"a b\" $(touch\\ {home}/pwned) ;x"}]}"#,
+                ),
+            ],
+            Identity("external:", &[("ACR:", 1)]),
+        ),
+        case(
             "INI ecs_ram_role discovers the role",
             &[METADATA_ON],
             &[(
@@ -554,6 +578,61 @@ fn broken_cases() -> Vec<Case> {
                 "[default]\naccess_key_id = testid\n",
             )],
             Error(&["credentials [default]: type is missing"]),
+        ),
+        case(
+            "INI with a key repeated at the bottom of its section",
+            &[],
+            &[(
+                ".alibabacloud/credentials",
+                "[default]\ntype = access_key\naccess_key_id = otherid\naccess_key_secret = x\naccess_key_id = testid\n",
+            )],
+            Error(&[
+                ".alibabacloud/credentials line 5: access_key_id appears again in [default] (first at line 3)",
+            ]),
+        ),
+        case(
+            "INI with a repeated section",
+            &[],
+            &[(
+                ".alibabacloud/credentials",
+                "[default]\ntype = access_key\naccess_key_id = otherid\naccess_key_secret = x\n[work]\ntype = sts\n[default]\naccess_key_id = testid\n",
+            )],
+            Error(&[
+                ".alibabacloud/credentials line 7: section [default] appears again (first at line 1)",
+            ]),
+        ),
+        case(
+            "RRSA with the token file variable missing",
+            &[
+                ("ALIBABA_CLOUD_ROLE_ARN", ROLE),
+                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", OIDC_PROVIDER),
+            ],
+            &[TOKEN_FILE],
+            Error(&[
+                "RRSA/OIDC environment",
+                "ALIBABA_CLOUD_OIDC_TOKEN_FILE is not set",
+            ]),
+        ),
+        case(
+            "RRSA with the role missing",
+            &[
+                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", OIDC_PROVIDER),
+                ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "{home}/token"),
+            ],
+            &[TOKEN_FILE],
+            Error(&["ALIBABA_CLOUD_ROLE_ARN is not set"]),
+        ),
+        case(
+            "External command line with an unclosed quote",
+            &[],
+            &[(
+                ".aliyun/config.json",
+                r#"{"current":"default","profiles":[{"name":"default","mode":"External","process_command":"creds 'unclosed"}]}"#,
+            )],
+            Error(&[
+                "config.json profile \"default\"",
+                "process_command is not a valid command line: a quote is not closed",
+            ]),
         ),
         case(
             "INI profile of an unknown type",
@@ -1229,4 +1308,61 @@ fn default_test_builder_keeps_metadata_disabled() {
             .contains("ECS metadata (ALIBABA_CLOUD_ECS_METADATA_DISABLED is true)")
     );
     let _ = Fault::Hang;
+}
+
+#[test]
+fn credentials_ini_is_named_as_the_source_used() {
+    let c = &working_cases()
+        .into_iter()
+        .find(|c| c.name.starts_with("INI credentials.ini"))
+        .expect("case");
+    let (_api, out) = run(c);
+    out.json();
+    assert!(
+        out.stderr.contains("credential source: profile file ")
+            && out
+                .stderr
+                .contains(".alibabacloud/credentials.ini [default] (identity ak:testid|k:"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_rotated_secret_never_gets_the_old_secrets_token() {
+    // One HOME and cache for every process.
+    let api = FakeApi::start(FakeConfig::default());
+    let dir = tempfile::tempdir().expect("home");
+    let home = dir.path().to_string_lossy().into_owned();
+    let get = |secret: &str| {
+        Test::new()
+            .env("HOME", &home)
+            .env("XDG_CACHE_HOME", &format!("{home}/.cache"))
+            .api(&api)
+            .access_key("testid", secret)
+            .get(PERSONAL)
+            .run()
+    };
+    get("testsecret").json();
+    get("testsecret").json();
+    assert_eq!(
+        api.calls("ACR:GetAuthorizationToken"),
+        1,
+        "warm get is cached"
+    );
+    // The key's secret is rotated: the old one no longer signs, the new one does.
+    api.configure(|c| c.access_keys = vec![("testid".into(), "rotated-secret".into())]);
+    get("rotated-secret").json();
+    assert_eq!(
+        api.calls("ACR:GetAuthorizationToken"),
+        2,
+        "the new secret mints its own token"
+    );
+    // A mistyped secret is not served the cached token of the right one either.
+    let out = get("mistyped-secret");
+    assert!(
+        out.error_line().contains("SignatureDoesNotMatch"),
+        "{}",
+        out.stderr
+    );
 }

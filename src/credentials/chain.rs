@@ -35,8 +35,8 @@
 
 use std::path::PathBuf;
 
-use super::{Outcome, Provider, cli_config, ecs_metadata, environment, oidc, profile, uri};
 use super::{Context, Credentials};
+use super::{Outcome, Provider, cli_config, ecs_metadata, environment, oidc, profile, uri};
 use crate::config::Env;
 use crate::error::{Error, Result, SkippedSource};
 
@@ -157,9 +157,7 @@ impl Pinned {
                         format!("{} does not exist", file.display()),
                     ));
                 }
-                let mut env = env
-                    .clone()
-                    .with(profile::ENV_FILE, file.to_string_lossy());
+                let mut env = env.clone().with(profile::ENV_FILE, file.to_string_lossy());
                 if let Some(s) = section {
                     env = env.with(profile::ENV_PROFILE, s);
                 }

@@ -12,13 +12,13 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::ecs_metadata;
-use super::{Credentials, Outcome, or_broken};
 use super::external::ExternalProcess;
 use super::oidc::OidcRole;
 use super::profile::{ENV_PROFILE, expand_home, locate, read_file};
 use super::provider::{AssumeRole, Provider};
 use super::sts::{self, RoleRequest};
 use super::uri::{self, CredentialsUri};
+use super::{Credentials, Outcome, or_broken};
 use crate::config::Env;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -262,10 +262,11 @@ pub fn load(env: &Env) -> Outcome {
         return Outcome::NotConfigured(format!("{} does not exist", path.display()));
     };
     let shown = path.display().to_string();
-    let file: ConfigFile = or_broken!(serde_json::from_str(&text).map_err(|e| Error::config(
-        &shown,
-        format!("not a valid aliyun CLI config.json ({e})")
-    )));
+    let file: ConfigFile =
+        or_broken!(serde_json::from_str(&text).map_err(|e| Error::config(
+            &shown,
+            format!("not a valid aliyun CLI config.json ({e})")
+        )));
     let cfg = Config {
         env,
         path: shown.clone(),

@@ -361,8 +361,14 @@ mod split_tests {
         for (input, want) in [
             ("cmd arg1 arg2", vec!["cmd", "arg1", "arg2"]),
             ("  cmd   arg1\targ2  ", vec!["cmd", "arg1", "arg2"]),
-            ("'/usr/local/my tools/cred' arg", vec!["/usr/local/my tools/cred", "arg"]),
-            (r#"tool --name "First Last""#, vec!["tool", "--name", "First Last"]),
+            (
+                "'/usr/local/my tools/cred' arg",
+                vec!["/usr/local/my tools/cred", "arg"],
+            ),
+            (
+                r#"tool --name "First Last""#,
+                vec!["tool", "--name", "First Last"],
+            ),
             (r"tool arg\ with\ space", vec!["tool", "arg with space"]),
             (r#"tool "say \"hi\"""#, vec!["tool", r#"say "hi""#]),
             (r#"tool "a\$b\\c\d""#, vec!["tool", r"a$b\c\d"]),
@@ -370,7 +376,10 @@ mod split_tests {
             (r#"tool "" x"#, vec!["tool", "", "x"]),
             ("tool 'a \"b\" \\c'", vec!["tool", r#"a "b" \c"#]),
             // No shell: these are plain arguments.
-            ("echo $(id) `id` $HOME a;b | c > d", vec!["echo", "$(id)", "`id`", "$HOME", "a;b", "|", "c", ">", "d"]),
+            (
+                "echo $(id) `id` $HOME a;b | c > d",
+                vec!["echo", "$(id)", "`id`", "$HOME", "a;b", "|", "c", ">", "d"],
+            ),
         ] {
             assert_eq!(unix(input), want, "{input}");
         }
@@ -379,9 +388,17 @@ mod split_tests {
     #[test]
     fn windows_keeps_backslashes_of_paths() {
         assert_eq!(
-            split_command(r#""C:\Program Files\tool\cred.exe" get --profile default"#, true)
-                .expect("split"),
-            vec![r"C:\Program Files\tool\cred.exe", "get", "--profile", "default"]
+            split_command(
+                r#""C:\Program Files\tool\cred.exe" get --profile default"#,
+                true
+            )
+            .expect("split"),
+            vec![
+                r"C:\Program Files\tool\cred.exe",
+                "get",
+                "--profile",
+                "default"
+            ]
         );
         assert_eq!(
             split_command(r#"C:\tools\cred.exe "say \"hi\"""#, true).expect("split"),
@@ -448,10 +465,7 @@ mod tests {
         let pid_file = dir.path().join("pid");
         // The shell starts a helper of its own and waits for it: killing only the shell would
         // leave the helper running.
-        let script = format!(
-            "sleep 30 & echo $! > '{}'; wait",
-            pid_file.display()
-        );
+        let script = format!("sleep 30 & echo $! > '{}'; wait", pid_file.display());
         let e = run(
             &["sh".to_string(), "-c".to_string(), script],
             Duration::from_millis(500),

@@ -49,7 +49,11 @@ impl OidcRole {
     /// The cache identity: the role and its session policy, which rotating STS keys and
     /// tokens do not change.
     pub fn identity(&self) -> String {
-        format!("oidc:{}{}", self.request.role_arn, self.request.policy_suffix())
+        format!(
+            "oidc:{}{}",
+            self.request.role_arn,
+            self.request.policy_suffix()
+        )
     }
 
     /// Reads the token and calls STS.
@@ -187,7 +191,10 @@ mod tests {
         }
         // One OIDC variable alone: broken too, naming both missing ones.
         let s = broken(&Env::default().with(ENV_TOKEN_FILE, "/t"));
-        assert!(s.contains(ENV_ROLE_ARN) && s.contains(ENV_PROVIDER_ARN), "{s}");
+        assert!(
+            s.contains(ENV_ROLE_ARN) && s.contains(ENV_PROVIDER_ARN),
+            "{s}"
+        );
         let Outcome::Configured(p) = load(&Env::from_pairs(all)) else {
             panic!("configured")
         };
@@ -209,7 +216,10 @@ mod tests {
         let narrowed = p.identity();
         p.request.policy = Some(r#"{"Version":"1","Statement":[{}]}"#.into());
         let other = p.identity();
-        assert!(narrowed.starts_with("oidc:acs:ram::1:role/r|policy:"), "{narrowed}");
+        assert!(
+            narrowed.starts_with("oidc:acs:ram::1:role/r|policy:"),
+            "{narrowed}"
+        );
         assert_ne!(plain, narrowed);
         assert_ne!(narrowed, other);
     }

@@ -28,12 +28,12 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::{Credentials, Outcome, or_broken};
 use super::ecs_metadata;
 use super::oidc::OidcRole;
 use super::provider::{AssumeRole, Provider};
 use super::sts::{self, RoleRequest};
 use super::uri::CredentialsUri;
+use super::{Credentials, Outcome, or_broken};
 use crate::config::Env;
 use crate::error::{Error, Result};
 
@@ -208,7 +208,12 @@ fn refuse_duplicates(text: &str, shown: &str) -> Result<()> {
             continue;
         }
         if let Some(rest) = line.strip_prefix('[') {
-            let name = rest.split(']').next().unwrap_or_default().trim().to_string();
+            let name = rest
+                .split(']')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
             if let Some(first) = sections.get(&name) {
                 return Err(Error::config(
                     format!("{shown} line {line_no}"),
@@ -405,7 +410,11 @@ mod tests {
             "# laptop\n[default]\ntype = access_key\naccess_key_id = \"LTAIabc\"\naccess_key_secret = s3cr3t\n",
         );
         let p = configured(load(&env));
-        assert!(p.identity().starts_with("ak:LTAIabc|k:"), "{}", p.identity());
+        assert!(
+            p.identity().starts_with("ak:LTAIabc|k:"),
+            "{}",
+            p.identity()
+        );
         assert!(p.is_static());
     }
 
@@ -472,8 +481,10 @@ mod tests {
         (dir, env)
     }
 
-    const KEY_A: &str = "[default]\ntype = access_key\naccess_key_id = LTAIa\naccess_key_secret = s\n";
-    const KEY_B: &str = "[default]\ntype = access_key\naccess_key_id = LTAIb\naccess_key_secret = s\n";
+    const KEY_A: &str =
+        "[default]\ntype = access_key\naccess_key_id = LTAIa\naccess_key_secret = s\n";
+    const KEY_B: &str =
+        "[default]\ntype = access_key\naccess_key_id = LTAIb\naccess_key_secret = s\n";
 
     #[test]
     fn credentials_ini_is_read_when_credentials_is_absent() {
@@ -482,7 +493,8 @@ mod tests {
         assert!(p.identity().starts_with("ak:LTAIb|"), "{}", p.identity());
         // The file used is visible in the source's name (errors, debug log, doctor).
         assert!(
-            p.name().ends_with(".alibabacloud/credentials.ini [default]"),
+            p.name()
+                .ends_with(".alibabacloud/credentials.ini [default]"),
             "{}",
             p.name()
         );

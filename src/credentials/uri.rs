@@ -156,7 +156,10 @@ mod tests {
             u.identity()
         );
         for shown in [&u.name, &u.identity(), &format!("{u:?}")] {
-            assert!(!shown.contains("s3cr3t") && !shown.contains("pw"), "{shown}");
+            assert!(
+                !shown.contains("s3cr3t") && !shown.contains("pw"),
+                "{shown}"
+            );
         }
         assert_eq!(u.route(), Route::Direct);
         let u = CredentialsUri::parse("https://creds.example.com/x", ENV_URI).expect("uri");
