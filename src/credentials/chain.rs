@@ -317,3 +317,195 @@ pub fn select_with(ctx: &Context<'_>, pinned: Option<&Pinned>) -> Result<Provide
 pub async fn resolve(ctx: &Context<'_>) -> Result<Credentials> {
     select(ctx)?.fetch(ctx).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::openapi::{Deadline, Transport};
+
+    const KEYS: &str = "[default]\ntype = access_key\naccess_key_id = LTAIini\naccess_key_secret = s\n[work]\ntype = access_key\naccess_key_id = LTAIwork\naccess_key_secret = s\n";
+    const CLI: &str = r#"{"current":"me","profiles":[{"name":"me","mode":"AK","access_key_id":"LTAIcli","access_key_secret":"s"},{"name":"prod","mode":"AK","access_key_id":"LTAIprod","access_key_secret":"s"}]}"#;
+
+    /// A HOME with these files (relative path, text), metadata off.
+    fn home(files: &[(&str, &str)]) -> (tempfile::TempDir, Env) {
+        let dir = tempfile::tempdir().expect("dir");
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        let env = Env::default()
+            .with("HOME", dir.path().to_string_lossy())
+            .with(ecs_metadata::ENV_DISABLED, "true");
+        (dir, env)
+    }
+
+    fn with_ctx<T>(env: &Env, f: impl FnOnce(&Context<'_>) -> T) -> T {
+        let transport = Transport::new();
+        let deadline = Deadline::after(std::time::Duration::from_secs(5));
+        let now = chrono::Utc::now;
+        f(&Context {
+            env,
+            transport: &transport,
+            deadline: &deadline,
+            now: &now,
+        })
+    }
+
+    fn names(r: &ChainReport) -> Vec<&'static str> {
+        r.steps.iter().map(|s| s.source).collect()
+    }
+
+    fn identity(env: &Env, pinned: Option<&Pinned>) -> String {
+        with_ctx(env, |ctx| select_with(ctx, pinned))
+            .expect("selected")
+            .identity()
+    }
+
+    fn error(env: &Env, pinned: Option<&Pinned>) -> String {
+        with_ctx(env, |ctx| select_with(ctx, pinned))
+            .expect_err("error")
+            .to_string()
+    }
+
+    #[test]
+    fn walk_lists_every_source_in_order_with_its_reason() {
+        let (_d, env) = home(&[]);
+        let r = with_ctx(&env, walk);
+        assert_eq!(
+            names(&r),
+            [
+                environment::NAME,
+                oidc::NAME,
+                cli_config::NAME,
+                profile::NAME,
+                ecs_metadata::NAME,
+                uri::NAME
+            ]
+        );
+        assert!(r.used().is_none() && r.broken().is_none());
+        assert!(r.steps.iter().all(|s| s.outcome.reason().is_some()));
+        let e = r.into_provider().expect_err("nothing").to_string();
+        assert!(e.starts_with("no Alibaba Cloud credentials found"), "{e}");
+    }
+
+    #[test]
+    fn walk_stops_at_the_first_configured_or_broken_source() {
+        let (_d, env) = home(&[(".alibabacloud/credentials", KEYS)]);
+        let r = with_ctx(&env, walk);
+        assert_eq!(
+            names(&r),
+            [
+                environment::NAME,
+                oidc::NAME,
+                cli_config::NAME,
+                profile::NAME
+            ]
+        );
+        assert_eq!(r.used().expect("used").source, profile::NAME);
+        let env = env.with(environment::ACCESS_KEY_ID, "LTAIhalf");
+        let r = with_ctx(&env, walk);
+        assert_eq!(names(&r), [environment::NAME]);
+        assert_eq!(r.broken().expect("broken").source, environment::NAME);
+    }
+
+    #[test]
+    fn a_last_resort_instance_role_carries_what_it_falls_back_to() {
+        let (_d, env) = home(&[]);
+        let env = env
+            .with(ecs_metadata::ENV_DISABLED, "false")
+            .with(uri::ENV_URI, "http://127.0.0.1:9/creds");
+        let r = with_ctx(&env, walk);
+        assert_eq!(names(&r).last(), Some(&uri::NAME));
+        let Provider::EcsMetadata(e) = r.into_provider().expect("provider") else {
+            panic!("ECS")
+        };
+        assert_eq!(e.tried.len(), 4);
+        assert!(e.fallback.is_some() && e.after.is_empty());
+        // Without a URI, the URI's reason is listed after the metadata service's.
+        let (_d, env) = home(&[]);
+        let env = env.with(ecs_metadata::ENV_DISABLED, "false");
+        let Provider::EcsMetadata(e) = with_ctx(&env, select).expect("provider") else {
+            panic!("ECS")
+        };
+        assert!(e.fallback.is_none());
+        assert_eq!(e.after[0].source, uri::NAME);
+    }
+
+    #[test]
+    fn a_profile_named_in_the_environment_that_no_file_has_stops_the_chain() {
+        let (_d, env) = home(&[(".alibabacloud/credentials", KEYS)]);
+        let env = env.with(profile::ENV_PROFILE, "nope");
+        let e = error(&env, None);
+        assert!(
+            e.starts_with("ALIBABA_CLOUD_PROFILE: profile \"nope\" was not found:"),
+            "{e}"
+        );
+        assert!(e.contains("config.json does not exist") && e.contains("no [nope] section"));
+        assert!(
+            identity(&env.with(profile::ENV_PROFILE, "work"), None).starts_with("ak:LTAIwork|")
+        );
+    }
+
+    #[test]
+    fn a_pinned_profile_comes_before_the_environment() {
+        let (_d, env) = home(&[
+            (".alibabacloud/credentials", KEYS),
+            (".aliyun/config.json", CLI),
+        ]);
+        let env = env
+            .with(environment::ACCESS_KEY_ID, "LTAIenv")
+            .with(environment::ACCESS_KEY_SECRET, "s");
+        assert!(identity(&env, None).starts_with("ak:LTAIenv|"));
+        let pin = |name: &str| Pinned::Profile {
+            name: name.into(),
+            origin: "config.json registries[0] profile".into(),
+        };
+        // The CLI config's profile first, else the INI section.
+        assert!(identity(&env, Some(&pin("prod"))).starts_with("ak:LTAIprod|"));
+        assert!(identity(&env, Some(&pin("work"))).starts_with("ak:LTAIwork|"));
+        let r = with_ctx(&env, |ctx| walk_with(ctx, Some(&pin("work"))));
+        assert_eq!(names(&r), [PINNED_PROFILE]);
+        // Found nowhere: an error naming where the pin came from, never another identity.
+        let e = error(&env, Some(&pin("gone")));
+        assert!(
+            e.starts_with("config.json registries[0] profile: profile \"gone\" was not found:"),
+            "{e}"
+        );
+        assert!(
+            e.contains("has no profile \"gone\"") && e.contains("no [gone] section"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_pinned_credentials_file_is_read_whatever_the_environment_says() {
+        let (dir, env) = home(&[("team/creds.ini", KEYS)]);
+        let env = env
+            .with(environment::ACCESS_KEY_ID, "LTAIenv")
+            .with(environment::ACCESS_KEY_SECRET, "s")
+            .with(profile::ENV_FILE, "/elsewhere");
+        let pin = |path: &str, section: Option<&str>| Pinned::CredentialsFile {
+            path: path.into(),
+            profile: section.map(str::to_string),
+            origin: "config.json registries[1] credentialsFile".into(),
+        };
+        assert!(identity(&env, Some(&pin("~/team/creds.ini", None))).starts_with("ak:LTAIini|"));
+        assert!(
+            identity(&env, Some(&pin("~/team/creds.ini", Some("work"))))
+                .starts_with("ak:LTAIwork|")
+        );
+        assert_eq!(
+            pin("~/team/creds.ini", None).file(&env),
+            Some(dir.path().join("team/creds.ini"))
+        );
+        let e = error(&env, Some(&pin("~/team/missing.ini", None)));
+        assert!(
+            e.starts_with("config.json registries[1] credentialsFile: ")
+                && e.contains("missing.ini does not exist"),
+            "{e}"
+        );
+        let e = error(&env, Some(&pin("~/team/creds.ini", Some("ci"))));
+        assert!(e.contains("no [ci] section"), "{e}");
+    }
+}

@@ -162,3 +162,28 @@ impl Credentials {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_access_key_identity_tells_secrets_apart_without_showing_them() {
+        let a = Credentials::new("LTAIkey", "secret-one", None, "test");
+        let b = Credentials::new("LTAIkey", "secret-two", None, "test");
+        let a2 = Credentials::new("LTAIkey", "secret-one", Some("tok".into()), "other");
+        assert!(a.identity.starts_with("ak:LTAIkey|k:"), "{}", a.identity);
+        assert_eq!(a.identity.len(), "ak:LTAIkey|k:".len() + 16);
+        assert_ne!(a.identity, b.identity);
+        assert_eq!(a.identity, a2.identity);
+        assert!(!a.identity.contains("secret-one"));
+    }
+
+    #[test]
+    fn digests_are_keyed_not_plain_hashes() {
+        use sha2::Digest;
+        let plain = hex::encode(sha2::Sha256::digest(b"secret-one"));
+        assert_ne!(digest("secret-one"), plain[..16]);
+        assert_eq!(digest("secret-one"), digest("secret-one"));
+    }
+}
