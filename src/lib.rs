@@ -30,7 +30,7 @@
 //! | `ALIBABA_CLOUD_ROLE_ARN`, `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_OIDC_TOKEN_FILE` | RRSA: STS `AssumeRoleWithOIDC` with the token file |
 //! | `ALIBABA_CLOUD_ROLE_SESSION_NAME` | role session name for `AssumeRole` / `AssumeRoleWithOIDC` |
 //! | `ALIBABA_CLOUD_CONFIG_FILE`, `ALIBABA_CLOUD_CLI_PROFILE_DISABLED` | aliyun CLI config (default `~/.aliyun/config.json`) |
-//! | `ALIBABA_CLOUD_CREDENTIALS_FILE` | INI credentials file (default `~/.alibabacloud/credentials`) |
+//! | `ALIBABA_CLOUD_CREDENTIALS_FILE` | INI credentials file (default `~/.alibabacloud/credentials`, else `credentials.ini`) |
 //! | `ALIBABA_CLOUD_PROFILE` | profile of the CLI config / section of the INI file |
 //! | `ALIBABA_CLOUD_ECS_METADATA`, `ALIBABA_CLOUD_ECS_METADATA_DISABLED`, `ALIBABA_CLOUD_IMDSV1_DISABLED` | ECS instance role: name, off switch, IMDSv2 only |
 //! | `ALIBABA_CLOUD_IMDS_ENDPOINT` | metadata endpoint (default `http://100.100.100.200`) |

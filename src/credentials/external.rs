@@ -8,7 +8,8 @@
 //! double quotes. An unclosed quote, a trailing backslash or an empty command is a configuration
 //! error. Write `sh -c '...'` to get a shell on purpose.
 //!
-//! The command runs with no stdin, in its own process group; it prints one JSON object on stdout in the aliyun CLI profile format:
+//! The command runs with no stdin, in its own process group; it prints one JSON object on
+//! stdout in the aliyun CLI profile format:
 //! `{"mode":"AK"|"StsToken","access_key_id","access_key_secret","sts_token"}`, optionally with
 //! `expiration` (RFC 3339) or `sts_expiration` (Unix seconds). The command's stderr is captured
 //! (not shown: it may hold secrets) and only its last line is quoted when the command fails.
