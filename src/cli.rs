@@ -21,9 +21,22 @@ pub const NAME: &str = env!("CARGO_PKG_NAME");
 #[command(
     name = NAME,
     about = "Docker credential helper for Alibaba Cloud Container Registry (ACR)",
+    long_about = "Docker credential helper for Alibaba Cloud Container Registry (ACR).
+
+docker, podman, skopeo and buildah run this program with get, store, erase or list when a
+registry host is mapped to it in credHelpers. It turns your Alibaba Cloud identity (AccessKey,
+profile, ECS instance role, RRSA) into a temporary registry password; hosts that are not ACR
+answer \"credentials not found\", so docker pulls them anonymously. Settings are environment
+variables (see README).",
+    after_help = "Set up docker once, then pull:
+  docker-credential-acr-helper configure-docker --region cn-hangzhou
+  docker pull registry.cn-hangzhou.aliyuncs.com/NAMESPACE/IMAGE:TAG
+
+Ask the helper directly, as docker does:
+  echo registry.cn-hangzhou.aliyuncs.com | docker-credential-acr-helper get",
     disable_version_flag = true,
     disable_help_subcommand = true,
-    override_usage = "docker-credential-acr-helper <get|store|erase|list|version>"
+    override_usage = "docker-credential-acr-helper <get|store|erase|list|version|configure-docker>"
 )]
 struct Cli {
     /// Print the version and exit.
@@ -45,6 +58,21 @@ enum Action {
     List,
     /// Print the version.
     Version,
+    #[command(name = "configure-docker")]
+    ConfigureDocker(crate::configure::ConfigureArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(hide = true)]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write every page to a directory.
+    #[command(hide = true)]
+    Man {
+        /// Write docker-credential-acr-helper.1 and one page per command here.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// The version line: name, version and git commit when known.
@@ -56,7 +84,7 @@ pub fn version_line() -> String {
 }
 
 fn usage() -> String {
-    format!("Usage: {NAME} <store|get|erase|list|version>")
+    format!("Usage: {NAME} <store|get|erase|list|version|configure-docker>")
 }
 
 /// Runs one invocation and returns its exit code.
@@ -75,6 +103,15 @@ pub fn run(
                 ErrorKind::DisplayHelp => {
                     let _ = write!(stdout, "{}", e.render());
                     0
+                }
+                // Commands for people (not docker) get clap's own message, on one line.
+                _ if is_interactive_command(&args) => {
+                    let text = e.render().to_string();
+                    let text = text.split("\n\n").next().unwrap_or_default();
+                    let text = text.strip_prefix("error: ").unwrap_or(text);
+                    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                    let _ = writeln!(stderr, "{NAME}: {text} (see --help)");
+                    return 1;
                 }
                 ErrorKind::InvalidSubcommand => {
                     let action = args
@@ -101,6 +138,20 @@ pub fn run(
             let _ = writeln!(stdout, "{}", usage());
             return 1;
         }
+        (false, Some(Action::ConfigureDocker(a))) => {
+            return crate::configure::run(
+                &a,
+                args.first().map(|s| s.as_os_str()),
+                &env,
+                stdout,
+                stderr,
+            );
+        }
+        (false, Some(Action::Completions { shell })) => {
+            clap_complete::generate(shell, &mut command(), NAME, stdout);
+            return 0;
+        }
+        (false, Some(Action::Man { out_dir })) => return man(out_dir.as_deref(), stdout, stderr),
         (false, Some(a)) => a,
     };
     let outcome = LogLevel::from_env(&env).and_then(|level| {
@@ -110,7 +161,10 @@ pub fn run(
             Action::Store => store(stdin),
             Action::Erase => erase(stdin, env),
             Action::List => list(stdout, env),
-            Action::Version => Ok(()),
+            Action::Version
+            | Action::ConfigureDocker(_)
+            | Action::Completions { .. }
+            | Action::Man { .. } => Ok(()),
         }
     });
     match outcome {
@@ -123,6 +177,36 @@ pub fn run(
             let line = format!("{NAME}: {e}");
             let _ = writeln!(stdout, "{line}");
             let _ = writeln!(stderr, "{line}");
+            1
+        }
+    }
+}
+
+/// True when the arguments name a command people type (its errors are worded for people).
+fn is_interactive_command(args: &[OsString]) -> bool {
+    args.get(1).is_some_and(|a| {
+        ["configure-docker", "completions", "man"].contains(&a.to_string_lossy().as_ref())
+    })
+}
+
+/// The clap definition, as completions and man pages describe it.
+fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().version(env!("CARGO_PKG_VERSION"))
+}
+
+/// The man page on stdout, or all pages (one per visible command) into `out_dir`.
+fn man(out_dir: Option<&std::path::Path>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    let result = match out_dir {
+        None => clap_mangen::Man::new(command()).render(stdout),
+        Some(dir) => std::fs::create_dir_all(dir)
+            .and_then(|()| clap_mangen::generate_to(command(), dir))
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()))),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(stderr, "{NAME}: man: {e}");
             1
         }
     }

@@ -57,6 +57,7 @@ pub mod acr;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub(crate) mod configure;
 pub mod credentials;
 pub mod error;
 pub mod logging;
