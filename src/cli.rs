@@ -148,7 +148,13 @@ pub fn run(
             );
         }
         (false, Some(Action::Completions { shell })) => {
-            clap_complete::generate(shell, &mut command(), NAME, stdout);
+            // Without the hidden commands: some generators would offer them.
+            let full = command();
+            let mut visible = clap::Command::new(NAME)
+                .disable_help_subcommand(true)
+                .args(full.get_arguments().cloned())
+                .subcommands(full.get_subcommands().filter(|c| !c.is_hide_set()).cloned());
+            clap_complete::generate(shell, &mut visible, NAME, stdout);
             return 0;
         }
         (false, Some(Action::Man { out_dir })) => return man(out_dir.as_deref(), stdout, stderr),
