@@ -48,13 +48,32 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Action {
-    /// Read a registry host on stdin; print temporary credentials as JSON.
+    /// Read a registry host on stdin; print temporary credentials as JSON
+    ///
+    /// Prints {"ServerURL","Username","Secret"} on one line. A host that is not an ACR
+    /// registry gets "credentials not found in native keychain" and exit code 1, so docker
+    /// goes on anonymously. Errors are one line on stdout and stderr, exit code 1.
+    ///
+    /// Example:
+    ///   echo registry.cn-hangzhou.aliyuncs.com | docker-credential-acr-helper get
+    #[command(verbatim_doc_comment)]
     Get,
-    /// Accept credentials from `docker login` (not persisted: tokens are minted on demand).
+    /// Accept credentials from `docker login` (not persisted: tokens are minted on demand)
+    ///
+    /// Reads {"ServerURL","Username","Secret"} on stdin, checks it and stores nothing, so
+    /// `docker login` keeps working for hosts mapped to this helper.
+    #[command(verbatim_doc_comment)]
     Store,
-    /// Forget the cached token for the registry host on stdin (`docker logout`).
+    /// Forget the cached token for the registry host on stdin (`docker logout`)
+    ///
+    /// The next `get` for that host asks the API again. Needs no credentials and succeeds
+    /// for any host.
+    #[command(verbatim_doc_comment)]
     Erase,
-    /// Print the registries with an unexpired cached token as a JSON object.
+    /// Print the registries with an unexpired cached token as a JSON object
+    ///
+    /// Prints {"HOST":"USERNAME",...}; {} when nothing is cached.
+    #[command(verbatim_doc_comment)]
     List,
     /// Print the version.
     Version,
