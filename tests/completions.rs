@@ -40,7 +40,8 @@ fn completions_name_every_command_and_configure_docker_flags() {
     }
     let bash = Test::new().args(&["completions", "bash"]).run().stdout;
     assert!(
-        bash.contains("complete -F _docker__credential__acr__helper") && bash.contains(" docker-credential-acr-helper\n"),
+        bash.contains("complete -F _docker__credential__acr__helper")
+            && bash.contains(" docker-credential-acr-helper\n"),
         "{bash}"
     );
     let zsh = Test::new().args(&["completions", "zsh"]).run().stdout;
