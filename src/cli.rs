@@ -85,13 +85,9 @@ enum Action {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), or write every page to a directory.
+    /// Print the man page (roff).
     #[command(hide = true)]
-    Man {
-        /// Write docker-credential-acr-helper.1 and one page per command here.
-        #[arg(long, value_name = "DIR")]
-        out_dir: Option<std::path::PathBuf>,
-    },
+    Man,
 }
 
 /// The version line: name, version and git commit when known.
@@ -176,7 +172,7 @@ pub fn run(
             clap_complete::generate(shell, &mut visible, NAME, stdout);
             return 0;
         }
-        (false, Some(Action::Man { out_dir })) => return man(out_dir.as_deref(), stdout, stderr),
+        (false, Some(Action::Man)) => return man(stdout, stderr),
         (false, Some(a)) => a,
     };
     let outcome = LogLevel::from_env(&env).and_then(|level| {
@@ -189,7 +185,7 @@ pub fn run(
             Action::Version
             | Action::ConfigureDocker(_)
             | Action::Completions { .. }
-            | Action::Man { .. } => Ok(()),
+            | Action::Man => Ok(()),
         }
     });
     match outcome {
@@ -220,21 +216,77 @@ fn command() -> clap::Command {
     Cli::command().version(env!("CARGO_PKG_VERSION"))
 }
 
-/// The man page on stdout, or all pages (one per visible command) into `out_dir`.
-fn man(out_dir: Option<&std::path::Path>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let result = match out_dir {
-        None => clap_mangen::Man::new(command()).render(stdout),
-        Some(dir) => std::fs::create_dir_all(dir)
-            .and_then(|()| clap_mangen::generate_to(command(), dir))
-            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", dir.display()))),
-    };
-    match result {
+/// The man page on stdout: one page for the program and every visible command, so packages
+/// ship a single file.
+fn man(stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    match render_man(stdout) {
         Ok(()) => 0,
         Err(e) => {
             let _ = writeln!(stderr, "{NAME}: man: {e}");
             1
         }
     }
+}
+
+fn render_man(w: &mut dyn Write) -> std::io::Result<()> {
+    use clap_mangen::Man;
+    let mut cmd = command();
+    cmd.build();
+    let page = Man::new(cmd.clone()).source(format!("{NAME} {}", env!("CARGO_PKG_VERSION")));
+    page.render_title(w)?;
+    page.render_name_section(w)?;
+    page.render_synopsis_section(w)?;
+    page.render_description_section(w)?;
+    page.render_options_section(w)?;
+    writeln!(w, ".SH COMMANDS")?;
+    for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
+        writeln!(w, ".SS {}", roff_escape(sub.get_name()))?;
+        let part = Man::new(sub.clone());
+        let mut buf = Vec::new();
+        part.render_synopsis_section(&mut buf)?;
+        part.render_description_section(&mut buf)?;
+        if sub
+            .get_arguments()
+            .any(|a| !a.is_hide_set() && a.get_id() != "help")
+        {
+            part.render_options_section(&mut buf)?;
+        }
+        // The command's sections become paragraphs under its heading.
+        for line in String::from_utf8_lossy(&buf).lines() {
+            match line.strip_prefix(".SH ") {
+                Some("SYNOPSIS" | "DESCRIPTION") => writeln!(w, ".PP")?,
+                Some(_) => writeln!(w, ".PP\nOptions:")?,
+                // Every render repeats the page preamble; the page has it once.
+                None if line.starts_with(".ie \\n(.g") || line.starts_with(".el .ds Aq") => {}
+                None => writeln!(w, "{line}")?,
+            }
+        }
+        if let Some(examples) = sub.get_after_help() {
+            write_verbatim(w, &examples.to_string())?;
+        }
+    }
+    if let Some(examples) = cmd.get_after_help() {
+        writeln!(w, ".SH EXAMPLES")?;
+        write_verbatim(w, &examples.to_string())?;
+    }
+    writeln!(w, ".SH SEE ALSO")?;
+    writeln!(
+        w,
+        "README.md of {NAME} for the credential sources, every environment variable and the cache."
+    )
+}
+
+/// Text as it is (examples), in a no-fill block.
+fn write_verbatim(w: &mut dyn Write, text: &str) -> std::io::Result<()> {
+    writeln!(w, ".PP\n.nf")?;
+    for line in text.lines() {
+        writeln!(w, "\\&{}", roff_escape(line))?;
+    }
+    writeln!(w, ".fi")
+}
+
+fn roff_escape(s: &str) -> String {
+    s.replace('\\', "\\e").replace('-', "\\-")
 }
 
 fn read_stdin(stdin: &mut dyn Read, what: &str) -> Result<String> {
