@@ -20,6 +20,7 @@ pub const NAME: &str = env!("CARGO_PKG_NAME");
 #[derive(Parser, Debug)]
 #[command(
     name = NAME,
+    bin_name = NAME,
     about = "Docker credential helper for Alibaba Cloud Container Registry (ACR)",
     long_about = "Docker credential helper for Alibaba Cloud Container Registry (ACR).
 

@@ -1,14 +1,18 @@
 //! `configure-docker` on fixture config files: what it adds, what it keeps, what it refuses.
 
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
+#[cfg(unix)]
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use crate::support::{BIN, Output, Test};
+#[cfg(unix)]
+use crate::support::BIN;
+use crate::support::{Output, Test};
 
 const HANGZHOU: [&str; 3] = [
     "registry.cn-hangzhou.aliyuncs.com",
@@ -69,6 +73,14 @@ const REAL_WORLD: &str = r#"{
 }
 "#;
 
+/// A run with a private home; on Windows the home directory comes from `USERPROFILE`, so it is
+/// set too (the real profile's docker config must never be touched).
+fn new_test() -> Test {
+    let t = Test::new();
+    let home = t.home.path().to_string_lossy().into_owned();
+    t.env("USERPROFILE", &home)
+}
+
 fn docker_config(t: &Test) -> PathBuf {
     t.home.path().join(".docker").join("config.json")
 }
@@ -76,7 +88,10 @@ fn docker_config(t: &Test) -> PathBuf {
 fn write_fixture(path: &Path, bytes: &[u8], mode: u32) {
     fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
     fs::write(path, bytes).expect("write fixture");
+    #[cfg(unix)]
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+    #[cfg(not(unix))]
+    let _ = mode;
     age(path);
 }
 
@@ -95,6 +110,7 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&fs::read(path).expect("read config")).expect("config is JSON")
 }
 
+#[cfg(unix)]
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).expect("metadata").permissions().mode() & 0o7777
 }
@@ -109,12 +125,12 @@ fn listing(dir: &Path) -> Vec<String> {
 }
 
 /// The snapshot a test compares to show a file was not touched at all.
-fn snapshot(path: &Path) -> (Vec<u8>, SystemTime, u32) {
+fn snapshot(path: &Path) -> (Vec<u8>, SystemTime, String) {
     let md = fs::symlink_metadata(path).expect("metadata");
     (
         fs::read(path).unwrap_or_default(),
         md.modified().expect("mtime"),
-        md.permissions().mode(),
+        format!("{:?}", md.permissions()),
     )
 }
 
@@ -156,7 +172,7 @@ fn assert_one_line_error(out: &Output, path: &Path) -> String {
 
 #[test]
 fn missing_file_and_directory_are_created_private() {
-    let (t, out) = configure(Test::new(), &["--region", "cn-hangzhou"]);
+    let (t, out) = configure(new_test(), &["--region", "cn-hangzhou"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let path = docker_config(&t);
     let doc = read_json(&path);
@@ -173,8 +189,11 @@ fn missing_file_and_directory_are_created_private() {
         mapped(&HANGZHOU, "acr-helper"),
         "in order"
     );
-    assert_eq!(mode(&path), 0o600);
-    assert_eq!(mode(path.parent().expect("dir")), 0o700);
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().expect("dir")), 0o700);
+    }
     assert_eq!(
         listing(path.parent().expect("dir")),
         ["config.json"],
@@ -185,7 +204,7 @@ fn missing_file_and_directory_are_created_private() {
 
 #[test]
 fn second_run_changes_nothing_and_says_so() {
-    let (t, first) = configure(Test::new(), &["--region", "cn-hangzhou"]);
+    let (t, first) = configure(new_test(), &["--region", "cn-hangzhou"]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     let path = docker_config(&t);
     age(&path);
@@ -203,7 +222,7 @@ fn second_run_changes_nothing_and_says_so() {
 
 #[test]
 fn empty_file_is_an_empty_config() {
-    let t = Test::new();
+    let t = new_test();
     let path = docker_config(&t);
     write_fixture(&path, b"", 0o600);
     let (t, out) = configure(t, &["registry.cn-beijing.aliyuncs.com"]);
@@ -218,7 +237,7 @@ fn empty_file_is_an_empty_config() {
 
 #[test]
 fn real_world_config_keeps_every_other_key_value_and_order() {
-    let t = Test::new();
+    let t = new_test();
     let path = docker_config(&t);
     write_fixture(&path, REAL_WORLD.as_bytes(), 0o600);
     let (t, out) = configure(t, &["--region", "cn-hangzhou"]);
@@ -237,6 +256,7 @@ fn real_world_config_keeps_every_other_key_value_and_order() {
     );
     let backup = t.home.path().join(".docker/config.json.bak");
     assert_eq!(fs::read_to_string(&backup).expect("backup"), REAL_WORLD);
+    #[cfg(unix)]
     assert_eq!(mode(&backup), 0o600, "the backup holds passwords too");
     // The other store keeps serving other registries; the stale login is pointed out.
     assert!(
@@ -259,7 +279,7 @@ fn real_world_config_keeps_every_other_key_value_and_order() {
 
 #[test]
 fn creds_store_of_this_helper_is_reported_with_the_readme_advice() {
-    let t = Test::new();
+    let t = new_test();
     let path = docker_config(&t);
     write_fixture(&path, br#"{"credsStore": "acr-helper"}"#, 0o600);
     let (_t, out) = configure(t, &["--region", "cn-hangzhou"]);
@@ -287,7 +307,7 @@ fn invalid_json_is_a_one_line_error_and_the_file_is_untouched() {
         ),
         ("not UTF-8", b"{\"auths\": {\"\xff\xfe\": {}}}"),
     ] {
-        let t = Test::new();
+        let t = new_test();
         let path = docker_config(&t);
         write_fixture(&path, bytes, 0o644);
         let before = snapshot(&path);
@@ -309,7 +329,7 @@ fn invalid_json_is_a_one_line_error_and_the_file_is_untouched() {
 #[test]
 fn unreadable_config_is_a_one_line_error() {
     // A directory where the file should be (root reads any file, so a 0000 mode would not do).
-    let t = Test::new();
+    let t = new_test();
     let path = docker_config(&t);
     fs::create_dir_all(&path).expect("mkdir");
     let (_t, out) = configure(t, &["--region", "cn-hangzhou"]);
@@ -318,18 +338,19 @@ fn unreadable_config_is_a_one_line_error() {
     assert!(path.is_dir() && listing(&path).is_empty());
 
     // DOCKER_CONFIG naming a file: its config.json cannot exist, nor be created.
-    let t = Test::new();
+    let t = new_test();
     let not_dir = t.home.path().join("not-a-dir");
     fs::write(&not_dir, "x").expect("write");
     let t = t.env("DOCKER_CONFIG", &not_dir.to_string_lossy());
     let (_t, out) = configure(t, &["--region", "cn-hangzhou"]);
-    assert_one_line_error(&out, &not_dir.join("config.json"));
+    assert_one_line_error(&out, &not_dir);
     assert_eq!(fs::read(&not_dir).expect("read"), b"x");
 }
 
+#[cfg(unix)]
 #[test]
 fn symlinked_config_is_written_through_the_link() {
-    let t = Test::new();
+    let t = new_test();
     let real = t.home.path().join("dotfiles/docker.json");
     write_fixture(&real, br#"{"auths": {}}"#, 0o640);
     let link = docker_config(&t);
@@ -355,7 +376,7 @@ fn symlinked_config_is_written_through_the_link() {
     assert_eq!(listing(link.parent().expect("dir")), ["config.json"]);
 
     // A dangling link: the file is created where it points.
-    let t = Test::new();
+    let t = new_test();
     fs::create_dir_all(t.home.path().join("dotfiles")).expect("mkdir");
     let link = docker_config(&t);
     fs::create_dir_all(link.parent().expect("dir")).expect("mkdir");
@@ -376,10 +397,11 @@ fn symlinked_config_is_written_through_the_link() {
     assert_eq!(mode(&real), 0o600);
 }
 
+#[cfg(unix)]
 #[test]
 fn mode_is_preserved() {
     for m in [0o600, 0o640, 0o644] {
-        let t = Test::new();
+        let t = new_test();
         let path = docker_config(&t);
         write_fixture(&path, b"{}", m);
         let (t, out) = configure(t, &["--region", "cn-hangzhou"]);
@@ -395,7 +417,7 @@ fn mode_is_preserved() {
 
 #[test]
 fn host_mapped_to_another_helper_is_left_alone_unless_forced() {
-    let t = Test::new();
+    let t = new_test();
     let path = docker_config(&t);
     let fixture = br#"{"credHelpers": {"registry-vpc.cn-hangzhou.aliyuncs.com": "ecr-login"}}"#;
     write_fixture(&path, fixture, 0o600);
@@ -444,7 +466,7 @@ fn host_mapped_to_another_helper_is_left_alone_unless_forced() {
 
 #[test]
 fn dry_run_prints_the_diff_and_writes_nothing() {
-    let t = Test::new();
+    let t = new_test();
     let path = docker_config(&t);
     let fixture = "{\n\t\"auths\": {},\n\t\"credHelpers\": {\n\t\t\"gcr.io\": \"gcloud\"\n\t}\n}\n";
     write_fixture(&path, fixture.as_bytes(), 0o600);
@@ -464,7 +486,7 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
     assert_eq!(listing(path.parent().expect("dir")), ["config.json"]);
 
     // On a missing file the diff is the whole new file, and nothing is created.
-    let (t, out) = configure(Test::new(), &["--dry-run", "--region", "cn-hangzhou"]);
+    let (t, out) = configure(new_test(), &["--dry-run", "--region", "cn-hangzhou"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("--- /dev/null\n"), "{}", out.stdout);
     assert!(
@@ -477,7 +499,7 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
 
 #[test]
 fn docker_config_podman_and_explicit_paths_are_respected() {
-    let t = Test::new();
+    let t = new_test();
     let dir = t.home.path().join("cfg");
     let t = t.env("DOCKER_CONFIG", &dir.to_string_lossy());
     let (t, out) = configure(t, &["--region", "cn-hangzhou"]);
@@ -485,12 +507,17 @@ fn docker_config_podman_and_explicit_paths_are_respected() {
     assert!(dir.join("config.json").is_file());
     assert!(!t.home.path().join(".docker").exists());
 
-    let t = Test::new();
+    let t = new_test();
     let run_dir = t.home.path().join("run");
     let t = t.env("XDG_RUNTIME_DIR", &run_dir.to_string_lossy());
     let (t, out) = configure(t, &["--podman", "--region", "cn-hangzhou"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let auth = run_dir.join("containers/auth.json");
+    // podman's own default: under XDG_RUNTIME_DIR on Linux, in ~/.config elsewhere.
+    let auth = if cfg!(any(target_os = "macos", windows)) {
+        t.home.path().join(".config/containers/auth.json")
+    } else {
+        run_dir.join("containers/auth.json")
+    };
     assert_eq!(
         cred_helpers(&read_json(&auth)),
         mapped(&HANGZHOU, "acr-helper")
@@ -501,15 +528,17 @@ fn docker_config_podman_and_explicit_paths_are_respected() {
     assert_eq!(t.run().code, 0);
     assert!(file.is_file(), "REGISTRY_AUTH_FILE wins");
 
-    let (_t, out) = configure(Test::new(), &["--podman", "--region", "cn-hangzhou"]);
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("XDG_RUNTIME_DIR is not set"),
-        "{}",
-        out.stderr
-    );
+    if !cfg!(any(target_os = "macos", windows)) {
+        let (_t, out) = configure(new_test(), &["--podman", "--region", "cn-hangzhou"]);
+        assert_eq!(out.code, 1);
+        assert!(
+            out.stderr.contains("XDG_RUNTIME_DIR is not set"),
+            "{}",
+            out.stderr
+        );
+    }
 
-    let t = Test::new();
+    let t = new_test();
     let explicit = t.home.path().join("x/config.json");
     let (_t, out) = configure(
         t,
@@ -526,7 +555,7 @@ fn docker_config_podman_and_explicit_paths_are_respected() {
 
 #[test]
 fn regions_instances_and_hosts_expand_to_registry_hosts() {
-    let t = Test::new();
+    let t = new_test();
     let (t, out) = configure(
         t,
         &[
@@ -554,7 +583,7 @@ fn regions_instances_and_hosts_expand_to_registry_hosts() {
     );
 
     let (t, out) = configure(
-        Test::new(),
+        new_test(),
         &[
             "--instance",
             "acme",
@@ -618,7 +647,7 @@ fn bad_arguments_are_one_line_errors_that_write_nothing() {
         &["configure-docker", "--region"],
         &["configure-docker", "--frobnicate"],
     ] {
-        let t = Test::new().args(args);
+        let t = new_test().args(args);
         let out = t.run();
         assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
         assert_eq!(out.stdout, "", "{args:?}");
@@ -632,6 +661,7 @@ fn bad_arguments_are_one_line_errors_that_write_nothing() {
     }
 }
 
+#[cfg(unix)]
 /// Runs the binary under another name, from a directory that is on PATH.
 fn run_as(name: &str, home: &Path, args: &[&str]) -> Output {
     let bin_dir = home.join("bin");
@@ -656,6 +686,7 @@ fn run_as(name: &str, home: &Path, args: &[&str]) -> Output {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn helper_name_comes_from_the_program_name_or_the_flag() {
     let home = tempfile::tempdir().expect("home");
