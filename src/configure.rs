@@ -150,20 +150,16 @@ fn configure(
     let mut after = before.clone();
     let changes = apply(&mut after, &hosts, &helper, args.force, &shown)?;
 
-    let mut count = [0usize; 4];
     for (host, change) in hosts.iter().zip(&changes) {
         match change {
             Change::Added => {
-                count[0] += 1;
                 let _ = writeln!(out, "add      {host} -> {helper}");
             }
             Change::Replaced(old) => {
-                count[1] += 1;
                 let _ = writeln!(out, "replace  {host} -> {helper} (was {old}; --force)");
             }
-            Change::Unchanged => count[2] += 1,
+            Change::Unchanged => {}
             Change::KeptOther(other) => {
-                count[3] += 1;
                 let _ = writeln!(
                     err,
                     "warning: {host} is mapped to {other:?}, left alone; pass --force to map it to {helper:?}"
@@ -171,16 +167,18 @@ fn configure(
             }
         }
     }
+    let count = |f: fn(&Change) -> bool| changes.iter().filter(|c| f(c)).count();
+    let added = count(|c| matches!(c, Change::Added));
+    let replaced = count(|c| matches!(c, Change::Replaced(_)));
+    let unchanged = count(|c| matches!(c, Change::Unchanged));
     report_creds_store(&before, &helper, &shown, err);
     report_stored_logins(&before, &hosts, &helper, err);
     warn_if_not_on_path(&helper, env, err);
 
-    let changed = count[0] + count[1];
-    if changed == 0 {
+    if added + replaced == 0 {
         let _ = writeln!(
             out,
-            "nothing to change in {shown}: {} of {} hosts already map to {helper}",
-            count[2],
+            "nothing to change in {shown}: {unchanged} of {} hosts already map to {helper}",
             hosts.len()
         );
         return Ok(());
@@ -204,8 +202,7 @@ fn configure(
     };
     let _ = writeln!(
         out,
-        "updated {shown}: {} added, {} replaced, {} already set{backup}",
-        count[0], count[1], count[2]
+        "updated {shown}: {added} added, {replaced} replaced, {unchanged} already set{backup}"
     );
     Ok(())
 }
