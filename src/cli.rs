@@ -220,7 +220,30 @@ fn command() -> clap::Command {
 /// The man page on stdout: one page for the program and every visible command, so packages
 /// ship a single file.
 fn man(stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    match render_man(stdout) {
+    let mut page = Vec::new();
+    let result = render_man(&mut page).and_then(|()| {
+        // Each render call repeats clap_mangen's preamble (the `Aq` string for apostrophes);
+        // keep one, after the `.TH` line, so the page starts with `.TH` as man pages do.
+        let page = String::from_utf8_lossy(&page);
+        let is_preamble =
+            |l: &str| l.starts_with(".ie \\n(.g .ds Aq") || l.starts_with(".el .ds Aq");
+        let preamble: Vec<&str> = page.lines().filter(|l| is_preamble(l)).take(2).collect();
+        let mut lines = page.lines().filter(|l| !is_preamble(l));
+        let mut text = String::new();
+        for line in lines.by_ref() {
+            text.push_str(line);
+            text.push('\n');
+            if line.starts_with(".TH ") {
+                break;
+            }
+        }
+        for line in preamble.into_iter().chain(lines) {
+            text.push_str(line);
+            text.push('\n');
+        }
+        stdout.write_all(text.as_bytes())
+    });
+    match result {
         Ok(()) => 0,
         Err(e) => {
             let _ = writeln!(stderr, "{NAME}: man: {e}");
@@ -257,8 +280,6 @@ fn render_man(w: &mut dyn Write) -> std::io::Result<()> {
             match line.strip_prefix(".SH ") {
                 Some("SYNOPSIS" | "DESCRIPTION") => writeln!(w, ".PP")?,
                 Some(_) => writeln!(w, ".PP\nOptions:")?,
-                // Every render repeats the page preamble; the page has it once.
-                None if line.starts_with(".ie \\n(.g") || line.starts_with(".el .ds Aq") => {}
                 None => writeln!(w, "{line}")?,
             }
         }
