@@ -725,3 +725,34 @@ fn helper_name_comes_from_the_program_name_or_the_flag() {
         out.stderr
     );
 }
+
+/// Run as root on another user's file (`sudo` keeping `HOME`), the file must stay theirs, or
+/// they could no longer read their own config.
+#[cfg(unix)]
+#[test]
+fn owner_is_preserved_when_root_edits_another_users_file() {
+    use std::os::unix::fs::MetadataExt;
+    if !rustix::process::geteuid().is_root() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test as root: it changes a file's owner"
+        );
+        eprintln!("owner_is_preserved_when_root_edits_another_users_file: needs root, not run");
+        return;
+    }
+    let t = new_test();
+    let path = docker_config(&t);
+    write_fixture(&path, b"{\"auths\": {}}", 0o600);
+    std::os::unix::fs::chown(&path, Some(12345), Some(23456)).expect("chown fixture");
+    let (t, out) = configure(t, &["--region", "cn-hangzhou"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for file in [path.clone(), t.home.path().join(".docker/config.json.bak")] {
+        let md = fs::metadata(&file).expect("metadata");
+        assert_eq!((md.uid(), md.gid()), (12345, 23456), "{}", file.display());
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    assert_eq!(
+        cred_helpers(&read_json(&path)),
+        mapped(&HANGZHOU, "acr-helper")
+    );
+}
