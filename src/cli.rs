@@ -20,10 +20,24 @@ pub const NAME: &str = env!("CARGO_PKG_NAME");
 #[derive(Parser, Debug)]
 #[command(
     name = NAME,
+    bin_name = NAME,
     about = "Docker credential helper for Alibaba Cloud Container Registry (ACR)",
+    long_about = "Docker credential helper for Alibaba Cloud Container Registry (ACR).
+
+docker, podman, skopeo and buildah run this program with get, store, erase or list when a
+registry host is mapped to it in credHelpers. It turns your Alibaba Cloud identity (AccessKey,
+profile, ECS instance role, RRSA) into a temporary registry password; hosts that are not ACR
+answer \"credentials not found\", so docker pulls them anonymously. Settings are environment
+variables (see README).",
+    after_help = "Set up docker once, then pull:
+  docker-credential-acr-helper configure-docker --region cn-hangzhou
+  docker pull registry.cn-hangzhou.aliyuncs.com/NAMESPACE/IMAGE:TAG
+
+Ask the helper directly, as docker does:
+  echo registry.cn-hangzhou.aliyuncs.com | docker-credential-acr-helper get",
     disable_version_flag = true,
     disable_help_subcommand = true,
-    override_usage = "docker-credential-acr-helper <get|store|erase|list|version>"
+    override_usage = "docker-credential-acr-helper <get|store|erase|list|version|configure-docker>"
 )]
 struct Cli {
     /// Print the version and exit.
@@ -35,16 +49,46 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Action {
-    /// Read a registry host on stdin; print temporary credentials as JSON.
+    /// Read a registry host on stdin; print temporary credentials as JSON
+    ///
+    /// Prints {"ServerURL","Username","Secret"} on one line. A host that is not an ACR
+    /// registry gets "credentials not found in native keychain" and exit code 1, so docker
+    /// goes on anonymously. Errors are one line on stdout and stderr, exit code 1.
+    ///
+    /// Example:
+    ///   echo registry.cn-hangzhou.aliyuncs.com | docker-credential-acr-helper get
+    #[command(verbatim_doc_comment)]
     Get,
-    /// Accept credentials from `docker login` (not persisted: tokens are minted on demand).
+    /// Accept credentials from `docker login` (not persisted: tokens are minted on demand)
+    ///
+    /// Reads {"ServerURL","Username","Secret"} on stdin, checks it and stores nothing, so
+    /// `docker login` keeps working for hosts mapped to this helper.
+    #[command(verbatim_doc_comment)]
     Store,
-    /// Forget the cached token for the registry host on stdin (`docker logout`).
+    /// Forget the cached token for the registry host on stdin (`docker logout`)
+    ///
+    /// The next `get` for that host asks the API again. Needs no credentials and succeeds
+    /// for any host.
+    #[command(verbatim_doc_comment)]
     Erase,
-    /// Print the registries with an unexpired cached token as a JSON object.
+    /// Print the registries with an unexpired cached token as a JSON object
+    ///
+    /// Prints {"HOST":"USERNAME",...}; {} when nothing is cached.
+    #[command(verbatim_doc_comment)]
     List,
     /// Print the version.
     Version,
+    #[command(name = "configure-docker")]
+    ConfigureDocker(crate::configure::ConfigureArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(hide = true)]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
 }
 
 /// The version line: name, version and git commit when known.
@@ -56,7 +100,7 @@ pub fn version_line() -> String {
 }
 
 fn usage() -> String {
-    format!("Usage: {NAME} <store|get|erase|list|version>")
+    format!("Usage: {NAME} <store|get|erase|list|version|configure-docker>")
 }
 
 /// Runs one invocation and returns its exit code.
@@ -75,6 +119,15 @@ pub fn run(
                 ErrorKind::DisplayHelp => {
                     let _ = write!(stdout, "{}", e.render());
                     0
+                }
+                // Commands for people (not docker) get clap's own message, on one line.
+                _ if is_interactive_command(&args) => {
+                    let text = e.render().to_string();
+                    let text = text.split("\n\n").next().unwrap_or_default();
+                    let text = text.strip_prefix("error: ").unwrap_or(text);
+                    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                    let _ = writeln!(stderr, "{NAME}: {text} (see --help)");
+                    return 1;
                 }
                 ErrorKind::InvalidSubcommand => {
                     let action = args
@@ -101,6 +154,26 @@ pub fn run(
             let _ = writeln!(stdout, "{}", usage());
             return 1;
         }
+        (false, Some(Action::ConfigureDocker(a))) => {
+            return crate::configure::run(
+                &a,
+                args.first().map(|s| s.as_os_str()),
+                &env,
+                stdout,
+                stderr,
+            );
+        }
+        (false, Some(Action::Completions { shell })) => {
+            // Without the hidden commands: some generators would offer them.
+            let full = command();
+            let mut visible = clap::Command::new(NAME)
+                .disable_help_subcommand(true)
+                .args(full.get_arguments().cloned())
+                .subcommands(full.get_subcommands().filter(|c| !c.is_hide_set()).cloned());
+            clap_complete::generate(shell, &mut visible, NAME, stdout);
+            return 0;
+        }
+        (false, Some(Action::Man)) => return man(stdout, stderr),
         (false, Some(a)) => a,
     };
     let outcome = LogLevel::from_env(&env).and_then(|level| {
@@ -110,7 +183,10 @@ pub fn run(
             Action::Store => store(stdin),
             Action::Erase => erase(stdin, env),
             Action::List => list(stdout, env),
-            Action::Version => Ok(()),
+            Action::Version
+            | Action::ConfigureDocker(_)
+            | Action::Completions { .. }
+            | Action::Man => Ok(()),
         }
     });
     match outcome {
@@ -126,6 +202,113 @@ pub fn run(
             1
         }
     }
+}
+
+/// True when the arguments name a command people type (its errors are worded for people).
+fn is_interactive_command(args: &[OsString]) -> bool {
+    args.get(1).is_some_and(|a| {
+        ["configure-docker", "completions", "man"].contains(&a.to_string_lossy().as_ref())
+    })
+}
+
+/// The clap definition, as completions and man pages describe it.
+fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().version(env!("CARGO_PKG_VERSION"))
+}
+
+/// The man page on stdout: one page for the program and every visible command, so packages
+/// ship a single file.
+fn man(stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    let mut page = Vec::new();
+    let result = render_man(&mut page).and_then(|()| {
+        // Each render call repeats clap_mangen's preamble (the `Aq` string for apostrophes);
+        // keep one, after the `.TH` line, so the page starts with `.TH` as man pages do.
+        let page = String::from_utf8_lossy(&page);
+        let is_preamble =
+            |l: &str| l.starts_with(".ie \\n(.g .ds Aq") || l.starts_with(".el .ds Aq");
+        let preamble: Vec<&str> = page.lines().filter(|l| is_preamble(l)).take(2).collect();
+        let mut lines = page.lines().filter(|l| !is_preamble(l));
+        let mut text = String::new();
+        for line in lines.by_ref() {
+            text.push_str(line);
+            text.push('\n');
+            if line.starts_with(".TH ") {
+                break;
+            }
+        }
+        for line in preamble.into_iter().chain(lines) {
+            text.push_str(line);
+            text.push('\n');
+        }
+        stdout.write_all(text.as_bytes())
+    });
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(stderr, "{NAME}: man: {e}");
+            1
+        }
+    }
+}
+
+fn render_man(w: &mut dyn Write) -> std::io::Result<()> {
+    use clap_mangen::Man;
+    let mut cmd = command();
+    cmd.build();
+    let page = Man::new(cmd.clone()).source(format!("{NAME} {}", env!("CARGO_PKG_VERSION")));
+    page.render_title(w)?;
+    page.render_name_section(w)?;
+    page.render_synopsis_section(w)?;
+    page.render_description_section(w)?;
+    page.render_options_section(w)?;
+    writeln!(w, ".SH COMMANDS")?;
+    for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
+        writeln!(w, ".SS {}", roff_escape(sub.get_name()))?;
+        let part = Man::new(sub.clone());
+        let mut buf = Vec::new();
+        part.render_synopsis_section(&mut buf)?;
+        part.render_description_section(&mut buf)?;
+        if sub
+            .get_arguments()
+            .any(|a| !a.is_hide_set() && a.get_id() != "help")
+        {
+            part.render_options_section(&mut buf)?;
+        }
+        // The command's sections become paragraphs under its heading.
+        for line in String::from_utf8_lossy(&buf).lines() {
+            match line.strip_prefix(".SH ") {
+                Some("SYNOPSIS" | "DESCRIPTION") => writeln!(w, ".PP")?,
+                Some(_) => writeln!(w, ".PP\nOptions:")?,
+                None => writeln!(w, "{line}")?,
+            }
+        }
+        if let Some(examples) = sub.get_after_help() {
+            write_verbatim(w, &examples.to_string())?;
+        }
+    }
+    if let Some(examples) = cmd.get_after_help() {
+        writeln!(w, ".SH EXAMPLES")?;
+        write_verbatim(w, &examples.to_string())?;
+    }
+    writeln!(w, ".SH SEE ALSO")?;
+    writeln!(
+        w,
+        "README.md of {NAME} for the credential sources, every environment variable and the cache."
+    )
+}
+
+/// Text as it is (examples), in a no-fill block.
+fn write_verbatim(w: &mut dyn Write, text: &str) -> std::io::Result<()> {
+    writeln!(w, ".PP\n.nf")?;
+    for line in text.lines() {
+        writeln!(w, "\\&{}", roff_escape(line))?;
+    }
+    writeln!(w, ".fi")
+}
+
+fn roff_escape(s: &str) -> String {
+    s.replace('\\', "\\e").replace('-', "\\-")
 }
 
 fn read_stdin(stdin: &mut dyn Read, what: &str) -> Result<String> {

@@ -47,6 +47,7 @@
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_LOG` | stderr log level (default `warn`) |
 //! | `SSL_CERT_FILE`, `SSL_CERT_DIR` | extra/replacement trusted CAs |
 //! | `HTTPS_PROXY`, `NO_PROXY` | proxy for API calls |
+//! | `DOCKER_CONFIG`; `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR` | `configure-docker` only: the docker config directory; podman's `auth.json` |
 
 #![warn(missing_docs)]
 // Errors carry their context (code, message, request id, hint) inline; they are rare and the
@@ -57,6 +58,7 @@ pub mod acr;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub(crate) mod configure;
 pub mod credentials;
 pub mod error;
 pub mod logging;

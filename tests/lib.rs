@@ -8,6 +8,8 @@ mod support;
 
 mod cache;
 mod cli;
+mod completions;
+mod configure;
 mod credentials;
 mod get;
 mod reliability;
