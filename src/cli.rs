@@ -23,7 +23,7 @@ pub const NAME: &str = env!("CARGO_PKG_NAME");
     about = "Docker credential helper for Alibaba Cloud Container Registry (ACR)",
     disable_version_flag = true,
     disable_help_subcommand = true,
-    override_usage = "docker-credential-acr-helper <get|store|erase|list|version>"
+    override_usage = "docker-credential-acr-helper <get|store|erase|list|version|token|kubelet-plugin>"
 )]
 struct Cli {
     /// Print the version and exit.
@@ -45,6 +45,34 @@ enum Action {
     List,
     /// Print the version.
     Version,
+    /// Print registry credentials as a docker config, a Kubernetes Secret, JSON or env lines.
+    Token(crate::token::TokenArgs),
+    /// Kubelet image credential provider: a CredentialProviderRequest on stdin, the response on stdout.
+    #[command(name = "kubelet-plugin")]
+    KubeletPlugin(crate::kubelet::PluginArgs),
+}
+
+/// Under the kubelet plugin's program name (a symlink), arguments mean `kubelet-plugin ARGS`.
+fn plugin_by_name(mut args: Vec<OsString>) -> Vec<OsString> {
+    let program = args
+        .first()
+        .map(|a| {
+            let name = std::path::Path::new(a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            name.strip_suffix(".exe").unwrap_or(&name).to_string()
+        })
+        .unwrap_or_default();
+    let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
+    let keep = matches!(
+        first.as_deref(),
+        Some(crate::kubelet::SUBCOMMAND | "version" | "--version" | "-v" | "--help" | "-h")
+    );
+    if program == crate::kubelet::PLUGIN_NAME && !keep {
+        args.insert(1.min(args.len()), crate::kubelet::SUBCOMMAND.into());
+    }
+    args
 }
 
 /// The version line: name, version and git commit when known.
@@ -67,6 +95,7 @@ pub fn run(
     stderr: &mut dyn Write,
     env: Env,
 ) -> i32 {
+    let args = plugin_by_name(args);
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -101,6 +130,13 @@ pub fn run(
             let _ = writeln!(stdout, "{}", usage());
             return 1;
         }
+        // These own their output: errors go to stderr only, never into a pipe.
+        (false, Some(Action::KubeletPlugin(a))) => {
+            return crate::kubelet::run(&a, stdin, stdout, stderr, env);
+        }
+        (false, Some(Action::Token(a))) => {
+            return crate::token::run(&a, stdin, stdout, stderr, env);
+        }
         (false, Some(a)) => a,
     };
     let outcome = LogLevel::from_env(&env).and_then(|level| {
@@ -110,7 +146,7 @@ pub fn run(
             Action::Store => store(stdin),
             Action::Erase => erase(stdin, env),
             Action::List => list(stdout, env),
-            Action::Version => Ok(()),
+            Action::Version | Action::Token(_) | Action::KubeletPlugin(_) => Ok(()),
         }
     });
     match outcome {

@@ -59,6 +59,7 @@ pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod kubelet;
 pub mod logging;
 pub mod openapi;
 #[cfg(test)]
@@ -67,6 +68,7 @@ pub mod protocol;
 pub mod registry;
 pub mod secret;
 pub mod signing;
+pub mod token;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -107,6 +109,9 @@ pub struct Helper {
     clock: Clock,
     /// Opened on first use, so foreign hosts and `version` never touch the filesystem.
     cache: std::sync::OnceLock<Option<Cache>>,
+    /// A credential source chosen by the caller instead of the chain (the kubelet plugin's
+    /// per-workload role).
+    provider: Option<Provider>,
 }
 
 impl Helper {
@@ -124,7 +129,20 @@ impl Helper {
             transport: Transport::new(),
             clock: Arc::new(Utc::now),
             cache: std::sync::OnceLock::new(),
+            provider: None,
         })
+    }
+
+    /// Caps the deadline of a whole `get` (the kubelet plugin stays inside the kubelet's limit).
+    pub(crate) fn with_timeout_cap(mut self, cap: std::time::Duration) -> Self {
+        self.settings.timeout = self.settings.timeout.min(cap);
+        self
+    }
+
+    /// Uses `provider` instead of the credential chain.
+    pub(crate) fn with_provider(mut self, provider: Provider) -> Self {
+        self.provider = Some(provider);
+        self
     }
 
     /// Replaces the clock.
@@ -177,12 +195,15 @@ impl Helper {
             registry.region
         );
         let deadline = Deadline::after(self.settings.timeout);
-        let provider = credentials::chain::select(&credentials::Context {
-            env: &self.env,
-            transport: &self.transport,
-            deadline: &deadline,
-            now: &*self.clock,
-        })?;
+        let provider = match &self.provider {
+            Some(p) => p.clone(),
+            None => credentials::chain::select(&credentials::Context {
+                env: &self.env,
+                transport: &self.transport,
+                deadline: &deadline,
+                now: &*self.clock,
+            })?,
+        };
         let endpoint = self.settings.acr_endpoint(&registry.region)?;
         let key = self
             .cache()
