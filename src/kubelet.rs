@@ -340,8 +340,8 @@ pub fn go_duration(d: Duration) -> String {
 }
 
 /// How long the kubelet may reuse credentials valid until `expires_at`: the remaining life
-/// minus the cache's reuse margin (`min_ttl`, at most half of what is left), never negative;
-/// `0s` when nothing is left.
+/// minus the cache's reuse margin (`min_ttl`, at most half of what is left), rounded down to
+/// whole minutes, never negative; `0s` when nothing is left.
 pub fn cache_duration(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -351,7 +351,9 @@ pub fn cache_duration(
         return Duration::ZERO;
     };
     let margin = min_ttl.min(left / 2);
-    Duration::from_secs(left.saturating_sub(margin).as_secs())
+    let secs = left.saturating_sub(margin).as_secs();
+    // Whole minutes from a minute up: never longer than allowed, and stable across runs.
+    Duration::from_secs(if secs >= 60 { secs - secs % 60 } else { secs })
 }
 
 /// Who a service-account token speaks for, read from its claims (the kubelet minted it; STS
@@ -669,6 +671,11 @@ mod tests {
             cache_duration(at(3600), now, Duration::ZERO),
             Duration::from_secs(3600)
         );
+        assert_eq!(
+            cache_duration(at(3659), now, m15),
+            Duration::from_secs(2700)
+        );
+        assert_eq!(cache_duration(at(100), now, m15), Duration::from_secs(50));
     }
 
     #[test]
@@ -804,5 +811,163 @@ mod tests {
             .expect("helper")
             .with_timeout_cap(MAX_TIMEOUT);
         assert_eq!(helper.settings().timeout, Duration::from_secs(5));
+    }
+
+    /// Go's `filepath.Match` for the subset used in host patterns: `*`, `?` and literals.
+    fn glob(pattern: &[u8], name: &[u8]) -> bool {
+        assert!(
+            !pattern.iter().any(|c| matches!(c, b'[' | b'\\')),
+            "character classes and escapes are not used in our patterns"
+        );
+        match (pattern.first(), name.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => {
+                glob(&pattern[1..], name)
+                    || (!name.is_empty() && name[0] != b'/' && glob(pattern, &name[1..]))
+            }
+            (Some(b'?'), Some(c)) if *c != b'/' => glob(&pattern[1..], &name[1..]),
+            (Some(p), Some(c)) if p == c => glob(&pattern[1..], &name[1..]),
+            _ => false,
+        }
+    }
+
+    /// The kubelet's `URLsMatchStr`: same port (or none), same label count, each label a glob
+    /// match, the pattern's path a prefix of the image's.
+    fn kubelet_matches(pattern: &str, image: &str) -> bool {
+        let split = |s: &str| -> (Vec<String>, String, String) {
+            let (host, path) = match s.find('/') {
+                Some(i) => (&s[..i], &s[i..]),
+                None => (s, ""),
+            };
+            let (host, port) = match host.rsplit_once(':') {
+                Some((h, p)) => (h, p),
+                None => (host, ""),
+            };
+            (
+                host.split('.').map(str::to_string).collect(),
+                port.to_string(),
+                path.to_string(),
+            )
+        };
+        let (glob_labels, glob_port, glob_path) = split(pattern);
+        let (labels, port, path) = split(image);
+        glob_port == port
+            && glob_labels.len() == labels.len()
+            && path.starts_with(&glob_path)
+            && glob_labels
+                .iter()
+                .zip(&labels)
+                .all(|(g, l)| glob(g.as_bytes(), l.as_bytes()))
+    }
+
+    fn match_images(config: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut inside = false;
+        for line in config.lines() {
+            let t = line.trim();
+            if t == "matchImages:" {
+                inside = true;
+                continue;
+            }
+            match t.strip_prefix("- \"").and_then(|r| r.strip_suffix('"')) {
+                Some(p) if inside => out.push(p.to_string()),
+                _ => inside = false,
+            }
+        }
+        out
+    }
+
+    /// Every quoted host in the registry parser's tests that the parser accepts as ACR.
+    fn documented_acr_hosts() -> Vec<String> {
+        let src = include_str!("registry.rs");
+        let mut hosts: Vec<String> = src
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|s| s.ends_with(".aliyuncs.com"))
+            .filter(|s| crate::registry::parse_host(s, &Default::default()).is_some())
+            .map(str::to_string)
+            .collect();
+        hosts.sort();
+        hosts.dedup();
+        hosts
+    }
+
+    #[test]
+    fn kubelet_glob_rules() {
+        assert!(kubelet_matches("*.aliyuncs.com", "cr.aliyuncs.com/a"));
+        assert!(!kubelet_matches(
+            "*.aliyuncs.com",
+            "registry.cn-hangzhou.aliyuncs.com/a"
+        ));
+        assert!(kubelet_matches(
+            "registry*.*.aliyuncs.com",
+            "registry-vpc.cn-beijing.aliyuncs.com/a/b:1"
+        ));
+        assert!(!kubelet_matches(
+            "registry*.*.aliyuncs.com",
+            "registry.cn-beijing.aliyuncs.com:5000/a"
+        ));
+        assert!(kubelet_matches(
+            "r.example.com:5000",
+            "r.example.com:5000/a"
+        ));
+        assert!(kubelet_matches(
+            "r.example.com/team",
+            "r.example.com/team/app"
+        ));
+        assert!(!kubelet_matches(
+            "r.example.com/team",
+            "r.example.com/other/app"
+        ));
+    }
+
+    #[test]
+    fn example_configs_match_every_acr_host_form_and_no_foreign_host() {
+        let hosts = documented_acr_hosts();
+        assert!(
+            hosts.len() >= 15,
+            "the registry table has the host forms: {hosts:?}"
+        );
+        for (file, config) in [
+            (
+                "kubelet-credential-provider-config.yaml",
+                include_str!("../docs/kubelet-credential-provider-config.yaml"),
+            ),
+            (
+                "kubelet-credential-provider-config-per-workload.yaml",
+                include_str!("../docs/kubelet-credential-provider-config-per-workload.yaml"),
+            ),
+        ] {
+            let patterns = match_images(config);
+            assert_eq!(patterns.len(), 4, "{file}: {patterns:?}");
+            for host in &hosts {
+                let image = format!("{host}/team/app:v1");
+                assert!(
+                    patterns.iter().any(|p| kubelet_matches(p, &image)),
+                    "{file}: no matchImages pattern matches {image}"
+                );
+            }
+            for p in &patterns {
+                assert!(
+                    hosts.iter().any(|h| kubelet_matches(p, &format!("{h}/a"))),
+                    "{file}: {p} matches no ACR host"
+                );
+            }
+            for foreign in [
+                "docker.io/library/nginx:1.27",
+                "ghcr.io/org/app:v1",
+                "quay.io/org/app",
+                "registry.k8s.io/pause:3.10",
+                "nginx",
+                "aliyuncs.com/a",
+                "oss-cn-hangzhou.aliyuncs.com/a",
+            ] {
+                assert!(
+                    !patterns.iter().any(|p| kubelet_matches(p, foreign)),
+                    "{file}: {foreign} must not be sent to the plugin"
+                );
+            }
+        }
     }
 }
