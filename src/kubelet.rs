@@ -503,6 +503,9 @@ pub fn workload_provider(
     args: &PluginArgs,
     env: &Env,
 ) -> Result<Provider> {
+    // Where the per-registry config file (DOCKER_CREDENTIAL_ACR_HELPER_CONFIG) plugs in: its
+    // entry for the image's registry should supply the provider ARN (rrsaOIDCProviderRoleARN)
+    // and a default role between the flag and the variable below.
     let (provider_arn, origin) = match args.oidc_provider_arn.as_deref().map(str::trim) {
         Some(a) if !a.is_empty() => (a.to_string(), "--oidc-provider-arn"),
         _ => match env.get(oidc::ENV_PROVIDER_ARN) {

@@ -76,6 +76,24 @@ fn strict(stdout: &str, version: &str) -> KubeletResponse {
     r
 }
 
+#[test]
+fn the_strict_check_rejects_unknown_and_duplicate_fields() {
+    let ok = r#"{"apiVersion":"v","kind":"CredentialProviderResponse","cacheKeyType":"Registry","cacheDuration":"1m0s","auth":{"h":{"username":"u","password":"p"}}}"#;
+    assert!(serde_json::from_str::<KubeletResponse>(ok).is_ok());
+    for bad in [
+        r#"{"apiVersion":"v","kind":"k","cacheKeyType":"Registry","serviceAccountTokenCacheType":"Pod"}"#,
+        r#"{"apiVersion":"v","kind":"k","kind":"k","cacheKeyType":"Registry"}"#,
+        r#"{"apiVersion":"v","kind":"k","cacheKeyType":"Registry","auth":{"h":{"username":"u","password":"p","auth":"x"}}}"#,
+    ] {
+        assert!(
+            serde_json::from_str::<KubeletResponse>(bad).is_err(),
+            "{bad}"
+        );
+    }
+    assert_eq!(go_duration_secs("1h2m3s"), Some(3723));
+    assert_eq!(go_duration_secs("30"), None);
+}
+
 fn request(version: &str, image: &str) -> String {
     serde_json::json!({
         "apiVersion": version,
