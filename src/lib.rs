@@ -22,6 +22,10 @@
 //! Tokens are cached on disk per registry and identity (see [`cache`]): a warm `get` makes no
 //! network call, and concurrent cold `get`s in many processes make one.
 //!
+//! [`kubelet`] answers the kubelet's image credential provider protocol (with per-workload roles
+//! from service-account tokens) and [`token`] prints credentials as a docker config, a Kubernetes
+//! Secret, JSON or env lines; both go through [`Helper::get_blocking`] and share its cache.
+//!
 //! # Environment
 //!
 //! | variable | meaning |
