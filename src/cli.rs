@@ -105,6 +105,17 @@ pub fn run(
                     let _ = write!(stdout, "{}", e.render());
                     0
                 }
+                // Their stdout is a protocol or a pipe: the first line of clap's error, on stderr.
+                _ if matches!(
+                    args.get(1).and_then(|a| a.to_str()),
+                    Some(crate::kubelet::SUBCOMMAND | "token")
+                ) =>
+                {
+                    let rendered = e.render().to_string();
+                    let first = rendered.lines().next().unwrap_or("invalid arguments");
+                    let _ = writeln!(stderr, "{NAME}: {first}");
+                    1
+                }
                 ErrorKind::InvalidSubcommand => {
                     let action = args
                         .get(1)

@@ -238,6 +238,26 @@ fn bad_requests_fail_with_one_line_on_stderr() {
     }
 }
 
+#[test]
+fn bad_arguments_go_to_stderr_only() {
+    for args in [
+        &["kubelet-plugin", "--bogus"][..],
+        &["token", "--format", "yaml", PERSONAL],
+        &["token"],
+    ] {
+        let out = Test::new().args(args).run();
+        assert_eq!(out.code, 1, "{args:?}");
+        assert_eq!(out.stdout, "", "{args:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .starts_with("docker-credential-acr-helper: error: "),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn second_program_name_selects_plugin_mode() {
