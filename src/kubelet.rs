@@ -973,4 +973,35 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn program_name_selects_plugin_mode_but_keeps_version() {
+        let run = |args: &[&str], stdin: &str| {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let code = crate::cli::run(
+                args.iter().map(Into::into).collect(),
+                &mut stdin.as_bytes(),
+                &mut out,
+                &mut err,
+                Env::default(),
+            );
+            (code, String::from_utf8_lossy(&out).into_owned())
+        };
+        let req = r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1beta1","kind":"CredentialProviderRequest","image":"nginx"}"#;
+        for args in [
+            &["/usr/libexec/kubernetes/acr-kubelet-credential-provider"][..],
+            &["acr-kubelet-credential-provider", "kubelet-plugin"],
+            &["docker-credential-acr-helper", "kubelet-plugin"],
+        ] {
+            let (code, out) = run(args, req);
+            assert_eq!(code, 0, "{args:?}");
+            assert!(
+                out.contains(r#""cacheDuration":"0s","auth":{}"#),
+                "{args:?}: {out}"
+            );
+        }
+        let (code, out) = run(&["acr-kubelet-credential-provider", "--version"], "");
+        assert_eq!(code, 0);
+        assert!(out.starts_with("docker-credential-acr-helper "), "{out}");
+    }
 }
