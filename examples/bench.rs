@@ -15,6 +15,9 @@
 //! * `no cache`: `DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE=true` (what the Go original does
 //!   for every invocation);
 //! * `version`: the floor of starting the binary at all on this machine;
+//! * `kubelet-plugin cold` / `warm`: the same as a kubelet credential provider (a v1
+//!   `CredentialProviderRequest` on stdin); `warm after get` uses the cache a docker `get` filled;
+//!   `foreign image`: a Docker Hub image (no credentials, no cache, no network);
 //! * `N at once, cold`: N helpers started together on one empty cache: API calls made, and the
 //!   wall time until the last one exits.
 //!
@@ -135,6 +138,8 @@ fn main() {
             api.total_calls() - before,
             opts.runs,
         );
+
+        plugin_rows(&opts, &api, label, host, &mut fresh_dir);
 
         let dir = fresh_dir();
         let (tokens, lists) = (
@@ -311,4 +316,117 @@ fn row(label: &str, case: &str, times: &[Duration], calls: usize, runs: usize) {
         ms(p95),
         calls as f64 / runs as f64
     );
+}
+
+/// Rows for `kubelet-plugin`: cold, warm, warm after a docker `get`, and a foreign image.
+fn plugin_rows(
+    opts: &Options,
+    api: &FakeApi,
+    label: &str,
+    host: &str,
+    fresh_dir: &mut impl FnMut() -> PathBuf,
+) {
+    let image = format!("{host}/team/app:v1");
+    let before = api.total_calls();
+    let cold: Vec<Duration> = (0..opts.runs)
+        .map(|_| run_plugin(opts, api, &image, &fresh_dir()))
+        .collect();
+    row(
+        label,
+        "kubelet-plugin cold",
+        &cold,
+        api.total_calls() - before,
+        opts.runs,
+    );
+
+    let warm_dir = fresh_dir();
+    run_plugin(opts, api, &image, &warm_dir);
+    let before = api.total_calls();
+    let warm: Vec<Duration> = (0..opts.runs)
+        .map(|_| run_plugin(opts, api, &image, &warm_dir))
+        .collect();
+    row(
+        label,
+        "kubelet-plugin warm",
+        &warm,
+        api.total_calls() - before,
+        opts.runs,
+    );
+
+    let before = api.total_calls();
+    let shared: Vec<Duration> = (0..opts.runs)
+        .map(|_| {
+            let dir = fresh_dir();
+            run_one(opts, api, host, &dir, false);
+            run_plugin(opts, api, &image, &dir)
+        })
+        .collect();
+    row(
+        label,
+        "kubelet-plugin warm after `get` (shared cache; calls include the get)",
+        &shared,
+        api.total_calls() - before,
+        opts.runs,
+    );
+
+    if host == PERSONAL {
+        let before = api.total_calls();
+        let foreign: Vec<Duration> = (0..opts.runs)
+            .map(|_| run_plugin(opts, api, "docker.io/library/nginx:1.27", &fresh_dir()))
+            .collect();
+        row(
+            "docker.io",
+            "kubelet-plugin foreign image",
+            &foreign,
+            api.total_calls() - before,
+            opts.runs,
+        );
+    }
+}
+
+fn run_plugin(opts: &Options, api: &FakeApi, image: &str, cache: &Path) -> Duration {
+    let home = cache.with_extension("home");
+    let _ = std::fs::create_dir_all(&home);
+    let start = Instant::now();
+    let mut cmd = Command::new(&opts.helper);
+    cmd.arg("kubelet-plugin").env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd.env("HOME", &home)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid")
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret")
+        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", api.url())
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR", cache)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn plugin");
+    let request = serde_json::json!({
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "kind": "CredentialProviderRequest",
+        "image": image,
+    });
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(request.to_string().as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait plugin");
+    let elapsed = start.elapsed();
+    let ok = out.status.success()
+        && serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .is_ok_and(|v| v["kind"] == "CredentialProviderResponse");
+    if !ok {
+        eprintln!(
+            "bench: plugin failed ({}): stdout={} stderr={}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::process::exit(1)
+    }
+    elapsed
 }

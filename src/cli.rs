@@ -37,7 +37,7 @@ Ask the helper directly, as docker does:
   echo registry.cn-hangzhou.aliyuncs.com | docker-credential-acr-helper get",
     disable_version_flag = true,
     disable_help_subcommand = true,
-    override_usage = "docker-credential-acr-helper <get|store|erase|list|version|configure-docker>"
+    override_usage = "docker-credential-acr-helper <get|store|erase|list|version|configure-docker|token|kubelet-plugin>"
 )]
 struct Cli {
     /// Print the version and exit.
@@ -89,6 +89,34 @@ enum Action {
     /// Print the man page (roff).
     #[command(hide = true)]
     Man,
+    /// Print registry credentials as a docker config, a Kubernetes Secret, JSON or env lines.
+    Token(crate::token::TokenArgs),
+    /// Kubelet image credential provider: a CredentialProviderRequest on stdin, the response on stdout.
+    #[command(name = "kubelet-plugin")]
+    KubeletPlugin(crate::kubelet::PluginArgs),
+}
+
+/// Under the kubelet plugin's program name (a symlink), arguments mean `kubelet-plugin ARGS`.
+fn plugin_by_name(mut args: Vec<OsString>) -> Vec<OsString> {
+    let program = args
+        .first()
+        .map(|a| {
+            let name = std::path::Path::new(a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            name.strip_suffix(".exe").unwrap_or(&name).to_string()
+        })
+        .unwrap_or_default();
+    let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
+    let keep = matches!(
+        first.as_deref(),
+        Some(crate::kubelet::SUBCOMMAND | "version" | "--version" | "-v" | "--help" | "-h")
+    );
+    if program == crate::kubelet::PLUGIN_NAME && !keep {
+        args.insert(1.min(args.len()), crate::kubelet::SUBCOMMAND.into());
+    }
+    args
 }
 
 /// The version line: name, version and git commit when known.
@@ -111,6 +139,7 @@ pub fn run(
     stderr: &mut dyn Write,
     env: Env,
 ) -> i32 {
+    let args = plugin_by_name(args);
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -154,6 +183,13 @@ pub fn run(
             let _ = writeln!(stdout, "{}", usage());
             return 1;
         }
+        // These own their output: errors go to stderr only, never into a pipe.
+        (false, Some(Action::KubeletPlugin(a))) => {
+            return crate::kubelet::run(&a, stdin, stdout, stderr, env);
+        }
+        (false, Some(Action::Token(a))) => {
+            return crate::token::run(&a, stdin, stdout, stderr, env);
+        }
         (false, Some(Action::ConfigureDocker(a))) => {
             return crate::configure::run(
                 &a,
@@ -186,7 +222,9 @@ pub fn run(
             Action::Version
             | Action::ConfigureDocker(_)
             | Action::Completions { .. }
-            | Action::Man => Ok(()),
+            | Action::Man
+            | Action::Token(_)
+            | Action::KubeletPlugin(_) => Ok(()),
         }
     });
     match outcome {
@@ -207,7 +245,14 @@ pub fn run(
 /// True when the arguments name a command people type (its errors are worded for people).
 fn is_interactive_command(args: &[OsString]) -> bool {
     args.get(1).is_some_and(|a| {
-        ["configure-docker", "completions", "man"].contains(&a.to_string_lossy().as_ref())
+        [
+            "configure-docker",
+            "completions",
+            "man",
+            "token",
+            crate::kubelet::SUBCOMMAND,
+        ]
+        .contains(&a.to_string_lossy().as_ref())
     })
 }
 

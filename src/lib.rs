@@ -22,6 +22,10 @@
 //! Tokens are cached on disk per registry and identity (see [`cache`]): a warm `get` makes no
 //! network call, and concurrent cold `get`s in many processes make one.
 //!
+//! [`kubelet`] answers the kubelet's image credential provider protocol (with per-workload roles
+//! from service-account tokens) and [`token`] prints credentials as a docker config, a Kubernetes
+//! Secret, JSON or env lines; both go through [`Helper::get_blocking`] and share its cache.
+//!
 //! # Environment
 //!
 //! | variable | meaning |
@@ -61,6 +65,7 @@ pub mod config;
 pub(crate) mod configure;
 pub mod credentials;
 pub mod error;
+pub mod kubelet;
 pub mod logging;
 pub mod openapi;
 #[cfg(test)]
@@ -69,6 +74,7 @@ pub mod protocol;
 pub mod registry;
 pub mod secret;
 pub mod signing;
+pub mod token;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -109,6 +115,9 @@ pub struct Helper {
     clock: Clock,
     /// Opened on first use, so foreign hosts and `version` never touch the filesystem.
     cache: std::sync::OnceLock<Option<Cache>>,
+    /// A credential source chosen by the caller instead of the chain (the kubelet plugin's
+    /// per-workload role).
+    provider: Option<Provider>,
 }
 
 impl Helper {
@@ -126,7 +135,20 @@ impl Helper {
             transport: Transport::new(),
             clock: Arc::new(Utc::now),
             cache: std::sync::OnceLock::new(),
+            provider: None,
         })
+    }
+
+    /// Caps the deadline of a whole `get` (the kubelet plugin stays inside the kubelet's limit).
+    pub(crate) fn with_timeout_cap(mut self, cap: std::time::Duration) -> Self {
+        self.settings.timeout = self.settings.timeout.min(cap);
+        self
+    }
+
+    /// Uses `provider` instead of the credential chain.
+    pub(crate) fn with_provider(mut self, provider: Provider) -> Self {
+        self.provider = Some(provider);
+        self
     }
 
     /// Replaces the clock.
@@ -179,12 +201,15 @@ impl Helper {
             registry.region
         );
         let deadline = Deadline::after(self.settings.timeout);
-        let provider = credentials::chain::select(&credentials::Context {
-            env: &self.env,
-            transport: &self.transport,
-            deadline: &deadline,
-            now: &*self.clock,
-        })?;
+        let provider = match &self.provider {
+            Some(p) => p.clone(),
+            None => credentials::chain::select(&credentials::Context {
+                env: &self.env,
+                transport: &self.transport,
+                deadline: &deadline,
+                now: &*self.clock,
+            })?,
+        };
         let endpoint = self.settings.acr_endpoint(&registry.region)?;
         let key = self
             .cache()

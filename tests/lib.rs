@@ -12,6 +12,7 @@ mod completions;
 mod configure;
 mod credentials;
 mod get;
+mod kubelet;
 mod reliability;
 mod secrets;
 mod signing_vectors;

@@ -71,6 +71,46 @@ impl OidcRole {
     }
 }
 
+/// A role assumed with an OIDC token handed over in memory rather than read from a file: the
+/// kubelet's service-account token for one workload (KEP-4412). Its identity names the
+/// workload, so cached credentials and registry tokens are never shared between workloads.
+#[derive(Debug, Clone)]
+pub struct OidcTokenRole {
+    /// Where it was configured, for messages.
+    pub name: String,
+    /// The OIDC provider ARN.
+    pub provider_arn: String,
+    /// The OIDC token (a service-account JWT).
+    pub token: Secret,
+    /// Who the token speaks for, e.g. `system:serviceaccount:NS:NAME|uid:UID` (not secret).
+    pub subject: String,
+    /// Role, session, duration, policy, endpoint.
+    pub request: RoleRequest,
+}
+
+impl OidcTokenRole {
+    /// The cache identity: role, provider and workload; never the (rotating) token itself.
+    pub fn identity(&self) -> String {
+        format!(
+            "oidc-sa:{}|{}|{}",
+            self.request.role_arn, self.provider_arn, self.subject
+        )
+    }
+
+    /// Calls STS with the token.
+    pub async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
+        sts::assume_role_with_oidc(
+            ctx,
+            &self.provider_arn,
+            &self.token,
+            &self.request,
+            &self.name,
+            &self.identity(),
+        )
+        .await
+    }
+}
+
 fn read_token(path: &PathBuf, origin: &str, source: &str) -> Result<Secret> {
     let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| {

@@ -7,7 +7,7 @@
 
 use super::ecs_metadata::EcsRole;
 use super::external::ExternalProcess;
-use super::oidc::OidcRole;
+use super::oidc::{OidcRole, OidcTokenRole};
 use super::sts::{self, RoleRequest};
 use super::uri::CredentialsUri;
 use super::{Context, Credentials};
@@ -22,6 +22,8 @@ pub enum Provider {
     AssumeRole(Box<AssumeRole>),
     /// `AssumeRoleWithOIDC` with a token file (RRSA).
     Oidc(OidcRole),
+    /// `AssumeRoleWithOIDC` with a token in memory (the kubelet's service-account token).
+    OidcToken(OidcTokenRole),
     /// The ECS instance RAM role.
     EcsMetadata(EcsRole),
     /// A credentials URI.
@@ -48,6 +50,7 @@ impl Provider {
             Provider::Static(c) => c.source.clone(),
             Provider::AssumeRole(a) => a.name.clone(),
             Provider::Oidc(o) => o.name.clone(),
+            Provider::OidcToken(o) => o.name.clone(),
             Provider::EcsMetadata(e) => e.name.clone(),
             Provider::Uri(u) => u.name.clone(),
             Provider::External(x) => x.name.clone(),
@@ -68,6 +71,7 @@ impl Provider {
                 a.caller.identity()
             ),
             Provider::Oidc(o) => o.identity(),
+            Provider::OidcToken(o) => o.identity(),
             Provider::EcsMetadata(e) => e.identity(),
             Provider::Uri(u) => u.identity(),
             Provider::External(x) => x.identity(),
@@ -104,6 +108,7 @@ impl Provider {
                 sts::assume_role(ctx, &caller, &a.request, &a.name, &self.identity()).await
             }
             Provider::Oidc(o) => o.fetch(ctx).await,
+            Provider::OidcToken(o) => o.fetch(ctx).await,
             Provider::EcsMetadata(e) => e.fetch(ctx).await,
             Provider::Uri(u) => u.fetch(ctx).await,
             Provider::External(x) => x.fetch(ctx).await,

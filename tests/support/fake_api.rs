@@ -71,6 +71,9 @@ pub struct FakeConfig {
     pub roles: Vec<String>,
     /// OIDC provider ARN and the token AssumeRoleWithOIDC accepts.
     pub oidc: Option<(String, String)>,
+    /// More (token, role) pairs AssumeRoleWithOIDC accepts with that provider, each token for its
+    /// role only (as a role's trust policy names one service account's `oidc:sub`).
+    pub oidc_role_tokens: Vec<(String, String)>,
     /// Lifetime of STS credentials when the request has no DurationSeconds.
     pub sts_ttl: Duration,
     /// ECS RAM role name the metadata service reports (None: no role attached → 404).
@@ -102,6 +105,7 @@ impl Default for FakeConfig {
             clock_offset: chrono::Duration::zero(),
             roles: vec!["acs:ram::1234567890123456:role/acr-puller".into()],
             oidc: None,
+            oidc_role_tokens: Vec::new(),
             sts_ttl: Duration::from_secs(3600),
             ecs_role: None,
             imds_require_token: true,
@@ -971,7 +975,17 @@ fn sts(
                     "The OIDC provider does not exist.",
                 );
             }
-            if p("OIDCToken").as_deref() != Some(token.as_str()) {
+            let sent = p("OIDCToken").unwrap_or_default();
+            if let Some((_, trusted)) = cfg.oidc_role_tokens.iter().find(|(t, _)| *t == sent) {
+                if *trusted != role {
+                    return fail(
+                        seen,
+                        403,
+                        "NoPermission",
+                        "The trust policy of the role does not allow this OIDC token's subject.",
+                    );
+                }
+            } else if sent != *token {
                 return fail(
                     seen,
                     400,

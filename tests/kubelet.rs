@@ -1,0 +1,707 @@
+//! Kubernetes: the kubelet credential provider plugin (every apiVersion, per-workload roles
+//! through the fake STS, timing against a hanging API) and the `token` command (checked against
+//! the real `kubectl`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use base64::Engine;
+use serde::Deserialize;
+
+use crate::support::{BIN, ENTERPRISE, FakeApi, FakeConfig, Fault, PERSONAL, Test};
+
+const PROVIDER_ARN: &str = "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c1";
+const ROLE_A: &str = "acs:ram::1234567890123456:role/acr-team-a";
+const ROLE_B: &str = "acs:ram::1234567890123456:role/acr-team-b";
+const PASSWORD: &str = "fake-registry-password-0123456789";
+
+/// The kubelet's `CredentialProviderResponse` field set (identical in v1, v1beta1, v1alpha1),
+/// decoded the way the kubelet's strict codec does: unknown or duplicate fields fail.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[allow(dead_code)]
+struct KubeletResponse {
+    api_version: String,
+    kind: String,
+    cache_key_type: String,
+    #[serde(default)]
+    cache_duration: Option<String>,
+    #[serde(default)]
+    auth: Option<BTreeMap<String, KubeletAuthConfig>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct KubeletAuthConfig {
+    username: String,
+    password: String,
+}
+
+/// A Go duration string as `metav1.Duration` parses it (`1h2m3s`, `45m0s`, `0s`).
+fn go_duration_secs(s: &str) -> Option<u64> {
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().ok()?;
+        num.clear();
+        total += n * match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+    }
+    num.is_empty().then_some(total)
+}
+
+/// Decodes a plugin answer strictly and checks the values the kubelet checks.
+fn strict(stdout: &str, version: &str) -> KubeletResponse {
+    assert_eq!(stdout.lines().count(), 1, "one line: {stdout:?}");
+    let r: KubeletResponse = serde_json::from_str(stdout).expect("kubelet's strict decoding");
+    assert_eq!(r.api_version, version);
+    assert_eq!(r.kind, "CredentialProviderResponse");
+    assert!(
+        ["Image", "Registry", "Global"].contains(&r.cache_key_type.as_str()),
+        "{}",
+        r.cache_key_type
+    );
+    if let Some(d) = &r.cache_duration {
+        assert!(go_duration_secs(d).is_some(), "cacheDuration {d:?}");
+    }
+    r
+}
+
+#[test]
+fn the_strict_check_rejects_unknown_and_duplicate_fields() {
+    let ok = r#"{"apiVersion":"v","kind":"CredentialProviderResponse","cacheKeyType":"Registry","cacheDuration":"1m0s","auth":{"h":{"username":"u","password":"p"}}}"#;
+    assert!(serde_json::from_str::<KubeletResponse>(ok).is_ok());
+    for bad in [
+        r#"{"apiVersion":"v","kind":"k","cacheKeyType":"Registry","serviceAccountTokenCacheType":"Pod"}"#,
+        r#"{"apiVersion":"v","kind":"k","kind":"k","cacheKeyType":"Registry"}"#,
+        r#"{"apiVersion":"v","kind":"k","cacheKeyType":"Registry","auth":{"h":{"username":"u","password":"p","auth":"x"}}}"#,
+    ] {
+        assert!(
+            serde_json::from_str::<KubeletResponse>(bad).is_err(),
+            "{bad}"
+        );
+    }
+    assert_eq!(go_duration_secs("1h2m3s"), Some(3723));
+    assert_eq!(go_duration_secs("30"), None);
+}
+
+fn request(version: &str, image: &str) -> String {
+    serde_json::json!({
+        "apiVersion": version,
+        "kind": "CredentialProviderRequest",
+        "image": image,
+    })
+    .to_string()
+}
+
+fn sa_request(image: &str, token: &str, annotations: serde_json::Value) -> String {
+    serde_json::json!({
+        "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+        "kind": "CredentialProviderRequest",
+        "image": image,
+        "serviceAccountToken": token,
+        "serviceAccountAnnotations": annotations,
+    })
+    .to_string()
+}
+
+/// A service-account token as the kubelet hands it over (the fake STS checks it verbatim).
+fn sa_token(namespace: &str, name: &str) -> String {
+    let b = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let claims = serde_json::json!({
+        "aud": ["sts.aliyuncs.com"],
+        "iss": "https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/c1",
+        "sub": format!("system:serviceaccount:{namespace}:{name}"),
+        "kubernetes.io": {
+            "namespace": namespace,
+            "serviceaccount": {"name": name, "uid": format!("uid-{name}")},
+        },
+    });
+    format!(
+        "{}.{}.{}",
+        b(br#"{"alg":"RS256","kid":"k1"}"#),
+        b(claims.to_string().as_bytes()),
+        b(format!("signature-of-{name}").as_bytes())
+    )
+}
+
+/// A fake whose tokens last 1h30s, so the answer's cacheDuration is a stable 45m0s.
+fn api() -> FakeApi {
+    let mut cfg = FakeConfig::default();
+    cfg.token_ttl = Duration::from_secs(3630);
+    FakeApi::start(cfg)
+}
+
+fn plugin(api: &FakeApi) -> Test {
+    Test::new().api(api).args(&["kubelet-plugin"])
+}
+
+#[test]
+fn golden_pairs_in_every_api_version() {
+    for version in [
+        "credentialprovider.kubelet.k8s.io/v1",
+        "credentialprovider.kubelet.k8s.io/v1beta1",
+        "credentialprovider.kubelet.k8s.io/v1alpha1",
+    ] {
+        let api = api();
+        for (image, key) in [
+            (format!("{PERSONAL}/team/app:v1"), PERSONAL.to_string()),
+            (
+                format!("{ENTERPRISE}:443/team/app@sha256:0123"),
+                format!("{ENTERPRISE}:443"),
+            ),
+        ] {
+            let out = plugin(&api).stdin(request(version, &image)).run();
+            assert_eq!(out.code, 0, "{version} {image}: {}", out.stderr);
+            assert_eq!(out.stderr, "", "quiet by default");
+            let want = format!(
+                r#"{{"apiVersion":"{version}","kind":"CredentialProviderResponse","cacheKeyType":"Registry","cacheDuration":"45m0s","auth":{{"{key}":{{"username":"cr_temp_user","password":"{PASSWORD}"}}}}}}"#
+            );
+            assert_eq!(out.stdout, format!("{want}\n"), "{version} {image}");
+            strict(&out.stdout, version);
+        }
+    }
+}
+
+#[test]
+fn foreign_image_answers_empty_auth_without_credentials_or_network() {
+    for image in [
+        "docker.io/library/nginx:1.27",
+        "nginx",
+        "ghcr.io/org/app:v1",
+        "10.0.0.1:5000/app",
+    ] {
+        // No API, no credentials at all: the answer needs neither.
+        let out = Test::new()
+            .args(&["kubelet-plugin"])
+            .stdin(request("credentialprovider.kubelet.k8s.io/v1", image))
+            .run();
+        assert_eq!(out.code, 0, "{image}: {}", out.stderr);
+        assert_eq!(
+            out.stdout,
+            "{\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\",\"kind\":\"CredentialProviderResponse\",\"cacheKeyType\":\"Registry\",\"cacheDuration\":\"0s\",\"auth\":{}}\n"
+        );
+        let r = strict(&out.stdout, "credentialprovider.kubelet.k8s.io/v1");
+        assert!(r.auth.unwrap_or_default().is_empty());
+        assert!(
+            out.elapsed < Duration::from_secs(2),
+            "answers quickly: {:?}",
+            out.elapsed
+        );
+    }
+}
+
+#[test]
+fn bad_requests_fail_with_one_line_on_stderr() {
+    let v1 = "credentialprovider.kubelet.k8s.io/v1";
+    for (stdin, says) in [
+        (String::new(), "stdin was empty"),
+        ("not json".to_string(), "not a JSON object"),
+        (
+            r#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v2","kind":"CredentialProviderRequest","image":"a/b"}"#.to_string(),
+            "is not supported",
+        ),
+        (
+            format!(r#"{{"apiVersion":"{v1}","kind":"ExecCredential","image":"a/b"}}"#),
+            "is not CredentialProviderRequest",
+        ),
+        (request(v1, ""), "image is empty"),
+        (
+            request(v1, "https://registry.cn-hangzhou.aliyuncs.com/a"),
+            "URL scheme",
+        ),
+        (
+            format!(r#"{{"apiVersion":"{v1}","kind":"CredentialProviderRequest","image":"a/b","cacheKeyType":"Image"}}"#),
+            "unknown field",
+        ),
+    ] {
+        let out = Test::new().args(&["kubelet-plugin"]).stdin(&stdin).run();
+        assert_eq!(out.code, 1, "{stdin}: {}", out.stdout);
+        assert_eq!(out.stdout, "", "nothing on stdout for {stdin}");
+        assert_eq!(out.stderr.lines().count(), 1, "{:?}", out.stderr);
+        assert!(
+            out.stderr
+                .starts_with("docker-credential-acr-helper kubelet-plugin: ")
+                && out.stderr.contains(says),
+            "{stdin}: {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn bad_arguments_go_to_stderr_only() {
+    for args in [
+        &["kubelet-plugin", "--bogus"][..],
+        &["token", "--format", "yaml", PERSONAL],
+        &["token"],
+    ] {
+        let out = Test::new().args(args).run();
+        assert_eq!(out.code, 1, "{args:?}");
+        assert_eq!(out.stdout, "", "{args:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with("docker-credential-acr-helper: ")
+                && out.stderr.trim_end().ends_with("(see --help)"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn second_program_name_selects_plugin_mode() {
+    use std::io::Write;
+    let api = api();
+    let t = Test::new().api(&api);
+    let link = t.home.path().join("acr-kubelet-credential-provider");
+    std::os::unix::fs::symlink(BIN, &link).expect("symlink");
+    // The test's environment, no arguments, the binary under its second name.
+    let mut cmd = std::process::Command::new(&link);
+    cmd.env_clear();
+    for (k, v) in t.command().get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(
+            request(
+                "credentialprovider.kubelet.k8s.io/v1",
+                &format!("{PERSONAL}/a"),
+            )
+            .as_bytes(),
+        )
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = strict(
+        &String::from_utf8_lossy(&out.stdout),
+        "credentialprovider.kubelet.k8s.io/v1",
+    );
+    assert_eq!(r.auth.expect("auth")[PERSONAL].password, PASSWORD);
+}
+
+#[test]
+fn docker_get_and_plugin_share_the_disk_cache() {
+    let api = api();
+    let t = Test::new().api(&api);
+    let home = t.home.path().to_string_lossy().into_owned();
+    let get = Test::new()
+        .api(&api)
+        .env("HOME", &home)
+        .env("XDG_CACHE_HOME", &format!("{home}/.cache"))
+        .get(PERSONAL)
+        .run();
+    assert_eq!(get.json()["Secret"], PASSWORD);
+    let out = Test::new()
+        .api(&api)
+        .env("HOME", &home)
+        .env("XDG_CACHE_HOME", &format!("{home}/.cache"))
+        .args(&["kubelet-plugin"])
+        .stdin(request(
+            "credentialprovider.kubelet.k8s.io/v1",
+            &format!("{PERSONAL}/a/b"),
+        ))
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    strict(&out.stdout, "credentialprovider.kubelet.k8s.io/v1");
+    assert_eq!(api.total_calls(), 1, "minted once for both modes");
+}
+
+/// A fake STS trusting team A's token for role A and team B's for role B only.
+fn workload_api() -> (FakeApi, String, String) {
+    let (a, b) = (sa_token("team-a", "puller"), sa_token("team-b", "puller"));
+    let mut cfg = FakeConfig::default();
+    cfg.token_ttl = Duration::from_secs(3630);
+    cfg.roles = vec![ROLE_A.into(), ROLE_B.into()];
+    cfg.oidc = Some((PROVIDER_ARN.into(), "no-such-token".into()));
+    cfg.oidc_role_tokens = vec![(a.clone(), ROLE_A.into()), (b.clone(), ROLE_B.into())];
+    (FakeApi::start(cfg), a, b)
+}
+
+/// The plugin on a node without credentials of its own: only the workload's token works.
+fn workload_plugin(api: &FakeApi, home: &str) -> Test {
+    Test::new()
+        .env("HOME", home)
+        .env("XDG_CACHE_HOME", &format!("{home}/.cache"))
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &api.url())
+        .env("ALIBABA_CLOUD_STS_ENDPOINT", &api.url())
+        .env("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", PROVIDER_ARN)
+        .args(&["kubelet-plugin"])
+}
+
+#[test]
+fn service_account_token_assumes_the_annotated_role_per_workload() {
+    let (api, token_a, token_b) = workload_api();
+    let home = tempfile::tempdir().expect("home");
+    let home = home.path().to_string_lossy().into_owned();
+    let image = format!("{PERSONAL}/team/app:v1");
+    let name = |n: &str| serde_json::json!({"pod-identity.alibabacloud.com/role-name": n});
+
+    let out = workload_plugin(&api, &home)
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "trace")
+        .stdin(sa_request(&image, &token_a, name("acr-team-a")))
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let r = strict(&out.stdout, "credentialprovider.kubelet.k8s.io/v1");
+    assert_eq!(r.auth.expect("auth")[PERSONAL].password, PASSWORD);
+    assert!(
+        !out.stderr.contains(&token_a),
+        "the SA token never reaches the logs"
+    );
+    let sts: Vec<_> = api
+        .seen()
+        .into_iter()
+        .filter(|s| s.action == "STS:AssumeRoleWithOIDC")
+        .collect();
+    assert_eq!(sts.len(), 1);
+    assert_eq!(sts[0].status, 200);
+    assert_eq!(sts[0].params["OIDCToken"], token_a);
+    assert_eq!(sts[0].params["RoleArn"], ROLE_A);
+    assert_eq!(sts[0].params["OIDCProviderArn"], PROVIDER_ARN);
+    assert_eq!(sts[0].params["RoleSessionName"], "k8s.team-a.puller");
+    let acr = api
+        .seen()
+        .into_iter()
+        .find(|s| s.action.starts_with("ACR:"))
+        .expect("acr");
+    assert!(
+        acr.access_key_id.starts_with("STS."),
+        "signed with the workload's STS key: {}",
+        acr.access_key_id
+    );
+
+    // Warm: the same workload again makes no call.
+    let calls = api.total_calls();
+    let out = workload_plugin(&api, &home)
+        .stdin(sa_request(&image, &token_a, name("acr-team-a")))
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(api.total_calls(), calls, "warm call is offline");
+
+    // Another workload on the same node and registry never gets team A's cached token.
+    let out = workload_plugin(&api, &home)
+        .stdin(sa_request(&image, &token_b, name("acr-team-b")))
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(api.calls("STS:AssumeRoleWithOIDC"), 2);
+    assert_eq!(api.calls("ACR:GetAuthorizationToken"), 2);
+
+    // Team B claiming team A's role: STS refuses, and A's cache is not a way around it.
+    let out = workload_plugin(&api, &home)
+        .stdin(sa_request(&image, &token_b, name("acr-team-a")))
+        .run();
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("NoPermission"), "{}", out.stderr);
+    assert!(!out.stderr.contains(&token_b));
+
+    // A full role ARN annotation wins over the name (fresh cache: B's role B is cached).
+    let fresh = tempfile::tempdir().expect("home");
+    let out = workload_plugin(&api, &fresh.path().to_string_lossy())
+        .stdin(sa_request(
+            &format!("{ENTERPRISE}/x/y"),
+            &token_b,
+            serde_json::json!({
+                "pod-identity.alibabacloud.com/role-name": "ignored",
+                "pod-identity.alibabacloud.com/role-arn": ROLE_B,
+            }),
+        ))
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let last = api
+        .seen()
+        .into_iter()
+        .rfind(|s| s.action == "STS:AssumeRoleWithOIDC");
+    assert_eq!(
+        last.map(|s| s.params["RoleArn"].clone()).as_deref(),
+        Some(ROLE_B)
+    );
+}
+
+#[test]
+fn service_account_path_needs_provider_and_annotation() {
+    let (api, token_a, _) = workload_api();
+    let home = tempfile::tempdir().expect("home");
+    let home = home.path().to_string_lossy().into_owned();
+    let image = format!("{PERSONAL}/a");
+    let ann = serde_json::json!({"pod-identity.alibabacloud.com/role-name": "acr-team-a"});
+
+    let out = workload_plugin(&api, &home)
+        .env_remove("ALIBABA_CLOUD_OIDC_PROVIDER_ARN")
+        .stdin(sa_request(&image, &token_a, ann.clone()))
+        .run();
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("ALIBABA_CLOUD_OIDC_PROVIDER_ARN"),
+        "{}",
+        out.stderr
+    );
+
+    // The flag stands in for the variable.
+    let out = workload_plugin(&api, &home)
+        .env_remove("ALIBABA_CLOUD_OIDC_PROVIDER_ARN")
+        .args(&["--oidc-provider-arn", PROVIDER_ARN])
+        .stdin(sa_request(&image, &token_a, ann))
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    let out = workload_plugin(&api, &home)
+        .stdin(sa_request(&image, &token_a, serde_json::json!({})))
+        .run();
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("pod-identity.alibabacloud.com/role-name"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        api.calls("STS:AssumeRoleWithOIDC"),
+        1,
+        "no call without a role"
+    );
+}
+
+#[test]
+fn hanging_api_stays_inside_the_plugin_deadline() {
+    let api = api();
+    api.push_faults(std::iter::repeat_n(Fault::Hang, 20));
+    let out = plugin(&api)
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT", "2s")
+        .stdin(request(
+            "credentialprovider.kubelet.k8s.io/v1",
+            &format!("{PERSONAL}/a"),
+        ))
+        .run();
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(out.stdout, "");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.elapsed < Duration::from_secs(6),
+        "2 s deadline, 3x margin: {:?}",
+        out.elapsed
+    );
+}
+
+// ---- token ----
+
+fn token(api: &FakeApi, args: &[&str]) -> crate::support::Output {
+    Test::new().api(api).args(&["token"]).args(args).run()
+}
+
+fn token_in(home: &std::path::Path, api: &FakeApi, args: &[&str]) -> crate::support::Output {
+    let home = home.to_string_lossy();
+    Test::new()
+        .api(api)
+        .env("HOME", &home)
+        .env("XDG_CACHE_HOME", &format!("{home}/.cache"))
+        .args(&["token"])
+        .args(args)
+        .run()
+}
+
+#[test]
+fn token_formats() {
+    let api = api();
+    let home = tempfile::tempdir().expect("home");
+    let out = token_in(home.path(), &api, &[PERSONAL, ENTERPRISE]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    for host in [PERSONAL, ENTERPRISE] {
+        let e = &v["auths"][host];
+        assert_eq!(e["username"], "cr_temp_user");
+        assert_eq!(e["password"], PASSWORD);
+        let auth = base64::engine::general_purpose::STANDARD
+            .decode(e["auth"].as_str().expect("auth"))
+            .expect("base64");
+        assert_eq!(auth, format!("cr_temp_user:{PASSWORD}").as_bytes());
+    }
+
+    let out = token_in(home.path(), &api, &["--format", "json", PERSONAL]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(v["registry"], PERSONAL);
+    assert_eq!(v["username"], "cr_temp_user");
+    assert_eq!(v["password"], PASSWORD);
+    let exp = chrono::DateTime::parse_from_rfc3339(v["expiresAt"].as_str().expect("expiry"))
+        .expect("rfc3339");
+    let left = exp.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    assert!(left > chrono::Duration::minutes(59) && left <= chrono::Duration::minutes(61));
+
+    let out = token_in(home.path(), &api, &["-o", "env", PERSONAL]);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", out.stdout);
+    assert_eq!(lines[0], format!("ACR_REGISTRY={PERSONAL}"));
+    assert_eq!(lines[1], "ACR_USERNAME=cr_temp_user");
+    assert_eq!(lines[2], format!("ACR_PASSWORD={PASSWORD}"));
+    assert!(lines[3].starts_with("ACR_EXPIRES_AT=20"));
+    assert_eq!(
+        api.calls("ACR:GetAuthorizationToken"),
+        2,
+        "cached across formats"
+    );
+}
+
+#[test]
+fn token_errors_go_to_stderr_only() {
+    let api = api();
+    for (args, says) in [
+        (vec!["docker.io"], "docker.io is not an ACR registry host"),
+        (vec!["--format", "secret", PERSONAL], "needs --name"),
+        (
+            vec!["--format", "json", PERSONAL, ENTERPRISE],
+            "one registry",
+        ),
+        (
+            vec!["--format", "secret", "--name", "Bad_Name", PERSONAL],
+            "not a valid Kubernetes name",
+        ),
+    ] {
+        let out = token(&api, &args);
+        assert_eq!(out.code, 1, "{args:?}");
+        assert_eq!(out.stdout, "", "{args:?}: nothing to pipe into kubectl");
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
+    }
+}
+
+fn kubectl() -> Option<&'static str> {
+    let found = std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if found {
+        return Some("kubectl");
+    }
+    let reason = "kubectl is not installed (Debian: apt-get install kubernetes-client); the Secret cannot be checked against it";
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{reason}");
+    }
+    eprintln!("SKIPPED outside CI: {reason}");
+    None
+}
+
+fn dockerconfig_of(secret: &serde_json::Value) -> serde_json::Value {
+    let b64 = secret["data"][".dockerconfigjson"].as_str().expect("data");
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    serde_json::from_slice(&raw).expect("dockerconfigjson")
+}
+
+#[test]
+fn secret_matches_kubectl_create_secret_docker_registry() {
+    let Some(kubectl) = kubectl() else { return };
+    let api = api();
+    for namespace in [Some("apps"), None] {
+        let mut args = vec!["--format", "secret", "--name", "acr-pull"];
+        if let Some(ns) = namespace {
+            args.extend(["--namespace", ns]);
+        }
+        args.push(PERSONAL);
+        let ours = token(&api, &args);
+        assert_eq!(ours.code, 0, "{}", ours.stderr);
+        let ours: serde_json::Value = serde_json::from_str(&ours.stdout).expect("manifest");
+
+        let mut cmd = std::process::Command::new(kubectl);
+        cmd.args([
+            "create",
+            "secret",
+            "docker-registry",
+            "acr-pull",
+            &format!("--docker-server={PERSONAL}"),
+            "--docker-username=cr_temp_user",
+            &format!("--docker-password={PASSWORD}"),
+            "--dry-run=client",
+            "-o",
+            "json",
+        ]);
+        if let Some(ns) = namespace {
+            cmd.arg(format!("--namespace={ns}"));
+        }
+        // No kubeconfig needed for a client-side dry run; keep the user's out of it.
+        let empty = tempfile::tempdir().expect("dir");
+        cmd.env("KUBECONFIG", empty.path().join("none"));
+        let theirs = cmd.output().expect("run kubectl");
+        assert!(
+            theirs.status.success(),
+            "{}",
+            String::from_utf8_lossy(&theirs.stderr)
+        );
+        let theirs: serde_json::Value = serde_json::from_slice(&theirs.stdout).expect("json");
+
+        for field in ["kind", "apiVersion", "type"] {
+            assert_eq!(ours[field], theirs[field], "{field}");
+        }
+        assert_eq!(ours["metadata"]["name"], theirs["metadata"]["name"]);
+        assert_eq!(
+            ours["metadata"]["namespace"],
+            theirs["metadata"]["namespace"]
+        );
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            v["data"]
+                .as_object()
+                .expect("data")
+                .keys()
+                .cloned()
+                .collect()
+        };
+        assert_eq!(keys(&ours), keys(&theirs));
+        assert_eq!(dockerconfig_of(&ours), dockerconfig_of(&theirs));
+        // Same bytes, too: kubectl's encoding of one registry.
+        assert_eq!(ours["data"], theirs["data"]);
+    }
+
+    // Several registries in one Secret: each entry is what kubectl writes for that server.
+    let out = token(
+        &api,
+        &[
+            "--format", "secret", "--name", "acr-pull", PERSONAL, ENTERPRISE,
+        ],
+    );
+    let ours = dockerconfig_of(&serde_json::from_str(&out.stdout).expect("manifest"));
+    assert_eq!(ours["auths"].as_object().expect("auths").len(), 2);
+    for host in [PERSONAL, ENTERPRISE] {
+        let theirs = std::process::Command::new(kubectl)
+            .args([
+                "create",
+                "secret",
+                "docker-registry",
+                "x",
+                &format!("--docker-server={host}"),
+                "--docker-username=cr_temp_user",
+                &format!("--docker-password={PASSWORD}"),
+                "--dry-run=client",
+                "-o",
+                "json",
+            ])
+            .output()
+            .expect("kubectl");
+        let theirs = dockerconfig_of(&serde_json::from_slice(&theirs.stdout).expect("json"));
+        assert_eq!(ours["auths"][host], theirs["auths"][host], "{host}");
+    }
+}
