@@ -10,6 +10,7 @@ mod cache;
 mod cli;
 mod credentials;
 mod get;
+mod registries;
 mod reliability;
 mod secrets;
 mod signing_vectors;

@@ -46,8 +46,13 @@ fn chosen(p: Provider) -> Result<Provider> {
 
 /// Chooses the first configured source, reading only the environment and local files.
 pub fn select(ctx: &Context<'_>) -> Result<Provider> {
+    select_with(ctx, &mut Vec::new())
+}
+
+/// [`select`], recording in `tried` each source skipped before the chosen one and why (for
+/// `doctor`).
+pub fn select_with(ctx: &Context<'_>, tried: &mut Vec<SkippedSource>) -> Result<Provider> {
     let env = ctx.env;
-    let mut tried = Vec::new();
     match environment::load(env)? {
         // With ALIBABA_CLOUD_ROLE_ARN (and no OIDC token file), the AccessKey assumes that
         // role, as ack-ram-tool and the upstream Go helper do.
@@ -69,19 +74,19 @@ pub fn select(ctx: &Context<'_>) -> Result<Provider> {
             })));
         }
         Ok(c) => return chosen(Provider::Static(c)),
-        Err(reason) => skip(&mut tried, environment::NAME, reason),
+        Err(reason) => skip(tried, environment::NAME, reason),
     }
     match oidc::load(env)? {
         Ok(o) => return chosen(Provider::Oidc(o)),
-        Err(reason) => skip(&mut tried, oidc::NAME, reason),
+        Err(reason) => skip(tried, oidc::NAME, reason),
     }
     match cli_config::load(env)? {
         Ok(p) => return chosen(p),
-        Err(reason) => skip(&mut tried, cli_config::NAME, reason),
+        Err(reason) => skip(tried, cli_config::NAME, reason),
     }
     match profile::load(env)? {
         Ok(p) => return chosen(p),
-        Err(reason) => skip(&mut tried, profile::NAME, reason),
+        Err(reason) => skip(tried, profile::NAME, reason),
     }
     if let Some(name) = env.get(profile::ENV_PROFILE) {
         // The user asked for a profile by name: using another identity would be a surprise.
@@ -105,7 +110,7 @@ pub fn select(ctx: &Context<'_>) -> Result<Provider> {
                 endpoint,
                 v1_disabled,
                 last_resort,
-                tried,
+                tried: tried.clone(),
                 after: match &fallback {
                     Err(reason) => vec![SkippedSource {
                         source: URI_NAME.into(),
@@ -116,13 +121,15 @@ pub fn select(ctx: &Context<'_>) -> Result<Provider> {
                 fallback: if last_resort { fallback.ok() } else { None },
             }));
         }
-        Err(reason) => skip(&mut tried, ecs_metadata::NAME, reason),
+        Err(reason) => skip(tried, ecs_metadata::NAME, reason),
     }
     match fallback {
         Ok(u) => chosen(Provider::Uri(u)),
         Err(reason) => {
-            skip(&mut tried, URI_NAME, reason);
-            Err(Error::NoCredentials { tried })
+            skip(tried, URI_NAME, reason);
+            Err(Error::NoCredentials {
+                tried: tried.clone(),
+            })
         }
     }
 }
