@@ -130,9 +130,7 @@ pub fn run(
                 host,
                 offline,
                 json,
-            } => {
-                return Ok(doctor(stdout, env, profile, host.as_deref(), offline, json));
-            }
+            } => Ok(doctor(stdout, env, profile, host.as_deref(), offline, json)),
             Action::Version => Ok(0),
         }
     });
