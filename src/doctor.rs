@@ -74,6 +74,8 @@ pub struct ConfigReport {
 pub struct CredentialsReport {
     /// The source used.
     pub source: Option<String>,
+    /// The sources behind the chosen one, innermost last (whose credentials assume each role).
+    pub via: Vec<String>,
     /// Where the identity was pinned (a config entry or the program name), if anywhere.
     pub pinned_by: Option<String>,
     /// Sources passed over, and why.
@@ -179,6 +181,7 @@ impl Helper {
             config,
             credentials: CredentialsReport {
                 source: None,
+                via: Vec::new(),
                 pinned_by: None,
                 skipped: Vec::new(),
                 identity: None,
@@ -352,6 +355,13 @@ impl Helper {
                 .collect();
         }
         report.credentials.source = Some(p.name());
+        let mut via = Vec::new();
+        let mut cur = p;
+        while let Provider::AssumeRole(a) = cur {
+            via.push(a.caller.name());
+            cur = &a.caller;
+        }
+        report.credentials.via = via;
         report.credentials.skipped = skipped;
         report.credentials.identity = Some(p.identity());
         report.credentials.sts_endpoint = sts_endpoint(p);
@@ -478,12 +488,6 @@ impl Report {
             line("  matched", m);
         }
         let c = &self.credentials;
-        for s in &c.skipped {
-            line("  skipped", &format!("{}: {}", s.source, s.reason));
-        }
-        if let Some(p) = &c.pinned_by {
-            line("  pinned by", p);
-        }
         if let Some(s) = &c.source {
             line("credentials", s);
         }
@@ -493,6 +497,15 @@ impl Report {
             }
             Some(e) => line("credentials", &format!("error: {e}")),
             None => {}
+        }
+        for v in &c.via {
+            line("  with", v);
+        }
+        if let Some(p) = &c.pinned_by {
+            line("  pinned by", p);
+        }
+        for s in &c.skipped {
+            line("  skipped", &format!("{}: {}", s.source, s.reason));
         }
         if let Some(i) = &c.identity {
             line("identity", i);

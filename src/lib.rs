@@ -368,7 +368,7 @@ impl Helper {
             },
         };
         let select = |skipped: &mut Vec<error::SkippedSource>| {
-            credentials::chain::select_with(
+            let chosen = credentials::chain::select_with(
                 &credentials::Context {
                     env: &base_env,
                     transport: &self.transport,
@@ -376,8 +376,17 @@ impl Helper {
                     now: &*self.clock,
                 },
                 skipped,
-            )
-            .map_err(|err| match (err, &profile_origin) {
+            );
+            if let Some(origin) = &profile_origin {
+                // Their variables were dropped on purpose; say so rather than "not set".
+                for s in skipped.iter_mut().filter(|s| {
+                    s.source == credentials::environment::NAME
+                        || s.source == credentials::oidc::NAME
+                }) {
+                    s.reason = format!("not consulted: {origin} names the identity");
+                }
+            }
+            chosen.map_err(|err| match (err, &profile_origin) {
                 // The profile came from the config file or program name, not the variable.
                 (Error::Config { location, detail }, Some(origin))
                     if location == credentials::profile::ENV_PROFILE =>

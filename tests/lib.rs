@@ -9,6 +9,7 @@ mod support;
 mod cache;
 mod cli;
 mod credentials;
+mod doctor;
 mod get;
 mod registries;
 mod reliability;
