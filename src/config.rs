@@ -404,6 +404,58 @@ mod tests {
     }
 
     #[test]
+    fn vpc_hosts_try_the_vpc_endpoint_then_the_public_one() {
+        use registry::Network::*;
+        let urls = |env: Env, region: &str, net| -> Vec<String> {
+            Settings::from_env(&env)
+                .expect("settings")
+                .acr_endpoints(region, net)
+                .expect("urls")
+                .iter()
+                .map(|u| u.to_string())
+                .collect()
+        };
+        assert_eq!(
+            urls(Env::default(), "cn-beijing", Vpc),
+            [
+                "https://cr-vpc.cn-beijing.aliyuncs.com/",
+                "https://cr.cn-beijing.aliyuncs.com/"
+            ]
+        );
+        assert_eq!(
+            urls(Env::default(), "cn-beijing", Internal).len(),
+            2,
+            "classic network too"
+        );
+        assert_eq!(
+            urls(Env::default(), "cn-beijing", Public),
+            ["https://cr.cn-beijing.aliyuncs.com/"]
+        );
+        assert_eq!(
+            urls(Env::default(), "cn-wulanchabu", Vpc),
+            ["https://cr.cn-wulanchabu.aliyuncs.com/"],
+            "no VPC API endpoint there"
+        );
+        let gw = Env::default().with(ENV_ENDPOINT, "http://127.0.0.1:1");
+        assert_eq!(
+            urls(gw.clone(), "cn-beijing", Vpc),
+            ["http://127.0.0.1:1/"],
+            "the endpoint override alone wins"
+        );
+        assert_eq!(
+            urls(
+                gw.with(ENV_VPC_ENDPOINT, "http://127.0.0.1:2"),
+                "cn-beijing",
+                Vpc
+            ),
+            ["http://127.0.0.1:2/", "http://127.0.0.1:1/"]
+        );
+        let e =
+            Settings::from_env(&Env::default().with(ENV_VPC_ENDPOINT, "ftp://x")).expect_err("bad");
+        assert!(e.to_string().starts_with(ENV_VPC_ENDPOINT), "{e}");
+    }
+
+    #[test]
     fn bad_values_name_the_variable() {
         for (k, v) in [
             (ENV_ENDPOINT, "ftp://x"),

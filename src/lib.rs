@@ -19,6 +19,10 @@
 //! [`credentials::chain`]: environment, RRSA/OIDC, aliyun CLI config, INI file, ECS instance
 //! role, credentials URI.
 //!
+//! A registry config file ([`registries`]) can give each registry its own identity: a profile,
+//! a role assumed with a session policy, an RRSA role; a binary named
+//! `docker-credential-acr-helper-<profile>` uses that profile ([`Helper::with_profile`]).
+//!
 //! Tokens are cached on disk per registry and identity (see [`cache`]): a warm `get` makes no
 //! network call, and concurrent cold `get`s in many processes make one.
 //!
@@ -40,6 +44,8 @@
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID` | enterprise instance id; skips `ListInstance` |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_REGION` | with the instance id: any host is that instance (custom domains) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT` | ACR API endpoint (host or URL; `{region}` expanded) |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT` | ACR API endpoint tried first for `-vpc`/`-internal` hosts (default `cr-vpc.REGION.aliyuncs.com`), falling back to the public one |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG` | registry config file: per-registry identities, roles, policies (see [`registries`]) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT` | deadline for a whole `get` (default `30s`) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR` | token cache directory (default `$XDG_CACHE_HOME/docker-credential-acr-helper`, `~/.cache/…`, `~/Library/Caches/…`, `%LOCALAPPDATA%\…`) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE` | `true`: no on-disk cache |

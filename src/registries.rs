@@ -893,6 +893,49 @@ mod tests {
     }
 
     #[test]
+    fn entry_roles_chain_on_the_base_identity() {
+        let env = Env::default().with("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/var/run/token");
+        let e = &parse(
+            r#"{"registries":[{"domains":["a.com"],"rrsaRoleARN":"acs:ram::1:role/pod","rrsaOIDCProviderRoleARN":"acs:ram::1:oidc-provider/p",
+            "assumeRoleARN":"acs:ram::2:role/puller","policy":"pull-only","expireDuration":1800}]}"#,
+            "/c.json",
+            &env,
+        )
+        .expect("parse")[0];
+        let p = e
+            .provider(&env, || panic!("RRSA is the base"))
+            .expect("provider");
+        let Provider::AssumeRole(a) = &p else {
+            panic!("{p:?}")
+        };
+        assert_eq!(a.request.role_arn, "acs:ram::2:role/puller");
+        assert_eq!(a.request.duration_seconds, 1800);
+        assert_eq!(a.request.policy.as_deref(), Some(PULL_ONLY_POLICY));
+        assert!(
+            p.identity().ends_with("|oidc:acs:ram::1:role/pod"),
+            "{}",
+            p.identity()
+        );
+        let Provider::Oidc(o) = &a.caller else {
+            panic!("{:?}", a.caller)
+        };
+        assert_eq!(o.token_file, PathBuf::from("/var/run/token"));
+        assert_eq!(o.request.duration_seconds, sts::DEFAULT_DURATION);
+        // Without a token file anywhere, the entry says where to put one.
+        let err = e
+            .provider(&Env::default(), || panic!("unused"))
+            .expect_err("no token file");
+        assert!(err.to_string().contains("rrsaOIDCTokenFile"), "{err}");
+        // No role: the base identity as it is.
+        let plain = &parse_ok(r#"{"registries":[{"domains":["a.com"],"profile":"x"}]}"#)[0];
+        let base = Provider::Static(crate::Credentials::new("LTAIx", "s", None, "test"));
+        let p = plain
+            .provider(&Env::default(), || Ok(base.clone()))
+            .expect("provider");
+        assert_eq!(p.identity(), "ak:LTAIx");
+    }
+
+    #[test]
     fn pinned_profile_drops_identity_variables() {
         let env = Env::default()
             .with("ALIBABA_CLOUD_ACCESS_KEY_ID", "a")
