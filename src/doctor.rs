@@ -167,7 +167,7 @@ fn sts_endpoint(p: &Provider) -> Option<String> {
 
 impl Helper {
     /// Runs the checks for `host` (or only the default identity); networked unless `offline`.
-    pub async fn doctor(&self, host: Option<&str>, offline: bool) -> Report {
+    pub(crate) async fn doctor(&self, host: Option<&str>, offline: bool) -> Report {
         let deadline = Deadline::after(self.settings.timeout);
         let config = ConfigReport {
             file: crate::registries::locate(&self.env).map(|(p, _)| p.display().to_string()),

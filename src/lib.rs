@@ -19,7 +19,7 @@
 //! [`credentials::chain`]: environment, RRSA/OIDC, aliyun CLI config, INI file, ECS instance
 //! role, credentials URI.
 //!
-//! A registry config file ([`registries`]) can give each registry its own identity: a profile,
+//! A registry config file (`DOCKER_CREDENTIAL_ACR_HELPER_CONFIG`) can give each registry its own identity: a profile,
 //! a role assumed with a session policy, an RRSA role; a binary named
 //! `docker-credential-acr-helper-<profile>` uses that profile ([`Helper::with_profile`]).
 //!
@@ -45,7 +45,7 @@
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_REGION` | with the instance id: any host is that instance (custom domains) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT` | ACR API endpoint (host or URL; `{region}` expanded) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT` | ACR API endpoint tried first for `-vpc`/`-internal` hosts (default `cr-vpc.REGION.aliyuncs.com`), falling back to the public one |
-//! | `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG` | registry config file: per-registry identities, roles, policies (see [`registries`]) |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG` | registry config file: per-registry identities, roles, policies (see README, "Registry config file") |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT` | deadline for a whole `get` (default `30s`) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR` | token cache directory (default `$XDG_CACHE_HOME/docker-credential-acr-helper`, `~/.cache/…`, `~/Library/Caches/…`, `%LOCALAPPDATA%\…`) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE` | `true`: no on-disk cache |
@@ -64,14 +64,14 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod credentials;
-pub mod doctor;
+pub(crate) mod doctor;
 pub mod error;
 pub mod logging;
 pub mod openapi;
 #[cfg(test)]
 mod proptests;
 pub mod protocol;
-pub mod registries;
+pub(crate) mod registries;
 pub mod registry;
 pub mod secret;
 pub mod signing;

@@ -532,14 +532,6 @@ impl Entry {
         format!("registries[{}]", self.index)
     }
 
-    /// True when the entry chooses its own identity (a profile, file, RRSA role or role).
-    pub fn has_identity(&self) -> bool {
-        self.profile.is_some()
-            || self.credentials_file.is_some()
-            || self.rrsa_role_arn.is_some()
-            || self.assume_role_arn.is_some()
-    }
-
     /// The environment the base identity's chain reads: with a `profile` or `credentialsFile`,
     /// the chain starts at the files (the process's AccessKey and RRSA variables would
     /// otherwise win over the profile the entry names).
