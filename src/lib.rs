@@ -568,7 +568,9 @@ impl Helper {
     }
 
     /// Credentials for the API: cached temporary credentials of the same identity when they
-    /// have a safe margin left, else fetched from the provider (one process at a time).
+    /// have a safe margin left, else fetched from the provider (one process at a time). Each
+    /// hop of a role chain is cached under its own identity, so two roles assumed from one
+    /// base identity (an RRSA role, say) share the base's credentials.
     async fn credentials(
         &self,
         ctx: &credentials::Context<'_>,
@@ -576,6 +578,22 @@ impl Helper {
     ) -> Result<Credentials> {
         let Some(cache) = self.cache().filter(|_| !provider.is_static()) else {
             return provider.fetch(ctx).await;
+        };
+        let fetch = || async {
+            match provider {
+                Provider::AssumeRole(a) => {
+                    let caller = Box::pin(self.credentials(ctx, &a.caller)).await?;
+                    credentials::sts::assume_role(
+                        ctx,
+                        &caller,
+                        &a.request,
+                        &a.name,
+                        &provider.identity(),
+                    )
+                    .await
+                }
+                _ => provider.fetch(ctx).await,
+            }
         };
         let identity = provider.identity();
         let key = Key::credentials(&identity);
@@ -590,7 +608,7 @@ impl Helper {
         if let Some(c) = cache.credentials(&key, &identity, (self.clock)(), margin) {
             return Ok(c);
         }
-        let creds = provider.fetch(ctx).await?;
+        let creds = fetch().await?;
         cache.store_credentials(&key, &identity, &creds, (self.clock)());
         Ok(creds)
     }

@@ -312,6 +312,41 @@ fn rrsa_role_then_assumed_role_each_hop_cached() {
     assert_eq!(api.calls("ACR:"), 2);
 }
 
+#[test]
+fn two_roles_from_one_rrsa_base_share_the_base_credentials() {
+    let api = fake();
+    let home = Home::new();
+    home.write("token", OIDC_TOKEN);
+    let rrsa = format!(
+        r#""rrsaRoleARN": "{ROLE}", "rrsaOIDCProviderRoleARN": "{OIDC_PROVIDER}", "rrsaOIDCTokenFile": "{{home}}/token""#
+    );
+    home.config(&format!(
+        r#"{{"registries": [
+            {{"domains": ["{PERSONAL}"], {rrsa}, "assumeRoleARN": "{CROSS_ROLE}"}},
+            {{"domains": ["{ENTERPRISE}"], {rrsa}, "assumeRoleARN": "{CROSS_ROLE}", "policy": "pull-only"}}
+        ]}}"#
+    ));
+    for host in [PERSONAL, ENTERPRISE] {
+        let out = home.test(&api).get(host).run();
+        assert_eq!(
+            password(&out),
+            format!("password-of-{CROSS_ROLE}"),
+            "{host}"
+        );
+    }
+    assert_eq!(
+        api.calls("STS:AssumeRoleWithOIDC"),
+        1,
+        "the RRSA hop is cached under its own identity"
+    );
+    let ar = api
+        .seen()
+        .iter()
+        .filter(|s| s.action == "STS:AssumeRole")
+        .count();
+    assert_eq!(ar, 2, "one AssumeRole per session policy");
+}
+
 /// A link to the binary named `docker-credential-acr-helper-<profile>`.
 fn linked(dir: &Path, profile: &str) -> PathBuf {
     let link = dir.join(format!("docker-credential-acr-helper-{profile}"));
