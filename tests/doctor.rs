@@ -155,6 +155,22 @@ fn doctor_live_fetch_reports_timing_and_fingerprint() {
     assert_eq!(api.calls("ACR:GetAuthorizationToken"), 1);
     no_secret(&out);
     golden("live-personal.txt", &normalise(&out.stdout, &home, &api));
+    // Not even at trace level, in JSON.
+    let out = home
+        .test(&api)
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "trace")
+        .args(&["doctor", PERSONAL, "--json"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    no_secret(&out);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["live"]["ok"], true);
+    assert!(
+        v["live"]["password"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("sha256:") && p.len() == 15),
+        "{v}"
+    );
     // A failing fetch is exit 1 with the API's error, and still no secret.
     let out = home
         .test(&api)
@@ -260,6 +276,19 @@ fn doctor_foreign_host_and_broken_config_exit_1() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
         out.stdout.contains("credentials  environment"),
+        "{}",
+        out.stdout
+    );
+    let out = home
+        .test(&api)
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+        .args(&["doctor"])
+        .run();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("credentials  none: every source was skipped"),
         "{}",
         out.stdout
     );

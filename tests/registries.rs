@@ -128,6 +128,28 @@ fn config_entries_select_identities_per_registry() {
 }
 
 #[test]
+fn entry_endpoint_replaces_the_api_endpoint() {
+    let api = fake();
+    let home = Home::new();
+    // The process-wide endpoint is dead; the entry's own endpoint is the fake.
+    let dead = {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", l.local_addr().expect("addr"))
+    };
+    home.config(&format!(
+        r#"{{"registries": [{{"domains": ["{PERSONAL}"], "endpoint": "{}"}}]}}"#,
+        api.url()
+    ));
+    let out = home
+        .test(&api)
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &dead)
+        .get(PERSONAL)
+        .run();
+    assert_eq!(password(&out), "password-of-testid");
+    assert_eq!(api.calls("ACR:GetAuthorizationToken"), 1);
+}
+
+#[test]
 fn credentials_file_entry_and_missing_profile() {
     let api = fake();
     let home = Home::new();
