@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! fake_api [--listen 127.0.0.1:0] [--access-key ID:SECRET]... [--registry-user U]
-//!          [--registry-password P] [--instance NAME=cri-ID]... [--delay-ms N]
+//!          [--registry-password P] [--password PRINCIPAL=USER:PASSWORD]...
+//!          [--instance NAME=cri-ID]... [--delay-ms N]
 //!          [--token-ttl-secs N] [--role ARN]... [--tls-cert PEM --tls-key PEM]
 //!          [--tls-generate NAME[,NAME...] --ca-out CA.pem]
 //! ```
@@ -47,6 +48,18 @@ fn main() {
             }
             "--registry-user" => cfg.registry_user = value(),
             "--registry-password" => cfg.registry_password = value(),
+            "--password" => {
+                let v = value();
+                let parsed = v
+                    .split_once('=')
+                    .and_then(|(p, up)| up.split_once(':').map(|(u, pw)| (p, u, pw)));
+                let Some((principal, user, password)) = parsed else {
+                    eprintln!("fake_api: --password takes PRINCIPAL=USER:PASSWORD");
+                    std::process::exit(2)
+                };
+                cfg.passwords
+                    .push((principal.into(), user.into(), password.into()));
+            }
             "--instance" => {
                 let v = value();
                 let (name, id) = v.split_once('=').unwrap_or_else(|| {

@@ -11,6 +11,8 @@
 //! DIR/tokens/KEY.lock        single-flight lock for that token (never holds data)
 //! DIR/instances/KEY.json     enterprise instance name -> id (kept 24 h)
 //! DIR/credentials/KEY.json   temporary STS credentials of one identity
+//! DIR/domains/KEY.json       domains of an enterprise instance (ListInstanceEndpoint, kept 24 h)
+//! DIR/endpoints/KEY.json     which of the VPC / public ACR API endpoints answered (kept 24 h)
 //! ```
 //!
 //! `KEY` is a truncated SHA-256 of everything the entry depends on (identity, API endpoint,
@@ -69,16 +71,28 @@ pub enum Kind {
     Instance,
     /// Temporary STS credentials.
     Credentials,
+    /// The domains of an enterprise instance (`ListInstanceEndpoint`, kept 24 h).
+    Domains,
+    /// Which of a VPC / public API endpoint pair answered last (kept 24 h).
+    Endpoint,
 }
 
 impl Kind {
-    const ALL: [Kind; 3] = [Kind::Token, Kind::Instance, Kind::Credentials];
+    const ALL: [Kind; 5] = [
+        Kind::Token,
+        Kind::Instance,
+        Kind::Credentials,
+        Kind::Domains,
+        Kind::Endpoint,
+    ];
 
     fn dir(self) -> &'static str {
         match self {
             Kind::Token => "tokens",
             Kind::Instance => "instances",
             Kind::Credentials => "credentials",
+            Kind::Domains => "domains",
+            Kind::Endpoint => "endpoints",
         }
     }
 }
@@ -124,6 +138,18 @@ impl Key {
     /// The temporary credentials of `identity`.
     pub fn credentials(identity: &str) -> Key {
         Key::digest(&["credentials", identity])
+    }
+
+    /// The domains of the enterprise instance `instance_id` in `region`.
+    pub fn domains(region: &str, instance_id: &str) -> Key {
+        Key::digest(&["domains", region, instance_id])
+    }
+
+    /// The endpoint that answered last among `candidates` (VPC first, then public).
+    pub fn endpoint_choice(candidates: &[&str]) -> Key {
+        let mut parts = vec!["endpoint"];
+        parts.extend_from_slice(candidates);
+        Key::digest(&parts)
     }
 
     /// The file name stem.
@@ -181,6 +207,24 @@ struct InstanceEntry {
     region: String,
     name: String,
     instance_id: String,
+    #[serde(with = "epoch_ms")]
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct DomainsEntry {
+    hosts: Vec<String>,
+    region: String,
+    instance_id: String,
+    domains: Vec<crate::registries::InstanceDomain>,
+    #[serde(with = "epoch_ms")]
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct EndpointEntry {
+    hosts: Vec<String>,
+    endpoint: String,
     #[serde(with = "epoch_ms")]
     expires_at: DateTime<Utc>,
 }
@@ -443,6 +487,54 @@ impl Cache {
             expires_at: now + chrono::Duration::from_std(INSTANCE_TTL).unwrap_or_default(),
         };
         self.write(Kind::Instance, key, &entry, now);
+    }
+
+    /// The cached domains of an enterprise instance, while young enough.
+    pub fn instance_domains(
+        &self,
+        key: &Key,
+        now: DateTime<Utc>,
+    ) -> Option<Vec<crate::registries::InstanceDomain>> {
+        let e: DomainsEntry = self.read(Kind::Domains, key)?;
+        (e.expires_at > now).then_some(e.domains)
+    }
+
+    /// Remembers the domains of an enterprise instance for [`INSTANCE_TTL`].
+    pub fn store_instance_domains(
+        &self,
+        key: &Key,
+        region: &str,
+        instance_id: &str,
+        domains: &[crate::registries::InstanceDomain],
+        now: DateTime<Utc>,
+    ) {
+        let entry = DomainsEntry {
+            hosts: Vec::new(),
+            region: region.to_string(),
+            instance_id: instance_id.to_string(),
+            domains: domains.to_vec(),
+            expires_at: now + chrono::Duration::from_std(INSTANCE_TTL).unwrap_or_default(),
+        };
+        self.write(Kind::Domains, key, &entry, now);
+    }
+
+    /// The endpoint that answered last, while young enough.
+    pub fn endpoint_choice(&self, key: &Key, now: DateTime<Utc>) -> Option<String> {
+        let e: EndpointEntry = self.read(Kind::Endpoint, key)?;
+        (e.expires_at > now).then_some(e.endpoint)
+    }
+
+    /// Remembers which endpoint answered, for [`INSTANCE_TTL`].
+    pub fn store_endpoint_choice(&self, key: &Key, endpoint: &str, now: DateTime<Utc>) {
+        if self.endpoint_choice(key, now).as_deref() == Some(endpoint) {
+            return;
+        }
+        let entry = EndpointEntry {
+            hosts: Vec::new(),
+            endpoint: endpoint.to_string(),
+            expires_at: now + chrono::Duration::from_std(INSTANCE_TTL).unwrap_or_default(),
+        };
+        self.write(Kind::Endpoint, key, &entry, now);
     }
 
     /// Cached temporary credentials of a provider identity with more than `margin` left.

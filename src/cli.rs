@@ -37,7 +37,7 @@ Ask the helper directly, as docker does:
   echo registry.cn-hangzhou.aliyuncs.com | docker-credential-acr-helper get",
     disable_version_flag = true,
     disable_help_subcommand = true,
-    override_usage = "docker-credential-acr-helper <get|store|erase|list|version|configure-docker|token|kubelet-plugin>"
+    override_usage = "docker-credential-acr-helper <get|store|erase|list|version|configure-docker|doctor [HOST]|token|kubelet-plugin>"
 )]
 struct Cli {
     /// Print the version and exit.
@@ -94,6 +94,18 @@ enum Action {
     /// Kubelet image credential provider: a CredentialProviderRequest on stdin, the response on stdout.
     #[command(name = "kubelet-plugin")]
     KubeletPlugin(crate::kubelet::PluginArgs),
+    /// Explain what a get for HOST would do: parsing, config entry, credential source, cache,
+    /// endpoints; then fetch a token (exit 0 when a get would succeed).
+    Doctor {
+        /// Registry host (or server URL); without one, only the default identity is checked.
+        host: Option<String>,
+        /// Make no network call.
+        #[arg(long)]
+        offline: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Under the kubelet plugin's program name (a symlink), arguments mean `kubelet-plugin ARGS`.
@@ -212,23 +224,32 @@ pub fn run(
         (false, Some(Action::Man)) => return man(stdout, stderr),
         (false, Some(a)) => a,
     };
+    // Invoked as docker-credential-acr-helper-<profile>: that profile is the default identity.
+    let profile = args
+        .first()
+        .and_then(|a| crate::registries::profile_from_program_name(a));
     let outcome = LogLevel::from_env(&env).and_then(|level| {
         logging::init(level);
         match action {
-            Action::Get => get(stdin, stdout, env),
-            Action::Store => store(stdin),
-            Action::Erase => erase(stdin, env),
-            Action::List => list(stdout, env),
+            Action::Get => get(stdin, stdout, env, profile).map(|()| 0),
+            Action::Store => store(stdin).map(|()| 0),
+            Action::Erase => erase(stdin, env).map(|()| 0),
+            Action::List => list(stdout, env).map(|()| 0),
+            Action::Doctor {
+                host,
+                offline,
+                json,
+            } => Ok(doctor(stdout, env, profile, host.as_deref(), offline, json)),
             Action::Version
             | Action::ConfigureDocker(_)
             | Action::Completions { .. }
             | Action::Man
             | Action::Token(_)
-            | Action::KubeletPlugin(_) => Ok(()),
+            | Action::KubeletPlugin(_) => Ok(0),
         }
     });
     match outcome {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(Error::NotFound) => {
             let _ = writeln!(stdout, "{}", Error::NOT_FOUND_MESSAGE);
             1
@@ -368,9 +389,14 @@ fn read_stdin(stdin: &mut dyn Read, what: &str) -> Result<String> {
     protocol::read_input(&buf, what)
 }
 
-fn get(stdin: &mut dyn Read, stdout: &mut dyn Write, env: Env) -> Result<()> {
+fn get(
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    env: Env,
+    profile: Option<String>,
+) -> Result<()> {
     let server_url = read_stdin(stdin, "server URL on stdin")?;
-    let helper = Helper::new(env)?;
+    let helper = Helper::new(env)?.with_profile(profile);
     let creds = helper.get_blocking(&server_url)?;
     let line = serde_json::to_string(&GetResponse {
         server_url: &server_url,
@@ -444,4 +470,43 @@ fn list(stdout: &mut dyn Write, env: Env) -> Result<()> {
     let _ = stdout.write_all(format!("{line}\n").as_bytes());
     let _ = stdout.flush();
     Ok(())
+}
+
+/// `doctor`: prints the report (text or JSON) and returns 0 when a `get` would succeed.
+fn doctor(
+    stdout: &mut dyn Write,
+    env: Env,
+    profile: Option<String>,
+    host: Option<&str>,
+    offline: bool,
+    json: bool,
+) -> i32 {
+    let report = match Helper::new(env) {
+        Ok(helper) => {
+            let helper = helper.with_profile(profile);
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(helper.doctor(host, offline)),
+                Err(e) => {
+                    let _ = writeln!(stdout, "{NAME}: cannot start the async runtime: {e}");
+                    return 1;
+                }
+            }
+        }
+        Err(e) => {
+            // Settings or the config file are broken: that is the finding.
+            let _ = writeln!(stdout, "{NAME}: {e}");
+            return 1;
+        }
+    };
+    let text = if json {
+        serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+    } else {
+        report.text()
+    };
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+    if report.ok { 0 } else { 1 }
 }

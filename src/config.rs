@@ -19,6 +19,9 @@ pub const ENV_INSTANCE_ID: &str = "DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID";
 pub const ENV_REGION: &str = "DOCKER_CREDENTIAL_ACR_HELPER_REGION";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT`: ACR API endpoint (host or URL, `{region}` expanded).
 pub const ENV_ENDPOINT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT";
+/// `DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT`: ACR API endpoint tried first for `-vpc` and
+/// `-internal` registry hosts (default `cr-vpc.REGION.aliyuncs.com` where the region has one).
+pub const ENV_VPC_ENDPOINT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_LOG`: stderr log level.
 pub const ENV_LOG: &str = "DOCKER_CREDENTIAL_ACR_HELPER_LOG";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT`: deadline for a whole `get`.
@@ -75,6 +78,17 @@ impl Env {
     pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.vars.insert(key.into(), value.into());
         self
+    }
+
+    /// Removes a variable (builder style).
+    pub fn without(mut self, key: &str) -> Self {
+        self.vars.remove(key);
+        self
+    }
+
+    /// True for a snapshot of the real process environment.
+    pub fn is_process(&self) -> bool {
+        self.process
     }
 
     /// The value of a variable, trimmed; `None` when unset or blank.
@@ -196,6 +210,8 @@ pub struct Settings {
     pub overrides: Overrides,
     /// ACR API endpoint template (scheme optional, `{region}` expanded).
     pub acr_endpoint: Option<String>,
+    /// ACR VPC API endpoint template for `-vpc`/`-internal` hosts (`{region}` expanded).
+    pub acr_vpc_endpoint: Option<String>,
     /// Deadline for a whole `get`.
     pub timeout: Duration,
     /// Directory of the on-disk cache; `None` when disabled or there is nowhere to put it.
@@ -238,6 +254,13 @@ impl Settings {
                 region,
             },
             acr_endpoint,
+            acr_vpc_endpoint: match env.get(ENV_VPC_ENDPOINT) {
+                Some(e) => {
+                    endpoint_url(e, "cn-hangzhou", ENV_VPC_ENDPOINT)?;
+                    Some(e.to_string())
+                }
+                None => None,
+            },
             timeout,
             cache_dir: cache_dir(env)?,
             min_ttl,
@@ -250,6 +273,35 @@ impl Settings {
             Some(template) => endpoint_url(template, region, ENV_ENDPOINT),
             None => endpoint_url(&format!("cr.{region}.aliyuncs.com"), region, "ACR endpoint"),
         }
+    }
+}
+
+/// Regions without a `cr-vpc` API endpoint (../shared/reference/alibaba-openapi.md §4.5).
+const NO_VPC_API_REGIONS: &[&str] = &["cn-huhehaote", "cn-wulanchabu", "cn-heyuan"];
+
+impl Settings {
+    /// The ACR API endpoints to try, in order, for a registry in `region` on `network`: for
+    /// `-vpc`/`-internal` hosts the VPC endpoint (`cr-vpc.REGION.aliyuncs.com`, or
+    /// `DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT`) and then the public one; otherwise (or when
+    /// only `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT` is set, which always wins) just the public one.
+    pub fn acr_endpoints(&self, region: &str, network: registry::Network) -> Result<Vec<url::Url>> {
+        let public = self.acr_endpoint(region)?;
+        let in_vpc = matches!(
+            network,
+            registry::Network::Vpc | registry::Network::Internal
+        );
+        let vpc = match (&self.acr_vpc_endpoint, &self.acr_endpoint) {
+            _ if !in_vpc => None,
+            (Some(t), _) => Some(endpoint_url(t, region, ENV_VPC_ENDPOINT)?),
+            (None, Some(_)) => None,
+            (None, None) if NO_VPC_API_REGIONS.contains(&region) => None,
+            (None, None) => Some(endpoint_url(
+                &format!("cr-vpc.{region}.aliyuncs.com"),
+                region,
+                "ACR VPC endpoint",
+            )?),
+        };
+        Ok(vpc.into_iter().chain([public]).collect())
     }
 }
 
@@ -349,6 +401,58 @@ mod tests {
             let s = Settings::from_env(&env).expect("settings");
             assert_eq!(s.acr_endpoint("cn-beijing").expect("url").as_str(), want);
         }
+    }
+
+    #[test]
+    fn vpc_hosts_try_the_vpc_endpoint_then_the_public_one() {
+        use registry::Network::*;
+        let urls = |env: Env, region: &str, net| -> Vec<String> {
+            Settings::from_env(&env)
+                .expect("settings")
+                .acr_endpoints(region, net)
+                .expect("urls")
+                .iter()
+                .map(|u| u.to_string())
+                .collect()
+        };
+        assert_eq!(
+            urls(Env::default(), "cn-beijing", Vpc),
+            [
+                "https://cr-vpc.cn-beijing.aliyuncs.com/",
+                "https://cr.cn-beijing.aliyuncs.com/"
+            ]
+        );
+        assert_eq!(
+            urls(Env::default(), "cn-beijing", Internal).len(),
+            2,
+            "classic network too"
+        );
+        assert_eq!(
+            urls(Env::default(), "cn-beijing", Public),
+            ["https://cr.cn-beijing.aliyuncs.com/"]
+        );
+        assert_eq!(
+            urls(Env::default(), "cn-wulanchabu", Vpc),
+            ["https://cr.cn-wulanchabu.aliyuncs.com/"],
+            "no VPC API endpoint there"
+        );
+        let gw = Env::default().with(ENV_ENDPOINT, "http://127.0.0.1:1");
+        assert_eq!(
+            urls(gw.clone(), "cn-beijing", Vpc),
+            ["http://127.0.0.1:1/"],
+            "the endpoint override alone wins"
+        );
+        assert_eq!(
+            urls(
+                gw.with(ENV_VPC_ENDPOINT, "http://127.0.0.1:2"),
+                "cn-beijing",
+                Vpc
+            ),
+            ["http://127.0.0.1:2/", "http://127.0.0.1:1/"]
+        );
+        let e =
+            Settings::from_env(&Env::default().with(ENV_VPC_ENDPOINT, "ftp://x")).expect_err("bad");
+        assert!(e.to_string().starts_with(ENV_VPC_ENDPOINT), "{e}");
     }
 
     #[test]

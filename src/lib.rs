@@ -19,6 +19,10 @@
 //! [`credentials::chain`]: environment, RRSA/OIDC, aliyun CLI config, INI file, ECS instance
 //! role, credentials URI.
 //!
+//! A registry config file (`DOCKER_CREDENTIAL_ACR_HELPER_CONFIG`) can give each registry its own identity: a profile,
+//! a role assumed with a session policy, an RRSA role; a binary named
+//! `docker-credential-acr-helper-<profile>` uses that profile ([`Helper::with_profile`]).
+//!
 //! Tokens are cached on disk per registry and identity (see [`cache`]): a warm `get` makes no
 //! network call, and concurrent cold `get`s in many processes make one.
 //!
@@ -44,6 +48,8 @@
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID` | enterprise instance id; skips `ListInstance` |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_REGION` | with the instance id: any host is that instance (custom domains) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT` | ACR API endpoint (host or URL; `{region}` expanded) |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT` | ACR API endpoint tried first for `-vpc`/`-internal` hosts (default `cr-vpc.REGION.aliyuncs.com`), falling back to the public one |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG` | registry config file: per-registry identities, roles, policies (see README, "Registry config file") |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT` | deadline for a whole `get` (default `30s`) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR` | token cache directory (default `$XDG_CACHE_HOME/docker-credential-acr-helper`, `~/.cache/…`, `~/Library/Caches/…`, `%LOCALAPPDATA%\…`) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE` | `true`: no on-disk cache |
@@ -64,6 +70,7 @@ pub mod cli;
 pub mod config;
 pub(crate) mod configure;
 pub mod credentials;
+pub(crate) mod doctor;
 pub mod error;
 pub mod kubelet;
 pub mod logging;
@@ -71,12 +78,13 @@ pub mod openapi;
 #[cfg(test)]
 mod proptests;
 pub mod protocol;
+pub(crate) mod registries;
 pub mod registry;
 pub mod secret;
 pub mod signing;
 pub mod token;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -118,6 +126,12 @@ pub struct Helper {
     /// A credential source chosen by the caller instead of the chain (the kubelet plugin's
     /// per-workload role).
     provider: Option<Provider>,
+    /// The registry config file, if there is one.
+    registries: Option<registries::RegistryConfig>,
+    /// The profile named by the program name (`docker-credential-acr-helper-<profile>`).
+    profile: Option<String>,
+    /// Instance domains discovered by this process, by config entry index.
+    discovered: std::sync::Mutex<HashMap<usize, Vec<registries::InstanceDomain>>>,
 }
 
 impl Helper {
@@ -126,9 +140,11 @@ impl Helper {
         Helper::new(Env::from_process())
     }
 
-    /// A helper configured from an explicit environment.
+    /// A helper configured from an explicit environment (and the registry config file it names,
+    /// or the default one).
     pub fn new(env: Env) -> Result<Self> {
         let settings = Settings::from_env(&env)?;
+        let registries = registries::load(&env)?;
         Ok(Helper {
             env,
             settings,
@@ -136,6 +152,9 @@ impl Helper {
             clock: Arc::new(Utc::now),
             cache: std::sync::OnceLock::new(),
             provider: None,
+            registries,
+            profile: None,
+            discovered: Default::default(),
         })
     }
 
@@ -157,15 +176,32 @@ impl Helper {
         self
     }
 
+    /// Uses `profile` (aliyun CLI profile / INI section) as the default identity, ahead of the
+    /// AccessKey and RRSA variables, as the binary does when invoked as
+    /// `docker-credential-acr-helper-<profile>`.
+    pub fn with_profile(mut self, profile: Option<String>) -> Self {
+        self.profile = profile;
+        self
+    }
+
     /// The settings in force.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
 
-    /// Parses a server URL as docker sends it; `None` when it is not an ACR registry.
+    /// Parses a server URL as docker sends it; `None` when it is not an ACR registry. Config
+    /// entries whose domains are not discovered yet are passed over.
     pub fn registry_for(&self, server_url: &str) -> Result<Option<Registry>> {
         let url = protocol::parse_server_url(server_url)?;
-        Ok(registry::parse_host(&url.host, &self.settings.overrides))
+        let matched = self.registries.as_ref().and_then(|cfg| {
+            match cfg.lookup(&url.host_port(), |e| {
+                Some(self.known_domains(e).unwrap_or_default())
+            }) {
+                registries::Lookup::Matched(m) => Some(m),
+                _ => None,
+            }
+        });
+        self.registry_of(&url.host, matched.as_ref())
     }
 
     /// The on-disk cache in use, if any.
@@ -184,58 +220,315 @@ impl Helper {
     /// time (per registry and identity) calls the API and caches the answer. When the API fails
     /// and a cached token is still valid, that token is returned with a warning.
     pub async fn get(&self, server_url: &str) -> Result<RegistryCredentials> {
-        match self.lookup(server_url)? {
-            Lookup::Hit(creds) => Ok(creds),
-            Lookup::Miss(miss) => self.fill(miss).await,
+        let deadline = Deadline::after(self.settings.timeout);
+        // Each round discovers the domains of one more config entry; bounded by the entries.
+        let rounds = self.registries.as_ref().map_or(0, |c| c.entries.len()) + 1;
+        for _ in 0..rounds {
+            match self.lookup(server_url, deadline)? {
+                Lookup::Hit(creds) => return Ok(creds),
+                Lookup::Miss(miss) => return self.fill(miss).await,
+                Lookup::Discover(index) => self.discover(index, &deadline).await?,
+            }
         }
+        Err(Error::config(
+            registries::ENV_CONFIG,
+            "instance domains could not be discovered",
+        ))
     }
 
     /// The offline half of `get`: parse, select the credential source, look in the cache.
     /// Synchronous, so a warm `get_blocking` never even starts an async runtime.
-    fn lookup(&self, server_url: &str) -> Result<Lookup> {
-        let registry = self.registry_for(server_url)?.ok_or(Error::NotFound)?;
-        log::debug!(
-            "{} is ACR {:?} in {}",
-            registry.host,
-            registry.edition,
-            registry.region
-        );
-        let deadline = Deadline::after(self.settings.timeout);
-        let provider = match &self.provider {
-            Some(p) => p.clone(),
-            None => credentials::chain::select(&credentials::Context {
-                env: &self.env,
-                transport: &self.transport,
-                deadline: &deadline,
-                now: &*self.clock,
-            })?,
+    fn lookup(&self, server_url: &str, deadline: Deadline) -> Result<Lookup> {
+        let target = match self.resolve(server_url, &deadline, &mut Vec::new())? {
+            Resolved::Target(t) => t,
+            Resolved::Discover(i) => return Ok(Lookup::Discover(i)),
         };
-        let endpoint = self.settings.acr_endpoint(&registry.region)?;
-        let key = self
-            .cache()
-            .map(|_| Key::token(&registry, endpoint.as_str(), &provider.identity()));
+        let key = self.cache().map(|_| target.token_key());
         if let (Some(cache), Some(key)) = (self.cache(), &key)
-            && let Some(hit) = self.fresh(cache, key, &registry)
+            && let Some(hit) = self.fresh(cache, key, &target.registry)
         {
-            return Ok(Lookup::Hit(answer(registry, hit)));
+            return Ok(Lookup::Hit(answer(target.registry, hit)));
         }
         Ok(Lookup::Miss(Box::new(Miss {
-            registry,
+            target: *target,
             deadline,
-            provider,
-            endpoint,
             key,
         })))
+    }
+
+    /// Host → registry, config entry, credential source and API endpoints, offline. `skipped`
+    /// collects the credential sources passed over (for `doctor`).
+    fn resolve(
+        &self,
+        server_url: &str,
+        deadline: &Deadline,
+        skipped: &mut Vec<error::SkippedSource>,
+    ) -> Result<Resolved> {
+        let url = protocol::parse_server_url(server_url)?;
+        let matched = match &self.registries {
+            Some(cfg) => match cfg.lookup(&url.host_port(), |e| self.known_domains(e)) {
+                registries::Lookup::Matched(m) => Some(m),
+                registries::Lookup::None => None,
+                registries::Lookup::NeedsDiscovery(e) => return Ok(Resolved::Discover(e.index)),
+            },
+            None => None,
+        };
+        let registry = self
+            .registry_of(&url.host, matched.as_ref())?
+            .ok_or(Error::NotFound)?;
+        log::debug!(
+            "{} is ACR {:?} in {}{}",
+            registry.host,
+            registry.edition,
+            registry.region,
+            match &matched {
+                Some(m) => format!(" (config {} by {})", m.entry().label(), m.how()),
+                None => String::new(),
+            }
+        );
+        let entry = matched.as_ref().map(|m| m.entry());
+        let provider = self.provider_for(entry, deadline, skipped)?;
+        let endpoints = match entry.and_then(|e| e.endpoint.as_ref().map(|t| (e, t))) {
+            Some((e, t)) => vec![config::endpoint_url(
+                t,
+                &registry.region,
+                &format!("{} endpoint", self.entry_location(e)),
+            )?],
+            None => self
+                .settings
+                .acr_endpoints(&registry.region, registry.network)?,
+        };
+        let mut ordered = endpoints.clone();
+        if endpoints.len() > 1
+            && let Some(cache) = self.cache()
+            && let Some(last) =
+                cache.endpoint_choice(&endpoint_choice_key(&endpoints), (self.clock)())
+            && let Some(i) = ordered.iter().position(|u| u.as_str() == last)
+        {
+            let u = ordered.remove(i);
+            ordered.insert(0, u);
+        }
+        Ok(Resolved::Target(Box::new(Target {
+            registry,
+            entry: matched.as_ref().map(|m| (m.entry().index, m.how())),
+            provider,
+            primary: endpoints[0].clone(),
+            candidates: endpoints,
+            endpoints: ordered,
+        })))
+    }
+
+    /// The registry a host is: through its config entry when one matched, else parsed as always.
+    fn registry_of(
+        &self,
+        host: &str,
+        matched: Option<&registries::Match<'_>>,
+    ) -> Result<Option<Registry>> {
+        let Some(m) = matched else {
+            return Ok(registry::parse_host(host, &self.settings.overrides));
+        };
+        let e = m.entry();
+        let standard = registry::parse_host(host, &registry::Overrides::default());
+        let network = match m {
+            registries::Match::Discovered(_, d) => d.network(),
+            _ => standard
+                .as_ref()
+                .map_or(registry::Network::Public, |r| r.network),
+        };
+        let edition = match (&standard, &e.instance_id) {
+            (Some(r), _) if r.edition == Edition::Personal => Edition::Personal,
+            (_, Some(id)) => Edition::Enterprise(Instance::Id(id.clone())),
+            (Some(r), None) => r.edition.clone(),
+            (None, None) => {
+                return Err(Error::config(
+                    self.entry_location(e),
+                    format!(
+                        "matches {host}, which is not an ACR host name; set instanceId and regionId for it"
+                    ),
+                ));
+            }
+        };
+        let region = match (&e.region_id, &standard) {
+            (Some(r), _) => r.clone(),
+            (None, Some(r)) => r.region.clone(),
+            (None, None) => {
+                return Err(Error::config(
+                    self.entry_location(e),
+                    format!("matches {host}, which is not an ACR host name; set regionId for it"),
+                ));
+            }
+        };
+        Ok(Some(Registry {
+            host: host.trim_end_matches('.').to_ascii_lowercase(),
+            region,
+            edition,
+            network,
+            intl: standard.as_ref().is_some_and(|r| r.intl),
+            distributed: standard.as_ref().is_some_and(|r| r.distributed),
+        }))
+    }
+
+    /// `FILE registries[N]`, for messages.
+    fn entry_location(&self, e: &registries::Entry) -> String {
+        match &self.registries {
+            Some(cfg) => format!("{} {}", cfg.path.display(), e.label()),
+            None => e.label(),
+        }
+    }
+
+    /// The credential provider for a config entry (or none): its base identity (the entry's
+    /// profile or file, else the program-name profile, else the default chain), then its roles.
+    fn provider_for(
+        &self,
+        entry: Option<&registries::Entry>,
+        deadline: &Deadline,
+        skipped: &mut Vec<error::SkippedSource>,
+    ) -> Result<Provider> {
+        // A source the caller chose (the kubelet plugin's per-workload role) replaces the chain.
+        if let Some(p) = &self.provider {
+            return Ok(p.clone());
+        }
+        // A profile or credentials file named by the config entry or the program name replaces
+        // the whole chain for this registry (environment keys included).
+        let pinned = match entry {
+            Some(e) if e.profile.is_some() || e.credentials_file.is_some() => {
+                let origin = format!("{} profile", self.entry_location(e));
+                Some(match &e.credentials_file {
+                    Some(path) => credentials::chain::Pinned::CredentialsFile {
+                        path: path.to_string_lossy().into_owned(),
+                        profile: e.profile.clone(),
+                        origin,
+                    },
+                    None => credentials::chain::Pinned::Profile {
+                        name: e.profile.clone().unwrap_or_default(),
+                        origin,
+                    },
+                })
+            }
+            _ => self
+                .profile
+                .as_ref()
+                .map(|p| credentials::chain::Pinned::Profile {
+                    name: p.clone(),
+                    origin: format!("the program name {}-{p}", cli::NAME),
+                }),
+        };
+        let select = |skipped: &mut Vec<error::SkippedSource>| {
+            credentials::chain::select_reporting(
+                &credentials::Context {
+                    env: &self.env,
+                    transport: &self.transport,
+                    deadline,
+                    now: &*self.clock,
+                },
+                pinned.as_ref(),
+                skipped,
+            )
+        };
+        match entry {
+            Some(e) => e.provider(&self.env, || select(skipped)),
+            None => select(skipped),
+        }
+    }
+
+    /// The domains of a config entry's instance known without a network call.
+    fn known_domains(&self, e: &registries::Entry) -> Option<Vec<registries::InstanceDomain>> {
+        if let Some(d) = self.discovered.lock().ok()?.get(&e.index) {
+            return Some(d.clone());
+        }
+        let (id, region) = (e.instance_id.as_deref()?, e.region_id.as_deref()?);
+        self.cache()?
+            .instance_domains(&Key::domains(region, id), (self.clock)())
+    }
+
+    /// Asks ACR for the domains of a config entry's instance (`ListInstanceEndpoint`) with the
+    /// entry's identity, and keeps them for a day.
+    async fn discover(&self, index: usize, deadline: &Deadline) -> Result<()> {
+        let Some(e) = self.registries.as_ref().and_then(|c| c.entries.get(index)) else {
+            return Ok(());
+        };
+        let (Some(id), Some(region)) = (e.instance_id.as_deref(), e.region_id.as_deref()) else {
+            return Ok(());
+        };
+        let provider = self.provider_for(Some(e), deadline, &mut Vec::new())?;
+        let endpoint = match &e.endpoint {
+            Some(t) => {
+                config::endpoint_url(t, region, &format!("{} endpoint", self.entry_location(e)))?
+            }
+            None => self.settings.acr_endpoint(region)?,
+        };
+        let ctx = credentials::Context {
+            env: &self.env,
+            transport: &self.transport,
+            deadline,
+            now: &*self.clock,
+        };
+        let credentials = self.credentials(&ctx, &provider).await?;
+        let client = acr::Client {
+            transport: &self.transport,
+            endpoint: &endpoint,
+            region,
+            credentials: &credentials,
+            deadline,
+            now: &*self.clock,
+        };
+        log::debug!(
+            "{} lists no domains: asking ACR for those of instance {id}",
+            e.label()
+        );
+        let domains = acr::enterprise::list_instance_domains(&client, id)
+            .await
+            .map_err(|err| match err {
+                Error::Api {
+                    service,
+                    action,
+                    status,
+                    code,
+                    message,
+                    request_id,
+                    hint,
+                } => Error::Api {
+                    hint: Some(match code.as_str() {
+                        "Forbidden.RAM" | "NoPrivilege" | "Forbidden" | "Forbidden.AccessDenied" => format!(
+                            "{} lists no domains, so the helper asks for those of instance {id}: grant the identity cr:ListInstanceEndpoint, or list the domains in the entry",
+                            self.entry_location(e)
+                        ),
+                        _ => format!(
+                            "while listing the domains of instance {id} for {}{}",
+                            self.entry_location(e),
+                            hint.map(|h| format!("; {h}")).unwrap_or_default()
+                        ),
+                    }),
+                    service,
+                    action,
+                    status,
+                    code,
+                    message,
+                    request_id,
+                },
+                other => other,
+            })?;
+        if let Some(cache) = self.cache() {
+            cache.store_instance_domains(
+                &Key::domains(region, id),
+                region,
+                id,
+                &domains,
+                (self.clock)(),
+            );
+        }
+        if let Ok(mut map) = self.discovered.lock() {
+            map.insert(index, domains);
+        }
+        Ok(())
     }
 
     /// The networked half of `get`: one process at a time per key calls the API and caches
     /// the answer; on failure a still-valid cached token is served with a warning.
     async fn fill(&self, miss: Box<Miss>) -> Result<RegistryCredentials> {
         let Miss {
-            registry,
+            target,
             deadline,
-            provider,
-            endpoint,
             key,
         } = *miss;
         let now = self.clock.clone();
@@ -245,21 +538,22 @@ impl Helper {
             deadline: &deadline,
             now: &*now,
         };
+        let registry = &target.registry;
         let (Some(cache), Some(key)) = (self.cache(), key) else {
-            let token = self.mint(&ctx, &provider, &registry, &endpoint).await?;
-            return Ok(answer(registry, token));
+            let token = self.mint(&ctx, &target).await?;
+            return Ok(answer(target.registry, token));
         };
         let wait = cache::lock_wait(&deadline);
         let lock = cache.lock(Kind::Token, &key, wait).await;
         // Whoever held the lock (or made us give up waiting) may have cached what we need.
-        if let Some(hit) = self.fresh(cache, &key, &registry) {
-            return Ok(answer(registry, hit));
+        if let Some(hit) = self.fresh(cache, &key, registry) {
+            return Ok(answer(target.registry, hit));
         }
-        match self.mint(&ctx, &provider, &registry, &endpoint).await {
+        match self.mint(&ctx, &target).await {
             Ok(token) => {
                 cache.store_token(&key, &token, (self.clock)());
                 drop(lock);
-                Ok(answer(registry, token))
+                Ok(answer(target.registry, token))
             }
             Err(e) => match cache.token(&key).filter(|t| t.is_usable((self.clock)())) {
                 Some(stale) => {
@@ -270,7 +564,7 @@ impl Helper {
                         left.as_secs() / 60,
                         left.as_secs() % 60
                     );
-                    Ok(answer(registry, stale))
+                    Ok(answer(target.registry, stale))
                 }
                 None => Err(e),
             },
@@ -297,7 +591,9 @@ impl Helper {
     }
 
     /// Credentials for the API: cached temporary credentials of the same identity when they
-    /// have a safe margin left, else fetched from the provider (one process at a time).
+    /// have a safe margin left, else fetched from the provider (one process at a time). Each
+    /// hop of a role chain is cached under its own identity, so two roles assumed from one
+    /// base identity (an RRSA role, say) share the base's credentials.
     async fn credentials(
         &self,
         ctx: &credentials::Context<'_>,
@@ -305,6 +601,22 @@ impl Helper {
     ) -> Result<Credentials> {
         let Some(cache) = self.cache().filter(|_| !provider.is_static()) else {
             return provider.fetch(ctx).await;
+        };
+        let fetch = || async {
+            match provider {
+                Provider::AssumeRole(a) => {
+                    let caller = Box::pin(self.credentials(ctx, &a.caller)).await?;
+                    credentials::sts::assume_role(
+                        ctx,
+                        &caller,
+                        &a.request,
+                        &a.name,
+                        &provider.identity(),
+                    )
+                    .await
+                }
+                _ => provider.fetch(ctx).await,
+            }
         };
         let identity = provider.identity();
         let key = Key::credentials(&identity);
@@ -319,30 +631,79 @@ impl Helper {
         if let Some(c) = cache.credentials(&key, &identity, (self.clock)(), margin) {
             return Ok(c);
         }
-        let creds = provider.fetch(ctx).await?;
+        let creds = fetch().await?;
         cache.store_credentials(&key, &identity, &creds, (self.clock)());
         Ok(creds)
     }
 
-    /// Calls the API for a new token (credentials, instance lookup, GetAuthorizationToken).
-    async fn mint(
-        &self,
-        ctx: &credentials::Context<'_>,
-        provider: &Provider,
-        registry: &Registry,
-        endpoint: &url::Url,
-    ) -> Result<CachedToken> {
-        let credentials = self.credentials(ctx, provider).await?;
+    /// Calls the API for a new token: credentials once, then each candidate endpoint in turn
+    /// (VPC first for `-vpc`/`-internal` hosts) until one answers; remembers which did.
+    async fn mint(&self, ctx: &credentials::Context<'_>, target: &Target) -> Result<CachedToken> {
+        let credentials = self.credentials(ctx, &target.provider).await?;
         log::debug!(
             "using AccessKey {} from {}",
             credentials.access_key_id,
             credentials.source
         );
+        let n = target.endpoints.len();
+        for (i, endpoint) in target.endpoints.iter().enumerate() {
+            let last = i + 1 == n;
+            // A VPC endpoint that cannot be reached must leave time for the public one.
+            let probe = Deadline::after((ctx.deadline.remaining() / 3).min(VPC_PROBE));
+            let attempt_ctx = credentials::Context {
+                env: ctx.env,
+                transport: ctx.transport,
+                deadline: if last { ctx.deadline } else { &probe },
+                now: ctx.now,
+            };
+            match self
+                .mint_at(
+                    &attempt_ctx,
+                    &target.provider,
+                    &credentials,
+                    &target.registry,
+                    endpoint,
+                )
+                .await
+            {
+                Ok(token) => {
+                    if n > 1
+                        && let Some(cache) = self.cache()
+                    {
+                        cache.store_endpoint_choice(
+                            &endpoint_choice_key(&target.candidates),
+                            endpoint.as_str(),
+                            (self.clock)(),
+                        );
+                    }
+                    return Ok(token);
+                }
+                Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) if !last => {
+                    log::info!(
+                        "{e}; trying {}",
+                        openapi::endpoint_label(&target.endpoints[i + 1])
+                    );
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::config("ACR endpoint", "no API endpoint to call"))
+    }
+
+    /// One endpoint's share of [`Helper::mint`]: instance lookup and GetAuthorizationToken.
+    async fn mint_at(
+        &self,
+        ctx: &credentials::Context<'_>,
+        provider: &Provider,
+        credentials: &Credentials,
+        registry: &Registry,
+        endpoint: &url::Url,
+    ) -> Result<CachedToken> {
         let client = acr::Client {
             transport: &self.transport,
             endpoint,
             region: &registry.region,
-            credentials: &credentials,
+            credentials,
             deadline: ctx.deadline,
             now: ctx.now,
         };
@@ -429,10 +790,10 @@ impl Helper {
 
     /// [`Helper::get`] on a private current-thread runtime, for callers without one.
     pub fn get_blocking(&self, server_url: &str) -> Result<RegistryCredentials> {
-        let miss = match self.lookup(server_url)? {
-            Lookup::Hit(creds) => return Ok(creds),
-            Lookup::Miss(miss) => miss,
-        };
+        let deadline = Deadline::after(self.settings.timeout);
+        if let Lookup::Hit(creds) = self.lookup(server_url, deadline)? {
+            return Ok(creds);
+        }
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -440,22 +801,60 @@ impl Helper {
                 endpoint: "(runtime)".into(),
                 detail: format!("cannot start the async runtime: {e}"),
             })?;
-        rt.block_on(self.fill(miss))
+        rt.block_on(self.get(server_url))
     }
 }
+
+/// Longest time the VPC API endpoint gets before the public one is tried.
+const VPC_PROBE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// What the offline lookup found.
 enum Lookup {
     Hit(RegistryCredentials),
     Miss(Box<Miss>),
+    /// The config entry at this index needs its instance's domains first.
+    Discover(usize),
+}
+
+/// What [`Helper::resolve`] found.
+enum Resolved {
+    Target(Box<Target>),
+    Discover(usize),
+}
+
+/// A registry host resolved offline: what to call, as whom, where.
+struct Target {
+    registry: Registry,
+    /// The config entry that matched (index, how).
+    entry: Option<(usize, String)>,
+    provider: Provider,
+    /// The API endpoints in the order to try them (the one that answered last first).
+    endpoints: Vec<url::Url>,
+    /// The endpoints in their natural order (VPC, public).
+    candidates: Vec<url::Url>,
+    /// The first natural endpoint: part of cache keys, whichever endpoint answers.
+    primary: url::Url,
+}
+
+impl Target {
+    fn token_key(&self) -> Key {
+        Key::token(
+            &self.registry,
+            self.primary.as_str(),
+            &self.provider.identity(),
+        )
+    }
+}
+
+fn endpoint_choice_key(candidates: &[url::Url]) -> Key {
+    let parts: Vec<&str> = candidates.iter().map(|u| u.as_str()).collect();
+    Key::endpoint_choice(&parts)
 }
 
 /// Everything a cache miss carries over to the networked half.
 struct Miss {
-    registry: Registry,
+    target: Target,
     deadline: Deadline,
-    provider: Provider,
-    endpoint: url::Url,
     key: Option<Key>,
 }
 

@@ -408,7 +408,16 @@ impl Transport {
             }
             let delay = policy.backoff(attempt - 1);
             if delay >= deadline.remaining() {
-                return outcome;
+                return match outcome {
+                    // As above: the deadline ran out, whatever this attempt measured.
+                    Err(Error::Timeout { endpoint, .. }) if deadline.remaining().is_zero() => {
+                        Err(Error::Timeout {
+                            endpoint,
+                            waited: deadline.total(),
+                        })
+                    }
+                    other => other,
+                };
             }
             match &outcome {
                 Ok(r) => log::warn!(

@@ -86,3 +86,65 @@ pub(crate) fn parse_token(v: &serde_json::Value, label: &str) -> Result<Authoriz
         expires_at: epoch_ms(v, "ExpireTime", label)?,
     })
 }
+
+/// Every registry domain of an instance (`ListInstanceEndpoint`, module `Registry`): public,
+/// VPC and custom ones, of the endpoints that are enabled. RAM action `cr:ListInstanceEndpoint`.
+pub async fn list_instance_domains(
+    client: &Client<'_>,
+    instance_id: &str,
+) -> Result<Vec<crate::registries::InstanceDomain>> {
+    let label = endpoint_label(client.endpoint);
+    let v = client
+        .call(Call {
+            method: Method::Post,
+            path: "/",
+            action: "ListInstanceEndpoint",
+            version: VERSION,
+            query: vec![
+                ("InstanceId".into(), instance_id.into()),
+                ("ModuleName".into(), "Registry".into()),
+            ],
+        })
+        .await?;
+    check_success(&v, "ListInstanceEndpoint", client.credentials)?;
+    let endpoints = match v.get("Endpoints") {
+        Some(serde_json::Value::Array(a)) => a.as_slice(),
+        None | Some(serde_json::Value::Null) => &[],
+        Some(_) => {
+            return Err(Error::invalid_response(
+                &label,
+                "ListInstanceEndpoint field Endpoints is not a list",
+            ));
+        }
+    };
+    let mut out = Vec::new();
+    for ep in endpoints {
+        if ep.get("Enable").and_then(|e| e.as_bool()) == Some(false) {
+            continue;
+        }
+        let kind = ep
+            .get("EndpointType")
+            .and_then(|t| t.as_str())
+            .unwrap_or("internet")
+            .to_ascii_lowercase();
+        let Some(serde_json::Value::Array(domains)) = ep.get("Domains") else {
+            continue;
+        };
+        for d in domains {
+            let domain = string_field(d, "Domain", &label)?;
+            out.push(crate::registries::InstanceDomain {
+                domain: domain.trim_end_matches('.').to_ascii_lowercase(),
+                endpoint_type: kind.clone(),
+            });
+        }
+    }
+    log::debug!(
+        "instance {instance_id} has {} registry domains: {}",
+        out.len(),
+        out.iter()
+            .map(|d| d.domain.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(out)
+}

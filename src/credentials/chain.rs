@@ -298,10 +298,24 @@ pub fn select(ctx: &Context<'_>) -> Result<Provider> {
 
 /// [`select`], or the `pinned` source when there is one.
 pub fn select_with(ctx: &Context<'_>, pinned: Option<&Pinned>) -> Result<Provider> {
+    select_reporting(ctx, pinned, &mut Vec::new())
+}
+
+/// [`select_with`], also recording in `skipped` each source that was not configured and why
+/// (what `doctor` shows).
+pub fn select_reporting(
+    ctx: &Context<'_>,
+    pinned: Option<&Pinned>,
+    skipped: &mut Vec<SkippedSource>,
+) -> Result<Provider> {
     let report = walk_with(ctx, pinned);
     for step in &report.steps {
         if let Outcome::NotConfigured(reason) = &step.outcome {
             log::debug!("credential source {} skipped: {reason}", step.source);
+            skipped.push(SkippedSource {
+                source: step.source.into(),
+                reason: reason.clone(),
+            });
         }
     }
     let p = report.into_provider()?;

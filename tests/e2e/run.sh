@@ -181,13 +181,16 @@ print(s.getsockname()[1])' "$1"
 # falls back to 127.0.0.1 (and skips the Enterprise-hostname checks).
 custom_name=registry.e2e.test
 ent_name=e2einst-registry.cn-hangzhou.cr.aliyuncs.com
+# Two more registries for two identities (one per helper name): prod.e2e.test, dev.e2e.test.
+prod_name=prod.e2e.test dev_name=dev.e2e.test
 hosts_marker="# docker-credential-acr-helper e2e $$"
 hosts_added=
 r1_name=127.0.0.1 r1_listen=127.0.0.1
 if is_root && free_port ::1 >/dev/null 2>&1 && [ -w /etc/hosts ] &&
-  ! getent hosts "$custom_name" >/dev/null && ! getent hosts "$ent_name" >/dev/null; then
+  ! getent hosts "$custom_name" >/dev/null && ! getent hosts "$ent_name" >/dev/null &&
+  ! getent hosts "$prod_name" >/dev/null && ! getent hosts "$dev_name" >/dev/null; then
   [ -z "$(tail -c 1 /etc/hosts)" ] || echo >>/etc/hosts
-  if printf '::1 %s %s %s\n' "$custom_name" "$ent_name" "$hosts_marker" >>/etc/hosts; then
+  if printf '::1 %s %s %s %s %s\n' "$custom_name" "$ent_name" "$prod_name" "$dev_name" "$hosts_marker" >>/etc/hosts; then
     hosts_added=1
     if [ "$(getent ahosts "$custom_name" | awk '{print $1}' | sort -u)" = "::1" ] &&
       [ "$(getent ahosts "$ent_name" | awk '{print $1}' | sort -u)" = "::1" ]; then
@@ -201,12 +204,17 @@ R1=$r1_name:$p_auth    # registry with htpasswd auth: the ACR instance (custom d
 R2=127.0.0.1:$p_anon   # registry without auth: a foreign, public registry
 RE=                    # the same registry as R1 under its ACR Enterprise hostname (::1 only)
 [ "$r1_listen" = '[::1]' ] && RE=$ent_name:$p_auth
+RP= RD=                # one registry per identity (::1 only): prod and dev
+if [ "$r1_listen" = '[::1]' ]; then
+  RP=$prod_name:$(free_port ::1) RD=$dev_name:$(free_port ::1)
+fi
 if [ -z "$RE" ]; then
   say "NOTE: no ::1 /etc/hosts entry possible; the ACR registry is $R1, which dockerd treats as insecure"
   skip "ACR Enterprise hostname checks: they need root (an /etc/hosts entry) and the IPv6 loopback"
 fi
 reg_user=e2e-acr-user
 reg_pass=$(openssl rand -hex 16)
+prod_pass=$(openssl rand -hex 16) dev_pass=$(openssl rand -hex 16)
 
 # ---------------------------------------------------------------------------------------------
 section "TLS, registries, fake Alibaba Cloud API"
@@ -217,16 +225,18 @@ mkdir -p "$pki" "$tmp/certs" "$tmp/home" "$tmp/t" "$tmp/shim" "$tmp/cache" "$tmp
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     -keyout "$pki/ca.key" -out "$pki/ca.crt"
   openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$pki/server.key" -out "$pki/server.csr"
-  printf '%s\n' "subjectAltName=DNS:$custom_name,DNS:$ent_name,DNS:localhost,IP:127.0.0.1,IP:::1" "basicConstraints=CA:FALSE" \
+  printf '%s\n' "subjectAltName=DNS:$custom_name,DNS:$ent_name,DNS:$prod_name,DNS:$dev_name,DNS:localhost,IP:127.0.0.1,IP:::1" "basicConstraints=CA:FALSE" \
     "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$pki/server.ext"
   openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
     -days 2 -extfile "$pki/server.ext" -out "$pki/server.crt"
 } >"$tmp/logs/openssl.log" 2>&1
 cp "$pki/ca.crt" "$tmp/certs/ca.crt" # --cert-dir for skopeo and podman
 htpasswd -Bbn "$reg_user" "$reg_pass" >"$tmp/htpasswd" 2>/dev/null
+htpasswd -Bbn prod-user "$prod_pass" >"$tmp/htpasswd-prod" 2>/dev/null
+htpasswd -Bbn dev-user "$dev_pass" >"$tmp/htpasswd-dev" 2>/dev/null
 
-start_registry() { # NAME LISTEN_ADDRESS PORT AUTH(yes|no)
-  local name=$1 addr=$2 port=$3 auth=$4 dir=$tmp/$1
+start_registry() { # NAME LISTEN_ADDRESS PORT AUTH(yes|no) [HTPASSWD]
+  local name=$1 addr=$2 port=$3 auth=$4 dir=$tmp/$1 htpw=${5:-$tmp/htpasswd}
   mkdir -p "$dir/data"
   cat >"$dir/config.yml" <<EOF
 version: 0.1
@@ -249,16 +259,22 @@ http:
     key: $pki/server.key
 EOF
   if [ "$auth" = yes ]; then
-    printf 'auth:\n  htpasswd:\n    realm: acr-helper-e2e\n    path: %s\n' "$tmp/htpasswd" >>"$dir/config.yml"
+    printf 'auth:\n  htpasswd:\n    realm: acr-helper-e2e\n    path: %s\n' "$htpw" >>"$dir/config.yml"
   fi
   env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$tmp/home" docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
   pids+=($!)
 }
 start_registry registry-auth "$r1_listen" "$p_auth" yes
 start_registry registry-anon 127.0.0.1 "$p_anon" no
+if [ -n "$RP" ]; then
+  start_registry registry-prod '[::1]' "${RP##*:}" yes "$tmp/htpasswd-prod"
+  start_registry registry-dev '[::1]' "${RD##*:}" yes "$tmp/htpasswd-dev"
+fi
 
 "$fake_bin" --listen 127.0.0.1:0 --access-key testid:testsecret --registry-user "$reg_user" \
-  --registry-password "$reg_pass" --instance e2e=cri-e2etest --instance e2einst=cri-e2einst0001 >"$tmp/fake.out" 2>"$tmp/fake.err" &
+  --registry-password "$reg_pass" --instance e2e=cri-e2etest --instance e2einst=cri-e2einst0001 \
+  --access-key LTAIe2eprod:prodsecret --access-key LTAIe2edev:devsecret \
+  --password "LTAIe2eprod=prod-user:$prod_pass" --password "LTAIe2edev=dev-user:$dev_pass" >"$tmp/fake.out" 2>"$tmp/fake.err" &
 pids+=($!)
 
 status_of() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$pki/ca.crt" "$1" || true; }
@@ -299,10 +315,11 @@ print(d["total"] if sys.argv[1] == "total" else d["calls"].get(sys.argv[1], 0))'
 # dockerd trusts the CA only through /etc/docker/certs.d (no flag moves it); the docker CLI
 # (docker manifest) reads the same place. Removed on exit.
 if is_root; then
-  for d in /etc/docker /etc/docker/certs.d "/etc/docker/certs.d/$R1" "/etc/docker/certs.d/$R2" ${RE:+"/etc/docker/certs.d/$RE"}; do
+  for d in /etc/docker /etc/docker/certs.d "/etc/docker/certs.d/$R1" "/etc/docker/certs.d/$R2" ${RE:+"/etc/docker/certs.d/$RE"} \
+    ${RP:+"/etc/docker/certs.d/$RP"} ${RD:+"/etc/docker/certs.d/$RD"}; do
     if [ ! -e "$d" ]; then mkdir "$d" && created+=("$d"); fi
   done
-  for r in "$R1" "$R2" ${RE:+"$RE"}; do cp "$pki/ca.crt" "/etc/docker/certs.d/$r/ca.crt"; done
+  for r in "$R1" "$R2" ${RE:+"$RE"} ${RP:+"$RP"} ${RD:+"$RD"}; do cp "$pki/ca.crt" "/etc/docker/certs.d/$r/ca.crt"; done
 fi
 # skopeo (as root) writes its blob-info cache to /var/lib/containers/cache; remove it if we made it.
 for d in /var/lib/containers /var/lib/containers/cache /run/containers /run/libpod /run/docker; do
@@ -778,6 +795,72 @@ if [ "$gat_total" -ge 1 ] && [ "$gat_total" -le "$acr_gets" ] && [ "$list_total"
   ok "fake API: $gat_total GetAuthorizationToken calls for $acr_gets credential answers, $list_total ListInstance for $ent_gets Enterprise-hostname answers; helper runs: $summary"
 else
   bad "fake API counts: GetAuthorizationToken=$gat_total ListInstance=$list_total for $acr_gets answers ($ent_gets Enterprise) ($(curl -s "$fake_url/__fake/stats"))"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Per-registry identities by helper name: prod.e2e.test maps to acr-helper-prod (a symlink to the
+# helper: profile "prod" of ~/.alibabacloud/credentials), dev.e2e.test to acr-helper-dev (the seed's
+# wrapper script: export an AccessKey, exec the helper). Each registry accepts only its own
+# identity's password (the fake API mints one per AccessKey); one shared cache for both.
+section "two registries, two identities by helper name (docker)"
+if [ -z "$docker_ok" ]; then
+  skip "identities by helper name: dockerd is not running"
+elif [ -z "$RP" ]; then
+  skip "identities by helper name: needs the ::1 /etc/hosts names (root, IPv6 loopback)"
+else
+  names=$tmp/names
+  mkdir -p "$names" "$tmp/home/.alibabacloud"
+  ln -sf "$helper" "$names/docker-credential-acr-helper-prod"
+  printf '#!/bin/sh\nexport ALIBABA_CLOUD_ACCESS_KEY_ID=LTAIe2edev ALIBABA_CLOUD_ACCESS_KEY_SECRET=devsecret\nexec %s "$@"\n' \
+    "$helper" >"$names/docker-credential-acr-helper-dev"
+  chmod 755 "$names/docker-credential-acr-helper-dev"
+  printf '[prod]\ntype = access_key\naccess_key_id = LTAIe2eprod\naccess_key_secret = prodsecret\n' \
+    >"$tmp/home/.alibabacloud/credentials"
+  write_cfg two "{\"credHelpers\": {\"$RP\": \"acr-helper-prod\", \"$RD\": \"acr-helper-dev\"}}"
+  write_cfg swapped "{\"credHelpers\": {\"$RP\": \"acr-helper-dev\", \"$RD\": \"acr-helper-prod\"}}"
+  npath=$names:$bindir:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  seeded=1
+  for r in "$RP" "$RD"; do
+    if [ "$r" = "$RP" ]; then creds=prod-user:$prod_pass; else creds=dev-user:$dev_pass; fi
+    wait_for 150 ready_status "https://$r/v2/" 401 || seeded=
+    run cenv acr none "${skopeo_base[@]}" copy --format v2s2 --dest-cert-dir "$tmp/certs" \
+      --dest-creds "$creds" "oci:$tmp/oci:1" "docker://$r/e2e/tiny:1"
+    [ "$rc" = 0 ] || { seeded=; show_log; }
+  done
+  if [ -z "$seeded" ]; then
+    bad "identities by helper name: seeding $RP and $RD failed"
+  else
+    mark
+    gat0=$(stat_of GetAuthorizationToken)
+    all_ok=1
+    for round in cold warm; do
+      for r in "$RP" "$RD"; do
+        run cenv acr two env PATH="$npath" docker pull "$r/e2e/tiny:1"
+        if [ "$rc" = 0 ]; then
+          ok "docker pull $r/e2e/tiny:1 ($round cache): its own identity's password, through $( [ "$r" = "$RP" ] && echo 'the symlink docker-credential-acr-helper-prod' || echo 'the wrapper script docker-credential-acr-helper-dev')"
+        else
+          all_ok=
+          bad "docker pull $r/e2e/tiny:1 ($round cache) through the helper named for its identity (exit $rc)"
+          show_log
+        fi
+      done
+    done
+    minted=$(($(stat_of GetAuthorizationToken) - gat0))
+    if [ -n "$all_ok" ] && [ "$minted" = 2 ]; then
+      ok "one token per identity ($minted GetAuthorizationToken for 4 pulls, one cache dir): caches never crossed"
+    else
+      bad "identities by helper name: $minted GetAuthorizationToken calls for 4 pulls (want 2)"
+    fi
+    for r in "$RP" "$RD"; do
+      run cenv acr swapped env PATH="$npath" docker pull "$r/e2e/tiny:1"
+      if [ "$rc" != 0 ] && grep -Eqi "$refused_re" "$log"; then
+        ok "docker pull $r with the other identity's helper is refused by the registry (the identity is what matters)"
+      else
+        bad "docker pull $r with the other identity's helper was not refused (exit $rc)"
+        show_log
+      fi
+    done
+  fi
 fi
 
 elapsed=$(($(date +%s) - t0))

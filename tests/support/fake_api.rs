@@ -86,6 +86,13 @@ pub struct FakeConfig {
     pub imds_credentials_body: Option<(u16, String)>,
     /// TLS certificate chain and key (DER), when serving HTTPS.
     pub tls: Option<(Vec<Vec<u8>>, Vec<u8>)>,
+    /// Per-identity registry credentials: (principal, user, password). The principal of a
+    /// long-term AccessKey is its id; of STS credentials, the role ARN they were issued for.
+    /// Callers with no entry get `registry_user` / `registry_password`.
+    pub passwords: Vec<(String, String, String)>,
+    /// Extra registry domains `ListInstanceEndpoint` lists: (instance id, domain, `internet`|`vpc`).
+    /// Every instance also has `NAME-registry.cn-hangzhou.cr.aliyuncs.com` and its `-vpc` twin.
+    pub instance_domains: Vec<(String, String, String)>,
 }
 
 impl Default for FakeConfig {
@@ -112,6 +119,8 @@ impl Default for FakeConfig {
             imds_refuse_token: false,
             imds_credentials_body: None,
             tls: None,
+            passwords: Vec::new(),
+            instance_domains: Vec::new(),
         }
     }
 }
@@ -137,6 +146,8 @@ struct StsCreds {
     secret: String,
     token: String,
     expires: DateTime<Utc>,
+    /// The role these credentials act as (empty for metadata / URI credentials).
+    principal: String,
 }
 
 #[derive(Default)]
@@ -327,6 +338,15 @@ fn issue_sts(
     ttl: Duration,
     now: DateTime<Utc>,
 ) -> (String, String, String, DateTime<Utc>) {
+    issue_sts_for(st, ttl, now, "")
+}
+
+fn issue_sts_for(
+    st: &mut State,
+    ttl: Duration,
+    now: DateTime<Utc>,
+    principal: &str,
+) -> (String, String, String, DateTime<Utc>) {
     let n = serial();
     let id = format!("STS.fakeid{n:06}");
     let secret = format!("fake-sts-secret-{n}-{}", signing::new_nonce());
@@ -339,6 +359,7 @@ fn issue_sts(
             secret: secret.clone(),
             token: token.clone(),
             expires,
+            principal: principal.to_string(),
         },
     );
     (id, secret, token, expires)
@@ -767,13 +788,23 @@ fn acr(
         Some(s) => expire_ms.min(s.expires.timestamp_millis()),
         None => expire_ms,
     };
+    let principal = match st.sts.get(&auth.access_key_id) {
+        Some(s) => s.principal.clone(),
+        None => auth.access_key_id.clone(),
+    };
+    let (registry_user, registry_password) = cfg
+        .passwords
+        .iter()
+        .find(|(p, _, _)| *p == principal)
+        .map(|(_, u, pw)| (u.clone(), pw.clone()))
+        .unwrap_or_else(|| (cfg.registry_user.clone(), cfg.registry_password.clone()));
     match (parts.method.as_str(), parts.uri.path(), action, version) {
         ("GET", "/tokens", "GetAuthorizationToken", "2016-06-07") => json_resp(
             200,
             serde_json::json!({
                 "data": {
-                    "authorizationToken": cfg.registry_password,
-                    "tempUserName": cfg.registry_user,
+                    "authorizationToken": registry_password,
+                    "tempUserName": registry_user,
                     "expireDate": expire_ms,
                 },
                 "requestId": request_id(),
@@ -841,8 +872,54 @@ fn acr(
                     "ExpireTime": expire_ms,
                     "Code": "success",
                     "IsSuccess": true,
-                    "TempUsername": cfg.registry_user,
-                    "AuthorizationToken": cfg.registry_password,
+                    "TempUsername": registry_user,
+                    "AuthorizationToken": registry_password,
+                }),
+            )
+        }
+        ("POST", "/", "ListInstanceEndpoint", "2018-12-01") => {
+            let id = param("InstanceId").unwrap_or_default();
+            let Some(inst) = cfg.instances.iter().find(|i| i.id == id) else {
+                return fail(seen, 404, "INSTANCE_NOT_EXIST", "instance not exist");
+            };
+            if param("ModuleName")
+                .as_deref()
+                .is_some_and(|m| m != "Registry")
+            {
+                return json_resp(
+                    200,
+                    serde_json::json!({"RequestId": request_id(), "Code": "success", "IsSuccess": true, "Endpoints": []}),
+                );
+            }
+            let mut endpoints = Vec::new();
+            for (kind, suffix) in [("internet", ""), ("vpc", "-vpc")] {
+                let mut domains = vec![serde_json::json!({
+                    "Domain": format!("{}-registry{suffix}.cn-hangzhou.cr.aliyuncs.com", inst.name),
+                    "Type": "SYSTEM",
+                })];
+                for (_, d, _) in cfg
+                    .instance_domains
+                    .iter()
+                    .filter(|(i, _, t)| *i == id && t == kind)
+                {
+                    domains.push(serde_json::json!({"Domain": d, "Type": "USER"}));
+                }
+                endpoints.push(serde_json::json!({
+                    "EndpointType": kind,
+                    "Enable": true,
+                    "Status": "RUNNING",
+                    "Domains": domains,
+                    "AclEntries": [],
+                    "LinkedVpcs": [],
+                }));
+            }
+            json_resp(
+                200,
+                serde_json::json!({
+                    "RequestId": request_id(),
+                    "Code": "success",
+                    "IsSuccess": true,
+                    "Endpoints": endpoints,
                 }),
             )
         }
@@ -1011,7 +1088,7 @@ fn sts(
             "You are not authorized to do this action. You should be authorized by RAM.",
         );
     }
-    let (id, secret, token, exp) = issue_sts(st, duration, now);
+    let (id, secret, token, exp) = issue_sts_for(st, duration, now, &role);
     let session = p("RoleSessionName").unwrap_or_default();
     json_resp(
         200,

@@ -79,6 +79,7 @@ pub struct Test {
     env: Vec<(String, String)>,
     removed: Vec<String>,
     stdin: Vec<u8>,
+    program: Option<std::path::PathBuf>,
     pub home: tempfile::TempDir,
 }
 
@@ -96,6 +97,7 @@ impl Test {
             env: Vec::new(),
             removed: Vec::new(),
             stdin: Vec::new(),
+            program: None,
             home,
         };
         let home = t.home.path().to_string_lossy().into_owned();
@@ -145,8 +147,32 @@ impl Test {
         self.args(&["get"]).stdin(host)
     }
 
+    /// Runs `path` (a link to, or wrapper of, the binary) instead of the binary itself.
+    pub fn program(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.program = Some(path.into());
+        self
+    }
+
+    /// The temporary HOME as a string.
+    pub fn home_str(&self) -> String {
+        self.home.path().to_string_lossy().into_owned()
+    }
+
+    /// Writes `text` to `rel` under HOME (creating directories) and returns the full path.
+    pub fn file(&self, rel: &str, text: &str) -> String {
+        let path = self.home.path().join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("mkdir");
+        }
+        std::fs::write(&path, text).expect("write file");
+        path.to_string_lossy().into_owned()
+    }
+
     pub fn command(&self) -> Command {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = match &self.program {
+            Some(p) => Command::new(p),
+            None => Command::new(BIN),
+        };
         cmd.args(&self.args).env_clear();
         if let Ok(path) = std::env::var("PATH") {
             cmd.env("PATH", path);

@@ -1,0 +1,888 @@
+//! The registry config file: per-registry identities.
+//!
+//! `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG`, else `$XDG_CONFIG_HOME/docker-credential-acr-helper/config.json`
+//! (`~/.config/…` when unset; `~/Library/Application Support/…` on macOS, `%APPDATA%\…` on
+//! Windows). A missing default file means "no entries"; a missing file named by the variable is
+//! an error.
+//!
+//! ```json
+//! {"registries": [
+//!   {"domains": ["prod-registry.cn-hangzhou.cr.aliyuncs.com"], "profile": "prod"},
+//!   {"instanceId": "cri-abc", "regionId": "cn-shanghai",
+//!    "assumeRoleARN": "acs:ram::123:role/puller", "policy": "pull-only"}
+//! ]}
+//! ```
+//!
+//! The first entry that matches a host wins. An entry matches through its `domains` (host
+//! patterns, `*` = one DNS label, see [`DomainPattern`]) or, with an `instanceId` and no
+//! `domains`, through the instance's own domains, which ACR's `ListInstanceEndpoint` lists and the
+//! cache keeps for a day. Key names follow the ACK add-on's `acr-registry-info`. Every key is
+//! checked: an unknown key or a value of the wrong type is an error naming the file, the entry
+//! and the key, so a typo never silently drops a role.
+//!
+//! The entries are parsed by hand rather than with `#[serde(deny_unknown_fields)]`: serde's
+//! messages name neither the entry nor, for a wrong type, the key.
+
+use std::path::PathBuf;
+
+use crate::config::{Env, endpoint_url};
+use crate::credentials::provider::{AssumeRole, Provider};
+use crate::credentials::sts::{self, RoleRequest};
+use crate::credentials::{oidc, profile};
+use crate::error::{Error, Result};
+use crate::registry::{self, DomainPattern, Network};
+
+/// `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG`: path of the registry config file.
+pub const ENV_CONFIG: &str = "DOCKER_CREDENTIAL_ACR_HELPER_CONFIG";
+
+/// Directory and file name inside the platform config directory.
+const CONFIG_DIR_NAME: &str = "docker-credential-acr-helper";
+const CONFIG_FILE_NAME: &str = "config.json";
+
+/// The largest config file read (a few hundred entries fit comfortably).
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// `"policy": "pull-only"`: what a registry password needs to pull, and nothing else.
+pub const PULL_ONLY_POLICY: &str = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":["cr:GetAuthorizationToken","cr:ListInstance*","cr:PullRepository"],"Resource":"*"}]}"#;
+
+/// The keys an entry may have.
+const KEYS: &[&str] = &[
+    "domains",
+    "instanceId",
+    "regionId",
+    "profile",
+    "credentialsFile",
+    "assumeRoleARN",
+    "expireDuration",
+    "roleSessionName",
+    "externalId",
+    "policy",
+    "rrsaRoleARN",
+    "rrsaOIDCProviderRoleARN",
+    "rrsaOIDCTokenFile",
+    "endpoint",
+];
+
+/// One entry of `registries`.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    /// Position in the file (0-based), for messages.
+    pub index: usize,
+    /// `domains`: host patterns; empty = the instance's own domains (discovered).
+    pub domains: Vec<DomainPattern>,
+    /// `instanceId`: Enterprise instance id (`cri-…`).
+    pub instance_id: Option<String>,
+    /// `regionId`.
+    pub region_id: Option<String>,
+    /// `profile`: aliyun CLI profile / INI section of the base identity.
+    pub profile: Option<String>,
+    /// `credentialsFile`: INI credentials file of the base identity.
+    pub credentials_file: Option<PathBuf>,
+    /// `assumeRoleARN`: role assumed with the base identity.
+    pub assume_role_arn: Option<String>,
+    /// `expireDuration`: STS session seconds of the last role hop.
+    pub expire_duration: Option<u64>,
+    /// `roleSessionName`.
+    pub role_session_name: Option<String>,
+    /// `externalId` of `assumeRoleARN`.
+    pub external_id: Option<String>,
+    /// `policy`: RAM session policy JSON (`pull-only` already expanded).
+    pub policy: Option<String>,
+    /// `policy` as written was `pull-only`.
+    pub pull_only: bool,
+    /// `rrsaRoleARN`: the base identity is this role, through `AssumeRoleWithOIDC`.
+    pub rrsa_role_arn: Option<String>,
+    /// `rrsaOIDCProviderRoleARN`: the OIDC provider ARN for `rrsaRoleARN`.
+    pub rrsa_oidc_provider_arn: Option<String>,
+    /// `rrsaOIDCTokenFile` (default `ALIBABA_CLOUD_OIDC_TOKEN_FILE`).
+    pub rrsa_oidc_token_file: Option<PathBuf>,
+    /// `endpoint`: ACR API endpoint for this entry (host or URL, `{region}` expanded).
+    pub endpoint: Option<String>,
+}
+
+/// The parsed config file.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The entries, in file order.
+    pub entries: Vec<Entry>,
+}
+
+/// A domain of an instance as `ListInstanceEndpoint` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceDomain {
+    /// The host name, lowercased.
+    pub domain: String,
+    /// `internet` or `vpc`.
+    pub endpoint_type: String,
+}
+
+impl InstanceDomain {
+    /// The network the domain is reached through.
+    pub fn network(&self) -> Network {
+        if self.endpoint_type.eq_ignore_ascii_case("vpc") {
+            Network::Vpc
+        } else {
+            Network::Public
+        }
+    }
+}
+
+/// How a host matched an entry.
+#[derive(Debug, Clone)]
+pub enum Match<'a> {
+    /// Through one of its `domains`.
+    Domain(&'a Entry, String),
+    /// Through the instance's discovered domains.
+    Discovered(&'a Entry, InstanceDomain),
+}
+
+impl<'a> Match<'a> {
+    /// The entry that matched.
+    pub fn entry(&self) -> &'a Entry {
+        match self {
+            Match::Domain(e, _) | Match::Discovered(e, _) => e,
+        }
+    }
+
+    /// How it matched, for messages.
+    pub fn how(&self) -> String {
+        match self {
+            Match::Domain(_, p) => format!("domain pattern {p}"),
+            Match::Discovered(_, d) => format!(
+                "domain of instance {} ({} endpoint, from ListInstanceEndpoint)",
+                self.entry().instance_id.as_deref().unwrap_or_default(),
+                d.endpoint_type
+            ),
+        }
+    }
+}
+
+/// The outcome of matching a host.
+#[derive(Debug)]
+pub enum Lookup<'a> {
+    /// An entry matched.
+    Matched(Match<'a>),
+    /// No entry matched.
+    None,
+    /// The entry at this index lists no domains and its instance's domains are not known yet.
+    NeedsDiscovery(&'a Entry),
+}
+
+/// Where the config file is: the variable (explicit) or the platform config directory.
+pub fn locate(env: &Env) -> Option<(PathBuf, bool)> {
+    if let Some(p) = env.get(ENV_CONFIG) {
+        return Some((profile::expand_home(env, p), true));
+    }
+    platform_config_dir(env).map(|d| (d.join(CONFIG_DIR_NAME).join(CONFIG_FILE_NAME), false))
+}
+
+fn platform_config_dir(env: &Env) -> Option<PathBuf> {
+    if cfg!(windows) {
+        return match env.get("APPDATA") {
+            Some(d) => Some(PathBuf::from(d)),
+            None if env.is_process() => dirs::config_dir(),
+            None => None,
+        };
+    }
+    if cfg!(target_os = "macos") {
+        return env
+            .home_dir()
+            .map(|h| h.join("Library").join("Application Support"));
+    }
+    match env.get("XDG_CONFIG_HOME").map(PathBuf::from) {
+        Some(d) if d.is_absolute() => Some(d),
+        _ => env.home_dir().map(|h| h.join(".config")),
+    }
+}
+
+/// Reads the config file; `None` when there is none at the default path.
+pub fn load(env: &Env) -> Result<Option<RegistryConfig>> {
+    let Some((path, explicit)) = locate(env) else {
+        return Ok(None);
+    };
+    let shown = path.display().to_string();
+    let text = match std::fs::metadata(&path) {
+        Ok(m) if m.len() > MAX_CONFIG_BYTES => {
+            return Err(Error::config(
+                &shown,
+                format!("the file is larger than {MAX_CONFIG_BYTES} bytes"),
+            ));
+        }
+        Ok(_) => std::fs::read_to_string(&path)
+            .map_err(|e| Error::config(&shown, format!("cannot read the file: {e}")))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::config(ENV_CONFIG, format!("{shown} does not exist")));
+        }
+        Err(e) => return Err(Error::config(&shown, format!("cannot read the file: {e}"))),
+    };
+    parse(&text, &shown, env).map(|entries| {
+        Some(RegistryConfig {
+            path: path.clone(),
+            entries,
+        })
+    })
+}
+
+/// Parses the file's text; `shown` names it in errors.
+pub fn parse(text: &str, shown: &str, env: &Env) -> Result<Vec<Entry>> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        // Only the position: serde's message could quote a value (a secret) from the file.
+        Error::config(
+            shown,
+            format!(
+                "not valid JSON ({:?} error at line {} column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    let serde_json::Value::Object(top) = v else {
+        return Err(Error::config(
+            shown,
+            "must be a JSON object like {\"registries\": [...]}",
+        ));
+    };
+    if let Some(k) = top.keys().find(|k| *k != "registries") {
+        return Err(Error::config(
+            shown,
+            format!("unknown key {k:?}; the only top-level key is \"registries\""),
+        ));
+    }
+    let list = match top.get("registries") {
+        None => return Ok(Vec::new()),
+        Some(serde_json::Value::Array(a)) => a,
+        Some(_) => {
+            return Err(Error::config(
+                format!("{shown} registries"),
+                "must be a list of entries",
+            ));
+        }
+    };
+    list.iter()
+        .enumerate()
+        .map(|(i, v)| parse_entry(v, i, shown, env))
+        .collect()
+}
+
+fn parse_entry(v: &serde_json::Value, index: usize, shown: &str, env: &Env) -> Result<Entry> {
+    let at = format!("{shown} registries[{index}]");
+    let serde_json::Value::Object(map) = v else {
+        return Err(Error::config(&at, "must be an object"));
+    };
+    let mut e = Entry {
+        index,
+        ..Entry::default()
+    };
+    for (key, value) in map {
+        let loc = format!("{at} {key}");
+        let string = || -> Result<String> {
+            match value {
+                serde_json::Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+                serde_json::Value::String(_) => Err(Error::config(&loc, "is empty")),
+                other => Err(Error::config(
+                    &loc,
+                    format!("must be a string, not {}", type_name(other)),
+                )),
+            }
+        };
+        match key.as_str() {
+            "domains" => {
+                let items: Vec<String> = match value {
+                    serde_json::Value::String(s) => s.split(',').map(str::to_string).collect(),
+                    serde_json::Value::Array(a) => a
+                        .iter()
+                        .map(|d| match d {
+                            serde_json::Value::String(s) => Ok(s.clone()),
+                            other => Err(Error::config(
+                                &loc,
+                                format!("must list strings, not {}", type_name(other)),
+                            )),
+                        })
+                        .collect::<Result<_>>()?,
+                    other => {
+                        return Err(Error::config(
+                            &loc,
+                            format!("must be a list of host patterns, not {}", type_name(other)),
+                        ));
+                    }
+                };
+                for d in items.iter().filter(|d| !d.trim().is_empty()) {
+                    e.domains
+                        .push(DomainPattern::parse(d).map_err(|m| Error::config(&loc, m))?);
+                }
+                if e.domains.is_empty() {
+                    return Err(Error::config(
+                        &loc,
+                        "is empty; list host patterns, or leave the key out to use the instance's own domains",
+                    ));
+                }
+            }
+            "instanceId" => e.instance_id = Some(string()?),
+            "regionId" => {
+                let r = string()?;
+                if !registry::is_region_id(&r) {
+                    return Err(Error::config(
+                        &loc,
+                        format!("{r:?} is not a region id like cn-hangzhou"),
+                    ));
+                }
+                e.region_id = Some(r);
+            }
+            "profile" => e.profile = Some(string()?),
+            "credentialsFile" => e.credentials_file = Some(profile::expand_home(env, &string()?)),
+            "assumeRoleARN" => e.assume_role_arn = Some(role_arn(string()?, &loc)?),
+            "rrsaRoleARN" => e.rrsa_role_arn = Some(role_arn(string()?, &loc)?),
+            "rrsaOIDCProviderRoleARN" => e.rrsa_oidc_provider_arn = Some(string()?),
+            "rrsaOIDCTokenFile" => {
+                e.rrsa_oidc_token_file = Some(profile::expand_home(env, &string()?))
+            }
+            "roleSessionName" => e.role_session_name = Some(string()?),
+            "externalId" => e.external_id = Some(string()?),
+            "expireDuration" => {
+                let n = match value {
+                    serde_json::Value::Number(n) => n.as_u64(),
+                    serde_json::Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                }
+                .ok_or_else(|| {
+                    Error::config(
+                        &loc,
+                        format!(
+                            "must be a number of seconds, not {}",
+                            type_name_or_text(value)
+                        ),
+                    )
+                })?;
+                e.expire_duration = Some(sts::check_duration(n, &loc)?);
+            }
+            "policy" => match value {
+                serde_json::Value::String(s) if s.trim() == "pull-only" => {
+                    e.policy = Some(PULL_ONLY_POLICY.to_string());
+                    e.pull_only = true;
+                }
+                serde_json::Value::String(s) => {
+                    match serde_json::from_str::<serde_json::Value>(s) {
+                        Ok(serde_json::Value::Object(_)) => e.policy = Some(s.trim().to_string()),
+                        _ => {
+                            return Err(Error::config(
+                                &loc,
+                                "must be \"pull-only\" or a RAM policy document (a JSON object)",
+                            ));
+                        }
+                    }
+                }
+                serde_json::Value::Object(_) => e.policy = Some(value.to_string()),
+                other => {
+                    return Err(Error::config(
+                        &loc,
+                        format!(
+                            "must be \"pull-only\" or a RAM policy document, not {}",
+                            type_name(other)
+                        ),
+                    ));
+                }
+            },
+            "endpoint" => {
+                let s = string()?;
+                endpoint_url(&s, "cn-hangzhou", &loc)?;
+                e.endpoint = Some(s);
+            }
+            other => {
+                let hint = KEYS
+                    .iter()
+                    .find(|k| k.eq_ignore_ascii_case(other))
+                    .map(|k| format!(" (did you mean {k:?}?)"))
+                    .unwrap_or_default();
+                return Err(Error::config(
+                    &at,
+                    format!(
+                        "unknown key {other:?}{hint}; known keys: {}",
+                        KEYS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    check_entry(&e, &at)?;
+    Ok(e)
+}
+
+fn check_entry(e: &Entry, at: &str) -> Result<()> {
+    if e.domains.is_empty() && e.instance_id.is_none() {
+        return Err(Error::config(
+            at,
+            "needs domains, or an instanceId (and regionId) to use the instance's own domains",
+        ));
+    }
+    if e.domains.is_empty() && e.region_id.is_none() {
+        return Err(Error::config(
+            at,
+            "has an instanceId and no domains: set regionId, so the helper can ask ACR for the instance's domains",
+        ));
+    }
+    if e.policy.is_some() && e.assume_role_arn.is_none() {
+        return Err(Error::config(
+            at,
+            "policy needs assumeRoleARN: a session policy narrows an assumed role's session, and a registry password otherwise carries the identity's own permissions",
+        ));
+    }
+    if e.external_id.is_some() && e.assume_role_arn.is_none() {
+        return Err(Error::config(at, "externalId needs assumeRoleARN"));
+    }
+    let has_role = e.assume_role_arn.is_some() || e.rrsa_role_arn.is_some();
+    if !has_role && (e.expire_duration.is_some() || e.role_session_name.is_some()) {
+        return Err(Error::config(
+            at,
+            "expireDuration and roleSessionName need assumeRoleARN or rrsaRoleARN",
+        ));
+    }
+    match (&e.rrsa_role_arn, &e.rrsa_oidc_provider_arn) {
+        (Some(_), None) => {
+            return Err(Error::config(
+                at,
+                "rrsaRoleARN needs rrsaOIDCProviderRoleARN",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(Error::config(
+                at,
+                "rrsaOIDCProviderRoleARN needs rrsaRoleARN",
+            ));
+        }
+        _ => {}
+    }
+    if e.rrsa_role_arn.is_none() && e.rrsa_oidc_token_file.is_some() {
+        return Err(Error::config(at, "rrsaOIDCTokenFile needs rrsaRoleARN"));
+    }
+    if e.rrsa_role_arn.is_some() && (e.profile.is_some() || e.credentials_file.is_some()) {
+        return Err(Error::config(
+            at,
+            "rrsaRoleARN is the base identity; it cannot be combined with profile or credentialsFile",
+        ));
+    }
+    Ok(())
+}
+
+fn role_arn(s: String, loc: &str) -> Result<String> {
+    if s.starts_with("acs:ram::") && s.contains(":role/") {
+        Ok(s)
+    } else {
+        Err(Error::config(
+            loc,
+            format!("{s:?} is not a role ARN like acs:ram::1234567890123456:role/name"),
+        ))
+    }
+}
+
+fn type_name(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+fn type_name_or_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => format!("{s:?}"),
+        other => type_name(other).to_string(),
+    }
+}
+
+impl RegistryConfig {
+    /// The first entry matching `host_port` (`host` or `host:port`). `discovered` gives the known
+    /// domains of an entry without `domains` (`None` while they are unknown).
+    pub fn lookup<'a>(
+        &'a self,
+        host_port: &str,
+        discovered: impl Fn(&Entry) -> Option<Vec<InstanceDomain>>,
+    ) -> Lookup<'a> {
+        let host = host_port
+            .rsplit_once(':')
+            .filter(|(h, p)| !h.contains(':') && p.parse::<u16>().is_ok())
+            .map_or(host_port, |(h, _)| h)
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        for e in &self.entries {
+            if e.domains.is_empty() {
+                let Some(domains) = discovered(e) else {
+                    return Lookup::NeedsDiscovery(e);
+                };
+                if let Some(d) = domains.into_iter().find(|d| d.domain == host) {
+                    return Lookup::Matched(Match::Discovered(e, d));
+                }
+            } else if let Some(p) = e.domains.iter().find(|p| p.matches(host_port)) {
+                return Lookup::Matched(Match::Domain(e, p.to_string()));
+            }
+        }
+        Lookup::None
+    }
+}
+
+impl Entry {
+    /// A label for messages: `registries[N]`.
+    pub fn label(&self) -> String {
+        format!("registries[{}]", self.index)
+    }
+
+    /// The role hops on top of a base provider: `rrsaRoleARN` (when set, it *is* the base) and
+    /// then `assumeRoleARN`.
+    pub fn provider(&self, env: &Env, base: impl FnOnce() -> Result<Provider>) -> Result<Provider> {
+        let name = format!("registry config {}", self.label());
+        let session = self
+            .role_session_name
+            .clone()
+            .or_else(|| env.get(sts::ENV_SESSION_NAME).map(str::to_string));
+        let last_hop_duration = self.expire_duration.unwrap_or(sts::DEFAULT_DURATION);
+        let base = match (&self.rrsa_role_arn, &self.rrsa_oidc_provider_arn) {
+            (Some(role), Some(provider_arn)) => {
+                let (token_file, origin) = match &self.rrsa_oidc_token_file {
+                    Some(f) => (f.clone(), format!("{name} rrsaOIDCTokenFile")),
+                    None => match env.get(oidc::ENV_TOKEN_FILE) {
+                        Some(f) => (PathBuf::from(f), oidc::ENV_TOKEN_FILE.to_string()),
+                        None => {
+                            return Err(Error::config(
+                                &name,
+                                format!(
+                                    "rrsaRoleARN needs an OIDC token file: set rrsaOIDCTokenFile or {}",
+                                    oidc::ENV_TOKEN_FILE
+                                ),
+                            ));
+                        }
+                    },
+                };
+                Provider::Oidc(oidc::OidcRole {
+                    name: format!("{name} (RRSA {role})"),
+                    provider_arn: provider_arn.clone(),
+                    token_file,
+                    token_file_origin: origin,
+                    request: RoleRequest {
+                        role_arn: role.clone(),
+                        session_name: session.clone(),
+                        duration_seconds: if self.assume_role_arn.is_some() {
+                            sts::DEFAULT_DURATION
+                        } else {
+                            last_hop_duration
+                        },
+                        policy: None,
+                        external_id: None,
+                        endpoint: sts::endpoint(env, None, false)?,
+                    },
+                })
+            }
+            _ => base()?,
+        };
+        let Some(role) = &self.assume_role_arn else {
+            return Ok(base);
+        };
+        Ok(Provider::AssumeRole(Box::new(AssumeRole {
+            name: format!("{name} (assumeRoleARN {role})"),
+            caller: base,
+            request: RoleRequest {
+                role_arn: role.clone(),
+                session_name: session,
+                duration_seconds: last_hop_duration,
+                policy: self.policy.clone(),
+                external_id: self.external_id.clone(),
+                endpoint: sts::endpoint(env, None, false)?,
+            },
+        })))
+    }
+}
+
+/// The profile named by the program name: `docker-credential-acr-helper-<profile>` (a symlink,
+/// hard link or copy of the binary; `.exe` ignored). `None` for the plain name.
+pub fn profile_from_program_name(argv0: &std::ffi::OsStr) -> Option<String> {
+    let name = std::path::Path::new(argv0).file_name()?.to_string_lossy();
+    let name = name
+        .strip_suffix(".exe")
+        .or_else(|| name.strip_suffix(".EXE"))
+        .unwrap_or(&name);
+    let profile = name.strip_prefix(concat!(env!("CARGO_PKG_NAME"), "-"))?;
+    (!profile.is_empty()).then(|| profile.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> Vec<Entry> {
+        parse(text, "/c.json", &Env::default()).expect(text)
+    }
+
+    fn parse_err(text: &str) -> String {
+        parse(text, "/c.json", &Env::default())
+            .expect_err(text)
+            .to_string()
+    }
+
+    #[test]
+    fn every_key_parses() {
+        let e = parse_ok(
+            r#"{"registries":[{"domains":["a.example.com","*.b.example.com:5000"],"instanceId":"cri-1","regionId":"cn-shanghai",
+            "profile":"p","credentialsFile":"/f","assumeRoleARN":"acs:ram::1:role/r","expireDuration":1800,
+            "roleSessionName":"s","externalId":"x","policy":"pull-only","endpoint":"http://127.0.0.1:1"}]}"#,
+        );
+        assert_eq!(e.len(), 1);
+        let e = &e[0];
+        assert_eq!(e.domains.len(), 2);
+        assert_eq!(e.expire_duration, Some(1800));
+        assert!(e.pull_only);
+        assert_eq!(e.policy.as_deref(), Some(PULL_ONLY_POLICY));
+        let e = parse_ok(
+            r#"{"registries":[{"instanceId":"cri-1","regionId":"cn-shanghai","rrsaRoleARN":"acs:ram::1:role/r",
+            "rrsaOIDCProviderRoleARN":"acs:ram::1:oidc-provider/p","rrsaOIDCTokenFile":"/t","assumeRoleARN":"acs:ram::2:role/x",
+            "policy":{"Version":"1","Statement":[]}}]}"#,
+        );
+        assert!(e[0].domains.is_empty());
+        assert_eq!(
+            e[0].policy.as_deref(),
+            Some(r#"{"Version":"1","Statement":[]}"#)
+        );
+        assert!(parse_ok("{}").is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_file_entry_and_key() {
+        for (text, want) in [
+            (
+                r#"{"registries":[{"domains":["a.com"],"assumeRoleArn":"acs:ram::1:role/r"}]}"#,
+                "/c.json registries[0]: unknown key \"assumeRoleArn\" (did you mean \"assumeRoleARN\"?)",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"]},{"domains":"b.com","expireDuration":true}]}"#,
+                "/c.json registries[1] expireDuration: must be a number of seconds, not a boolean",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"profile":3}]}"#,
+                "registries[0] profile: must be a string, not a number",
+            ),
+            (
+                r#"{"registries":[{"domains":[1]}]}"#,
+                "registries[0] domains: must list strings",
+            ),
+            (
+                r#"{"registries":[{"domains":["a b"]}]}"#,
+                "registries[0] domains: domain pattern",
+            ),
+            (
+                r#"{"registries":[{"domains":[]}]}"#,
+                "registries[0] domains: is empty",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"regionId":"Hangzhou"}]}"#,
+                "registries[0] regionId",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"expireDuration":60}]}"#,
+                "registries[0] expireDuration: duration 60 s is out of range",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"assumeRoleARN":"arn:aws:iam::1:role/x"}]}"#,
+                "registries[0] assumeRoleARN: \"arn:aws:iam::1:role/x\" is not a role ARN",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"policy":"pull"}]}"#,
+                "registries[0] policy: must be \"pull-only\"",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"policy":[1]}]}"#,
+                "registries[0] policy: must be \"pull-only\" or a RAM policy document, not a list",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"policy":"pull-only"}]}"#,
+                "registries[0]: policy needs assumeRoleARN",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"externalId":"e"}]}"#,
+                "externalId needs assumeRoleARN",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"expireDuration":900}]}"#,
+                "expireDuration and roleSessionName need",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"rrsaRoleARN":"acs:ram::1:role/r"}]}"#,
+                "rrsaRoleARN needs rrsaOIDCProviderRoleARN",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"rrsaOIDCProviderRoleARN":"p"}]}"#,
+                "rrsaOIDCProviderRoleARN needs rrsaRoleARN",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"rrsaOIDCTokenFile":"/t"}]}"#,
+                "rrsaOIDCTokenFile needs rrsaRoleARN",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"rrsaRoleARN":"acs:ram::1:role/r","rrsaOIDCProviderRoleARN":"p","profile":"x"}]}"#,
+                "cannot be combined with profile",
+            ),
+            (
+                r#"{"registries":[{"profile":"x"}]}"#,
+                "registries[0]: needs domains, or an instanceId",
+            ),
+            (r#"{"registries":[{"instanceId":"cri-1"}]}"#, "set regionId"),
+            (
+                r#"{"registries":[{"domains":["a.com"],"endpoint":"ftp://x"}]}"#,
+                "registries[0] endpoint",
+            ),
+            (
+                r#"{"registries":[{"domains":["a.com"],"instanceId":""}]}"#,
+                "registries[0] instanceId: is empty",
+            ),
+            (r#"{"registries":[3]}"#, "registries[0]: must be an object"),
+            (r#"{"registries":{}}"#, "/c.json registries: must be a list"),
+            (r#"{"registry":[]}"#, "unknown key \"registry\""),
+            (r#"[]"#, "must be a JSON object"),
+            (
+                r#"{"registries":[{"domains":["a.com"],"profile":"secret-value"#,
+                "not valid JSON (Eof error at line 1",
+            ),
+        ] {
+            let e = parse_err(text);
+            assert!(e.contains(want), "{text}\n  got:  {e}\n  want: {want}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
+    fn first_matching_entry_wins_and_discovery_is_asked_for_in_order() {
+        let cfg = RegistryConfig {
+            path: "/c.json".into(),
+            entries: parse_ok(
+                r#"{"registries":[{"domains":["*.example.com"],"profile":"a"},{"instanceId":"cri-1","regionId":"cn-hangzhou"},{"domains":["x.example.com","other.org"],"profile":"b"}]}"#,
+            ),
+        };
+        let none = |_: &Entry| None;
+        match cfg.lookup("x.example.com:443", none) {
+            Lookup::Matched(m) => assert_eq!(m.entry().index, 0),
+            other => panic!("{other:?}"),
+        }
+        match cfg.lookup("other.org", none) {
+            Lookup::NeedsDiscovery(e) => assert_eq!(e.index, 1),
+            other => panic!("{other:?}"),
+        }
+        let known = |_: &Entry| {
+            Some(vec![InstanceDomain {
+                domain: "inst-registry-vpc.cn-hangzhou.cr.aliyuncs.com".into(),
+                endpoint_type: "vpc".into(),
+            }])
+        };
+        match cfg.lookup("other.org", known) {
+            Lookup::Matched(m) => assert_eq!(m.entry().index, 2),
+            other => panic!("{other:?}"),
+        }
+        match cfg.lookup("INST-registry-vpc.cn-hangzhou.cr.aliyuncs.com.", known) {
+            Lookup::Matched(Match::Discovered(e, d)) => {
+                assert_eq!(e.index, 1);
+                assert_eq!(d.network(), Network::Vpc);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(cfg.lookup("ghcr.io", known), Lookup::None));
+    }
+
+    #[test]
+    fn config_path_from_variable_xdg_or_home() {
+        let p = |env: Env| locate(&env);
+        assert_eq!(
+            p(Env::default().with(ENV_CONFIG, "/etc/acr.json")),
+            Some((PathBuf::from("/etc/acr.json"), true))
+        );
+        assert_eq!(p(Env::default()), None);
+        if cfg!(all(unix, not(target_os = "macos"))) {
+            assert_eq!(
+                p(Env::default().with("HOME", "/home/u")),
+                Some((
+                    PathBuf::from("/home/u/.config/docker-credential-acr-helper/config.json"),
+                    false
+                ))
+            );
+            assert_eq!(
+                p(Env::default()
+                    .with("HOME", "/home/u")
+                    .with("XDG_CONFIG_HOME", "/x")),
+                Some((
+                    PathBuf::from("/x/docker-credential-acr-helper/config.json"),
+                    false
+                ))
+            );
+        }
+    }
+
+    #[test]
+    fn missing_default_file_is_no_config_but_a_named_one_is_an_error() {
+        let dir = tempfile::tempdir().expect("dir");
+        let env = Env::default().with("HOME", dir.path().to_string_lossy());
+        assert!(load(&env).expect("ok").is_none());
+        let e = load(&env.with(ENV_CONFIG, dir.path().join("nope.json").to_string_lossy()))
+            .expect_err("named");
+        assert!(e.to_string().starts_with(ENV_CONFIG), "{e}");
+    }
+
+    #[test]
+    fn program_name_picks_the_profile() {
+        let p = |s: &str| profile_from_program_name(std::ffi::OsStr::new(s));
+        assert_eq!(p("/usr/bin/docker-credential-acr-helper"), None);
+        assert_eq!(p("docker-credential-acr-helper-"), None);
+        assert_eq!(
+            p("/home/u/bin/docker-credential-acr-helper-prod"),
+            Some("prod".into())
+        );
+        assert_eq!(
+            p("docker-credential-acr-helper-team-b.exe"),
+            Some("team-b".into())
+        );
+        assert_eq!(p("docker-credential-ecr-login"), None);
+    }
+
+    #[test]
+    fn entry_roles_chain_on_the_base_identity() {
+        let env = Env::default().with("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/var/run/token");
+        let e = &parse(
+            r#"{"registries":[{"domains":["a.com"],"rrsaRoleARN":"acs:ram::1:role/pod","rrsaOIDCProviderRoleARN":"acs:ram::1:oidc-provider/p",
+            "assumeRoleARN":"acs:ram::2:role/puller","policy":"pull-only","expireDuration":1800}]}"#,
+            "/c.json",
+            &env,
+        )
+        .expect("parse")[0];
+        let p = e
+            .provider(&env, || panic!("RRSA is the base"))
+            .expect("provider");
+        let Provider::AssumeRole(a) = &p else {
+            panic!("{p:?}")
+        };
+        assert_eq!(a.request.role_arn, "acs:ram::2:role/puller");
+        assert_eq!(a.request.duration_seconds, 1800);
+        assert_eq!(a.request.policy.as_deref(), Some(PULL_ONLY_POLICY));
+        assert!(
+            p.identity().ends_with("|oidc:acs:ram::1:role/pod"),
+            "{}",
+            p.identity()
+        );
+        let Provider::Oidc(o) = &a.caller else {
+            panic!("{:?}", a.caller)
+        };
+        assert_eq!(o.token_file, PathBuf::from("/var/run/token"));
+        assert_eq!(o.request.duration_seconds, sts::DEFAULT_DURATION);
+        // Without a token file anywhere, the entry says where to put one.
+        let err = e
+            .provider(&Env::default(), || panic!("unused"))
+            .expect_err("no token file");
+        assert!(err.to_string().contains("rrsaOIDCTokenFile"), "{err}");
+        // No role: the base identity as it is.
+        let plain = &parse_ok(r#"{"registries":[{"domains":["a.com"],"profile":"x"}]}"#)[0];
+        let base = Provider::Static(crate::Credentials::new("LTAIx", "s", None, "test"));
+        let p = plain
+            .provider(&Env::default(), || Ok(base.clone()))
+            .expect("provider");
+        assert_eq!(p.identity(), base.identity());
+    }
+}
