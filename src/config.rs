@@ -80,12 +80,6 @@ impl Env {
         self
     }
 
-    /// Removes a variable (builder style).
-    pub fn without(mut self, key: &str) -> Self {
-        self.vars.remove(key);
-        self
-    }
-
     /// True for a snapshot of the real process environment.
     pub fn is_process(&self) -> bool {
         self.process
