@@ -2,7 +2,8 @@
 //!
 //! Every variant renders as a single line that says what went wrong, where (endpoint, file,
 //! variable, API request id) and, where we know it, what to do about it. No variant ever
-//! carries a secret value.
+//! carries a secret value, and `Display` passes the line through [`crate::redact::redact`], so
+//! a secret echoed by a server or a program is removed before anyone sees it.
 
 use std::fmt;
 use std::time::Duration;
@@ -88,6 +89,11 @@ pub enum Error {
         /// AccessKey id that searched.
         access_key_id: String,
     },
+    /// The answer could not be written to stdout (closed pipe, full disk).
+    Output {
+        /// The I/O error.
+        detail: String,
+    },
     /// An answer arrived but is not what the API documents.
     InvalidResponse {
         /// The endpoint that answered.
@@ -141,8 +147,18 @@ fn one_line(s: &str) -> String {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::NotFound => f.write_str(Self::NOT_FOUND_MESSAGE),
+        let line = Unredacted(self).to_string();
+        f.write_str(&crate::redact::redact(&line))
+    }
+}
+
+/// The message before redaction.
+struct Unredacted<'a>(&'a Error);
+
+impl fmt::Display for Unredacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Error::NotFound => f.write_str(Error::NOT_FOUND_MESSAGE),
             Error::InvalidInput { what, detail } => {
                 write!(f, "invalid {what}: {}", one_line(detail))
             }
@@ -200,6 +216,9 @@ impl fmt::Display for Error {
                 f,
                 "ACR ListInstance found no Enterprise Edition instance named {name:?} in {region} visible to AccessKey {access_key_id}. Hint: check the instance name in the registry host, and that the RAM identity has cr:ListInstance; or set DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID to the instance id"
             ),
+            Error::Output { detail } => {
+                write!(f, "cannot write the answer to stdout: {}", one_line(detail))
+            }
             Error::InvalidResponse { endpoint, detail } => {
                 write!(
                     f,

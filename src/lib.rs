@@ -64,6 +64,7 @@ pub mod openapi;
 #[cfg(test)]
 mod proptests;
 pub mod protocol;
+pub(crate) mod redact;
 pub mod registry;
 pub mod secret;
 pub mod signing;
