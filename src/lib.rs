@@ -142,7 +142,11 @@ impl Helper {
     /// Parses a server URL as docker sends it; `None` when it is not an ACR registry.
     pub fn registry_for(&self, server_url: &str) -> Result<Option<Registry>> {
         let url = protocol::parse_server_url(server_url)?;
-        Ok(registry::parse_host(&url.host, &self.settings.overrides))
+        Ok(registry::parse_host_port(
+            &url.host,
+            url.port,
+            &self.settings.overrides,
+        ))
     }
 
     /// The on-disk cache in use, if any.

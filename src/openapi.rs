@@ -5,8 +5,13 @@
 //! calls to the ECS metadata address never go through a proxy. Clients are built on first use,
 //! so a `get` answered from the cache never loads certificates.
 
+pub mod answer;
+
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+pub(crate) use answer::{api_error, check_success, checked_expiry, epoch_ms, string_field};
+pub use answer::{credential_hint, skew_hint};
 
 use crate::error::{Error, Result};
 
@@ -188,7 +193,8 @@ pub struct ApiErrorBody {
     pub request_id: String,
 }
 
-/// Reads `Code`, `Message`, `RequestId` (either case) from a JSON error body.
+/// Reads `Code`, `Message`, `RequestId` (either case) from a JSON error body, each made one
+/// bounded line without control characters or an echoed string-to-sign.
 pub fn decode_error_body(body: &[u8]) -> ApiErrorBody {
     let v: serde_json::Value = match serde_json::from_slice(body) {
         Ok(v) => v,
@@ -198,7 +204,7 @@ pub fn decode_error_body(body: &[u8]) -> ApiErrorBody {
         v.get(a)
             .or_else(|| v.get(b))
             .and_then(|x| match x {
-                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::String(s) => Some(crate::redact::server_field(s)),
                 serde_json::Value::Number(n) => Some(n.to_string()),
                 _ => None,
             })

@@ -51,6 +51,8 @@ impl CredentialsUri {
                 format!("the credentials URI is not a valid URL ({e})"),
             )
         })?;
+        // Its query and password are secrets: never printed, even if a server echoes them.
+        crate::redact::register_url(&uri);
         if !matches!(uri.scheme(), "http" | "https") || uri.host_str().is_none() {
             return Err(Error::config(
                 origin,
