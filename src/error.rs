@@ -73,6 +73,15 @@ pub enum Error {
         /// What failed.
         detail: String,
     },
+    /// The endpoint's TLS certificate was not accepted (never retried).
+    Certificate {
+        /// The endpoint (scheme, host, path).
+        endpoint: String,
+        /// Why the certificate was refused.
+        detail: String,
+        /// Whom TLS trusted: the system roots, or the `SSL_CERT_FILE` / `SSL_CERT_DIR` named.
+        trust: String,
+    },
     /// An endpoint did not answer in time.
     Timeout {
         /// The endpoint that was waited for.
@@ -202,6 +211,22 @@ impl fmt::Display for Unredacted<'_> {
             }
             Error::Transport { endpoint, detail } => {
                 write!(f, "request to {endpoint} failed: {}", one_line(detail))
+            }
+            Error::Certificate {
+                endpoint,
+                detail,
+                trust,
+            } => {
+                write!(
+                    f,
+                    "the TLS certificate of {endpoint} was not accepted: {}; trusted CAs: {trust}. Hint: ",
+                    one_line(detail)
+                )?;
+                if trust.starts_with("the system") {
+                    f.write_str("if a proxy or gateway re-signs TLS (corporate inspection), set SSL_CERT_FILE to a bundle holding its CA; otherwise check the endpoint and the system clock")
+                } else {
+                    f.write_str("add the endpoint's CA to that bundle, or unset SSL_CERT_FILE / SSL_CERT_DIR to trust the system roots; check the endpoint and the system clock too")
+                }
             }
             Error::Timeout { endpoint, waited } => write!(
                 f,

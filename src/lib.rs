@@ -119,10 +119,11 @@ impl Helper {
     /// A helper configured from an explicit environment.
     pub fn new(env: Env) -> Result<Self> {
         let settings = Settings::from_env(&env)?;
+        let transport = Transport::from_env(&env);
         Ok(Helper {
             env,
             settings,
-            transport: Transport::new(),
+            transport,
             clock: Arc::new(Utc::now),
             cache: std::sync::OnceLock::new(),
         })

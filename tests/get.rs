@@ -292,43 +292,160 @@ fn https_endpoint_is_trusted_through_ssl_cert_file() {
             .api(&api)
             .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &url)
             .env("SSL_CERT_DIR", certs.path().to_str().expect("path"))
-            .env("SSL_CERT_FILE", "/nonexistent/ca.pem")
             .get(PERSONAL)
             .run();
         out.json();
     }
+}
 
-    // With another CA only, the certificate is not trusted: one clear line, no answer.
-    let nothing = tempfile::tempdir().expect("dir");
-    let other = nothing.path().join("other.pem");
-    std::fs::write(&other, fake_api::test_pki(&["localhost"]).ca_pem).expect("write");
-    let out = Test::new()
-        .api(&api)
-        .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &url)
-        .env("SSL_CERT_FILE", other.to_str().expect("path"))
-        .env("SSL_CERT_DIR", nothing.path().to_str().expect("path"))
-        .get(PERSONAL)
-        .run();
+/// Certificate errors are final (one attempt) and say whom TLS trusted and what to do; trust and
+/// proxy variables that cannot work are errors naming them, before any connection.
+#[test]
+fn certificate_errors_are_not_retried_and_name_the_trust_source() {
+    let pki = fake_api::test_pki(&["localhost", "127.0.0.1"]);
+    let mut cfg = FakeConfig::default();
+    cfg.tls = Some((pki.chain_der.clone(), pki.key_der.clone()));
+    let api = FakeApi::start(cfg);
+    let url = format!("https://localhost:{}", api.addr().port());
+    let dir = tempfile::tempdir().expect("dir");
+    let run = |vars: &[(&str, &str)]| {
+        let mut t = Test::new()
+            .api(&api)
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &url)
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "debug")
+            .get(PERSONAL);
+        for (k, v) in vars {
+            t = t.env(k, v);
+        }
+        t.run()
+    };
+    let attempts = |out: &crate::support::Output| {
+        out.stderr
+            .lines()
+            .filter(|l| l.contains(&format!("GET {url}/tokens failed")))
+            .count()
+    };
+
+    // System roots: the throwaway CA is not among them.
+    let out = run(&[]);
     let line = out.error_line();
     assert!(
-        line.contains(&format!("request to {url}/tokens failed")),
+        line.contains(&format!(
+            "the TLS certificate of {url}/tokens was not accepted"
+        )),
         "{line}"
     );
-    assert!(line.to_lowercase().contains("certificate"), "{line}");
+    assert!(line.contains("trusted CAs: the system roots"), "{line}");
+    assert!(line.contains("set SSL_CERT_FILE"), "{line}");
+    assert_eq!(attempts(&out), 1, "not retried: {}", out.stderr);
+    assert!(!out.stderr.contains("retrying"), "{}", out.stderr);
 
-    // With no CA at all, the error names the trust settings.
-    let empty = nothing.path().join("empty.pem");
-    std::fs::write(&empty, "").expect("write");
-    std::fs::remove_file(&other).expect("rm");
-    let line = Test::new()
-        .api(&api)
-        .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &url)
-        .env("SSL_CERT_FILE", empty.to_str().expect("path"))
-        .env("SSL_CERT_DIR", nothing.path().to_str().expect("path"))
-        .get(PERSONAL)
-        .run()
-        .error_line();
-    assert!(line.contains("SSL_CERT_FILE"), "{line}");
+    // Another CA: the error names the bundle.
+    let other = dir.path().join("other.pem");
+    std::fs::write(&other, fake_api::test_pki(&["localhost"]).ca_pem).expect("write");
+    let other = other.to_str().expect("path");
+    let out = run(&[("SSL_CERT_FILE", other)]);
+    let line = out.error_line();
+    assert!(
+        line.contains(&format!("trusted CAs: SSL_CERT_FILE {other}")),
+        "{line}"
+    );
+    assert_eq!(attempts(&out), 1, "not retried: {}", out.stderr);
+
+    // Trust and proxy settings that cannot work: errors naming the variable, no connection.
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").expect("write");
+    let no_certs = tempfile::tempdir().expect("dir");
+    std::fs::write(no_certs.path().join("readme.txt"), "nothing here").expect("write");
+    for (var, value, want) in [
+        (
+            "SSL_CERT_FILE",
+            "/nonexistent/ca.pem",
+            "cannot read CA certificates from /nonexistent/ca.pem",
+        ),
+        (
+            "SSL_CERT_FILE",
+            empty.to_str().expect("path"),
+            "holds no PEM certificate",
+        ),
+        (
+            "SSL_CERT_DIR",
+            "/nonexistent/certs",
+            "cannot read the CA directory /nonexistent/certs",
+        ),
+        (
+            "SSL_CERT_DIR",
+            no_certs.path().to_str().expect("path"),
+            "holds no PEM certificate",
+        ),
+        (
+            "HTTPS_PROXY",
+            "http://proxyuser:proxy-pw-secret@[::1",
+            "is not a proxy URL",
+        ),
+        (
+            "https_proxy",
+            "http://proxy.example.com:notaport",
+            "is not a proxy URL",
+        ),
+        (
+            "ALL_PROXY",
+            "socks5://proxy.example.com:1080",
+            "proxy scheme socks5:// is not supported",
+        ),
+    ] {
+        let out = run(&[(var, value)]);
+        let line = out.error_line();
+        assert!(
+            line.starts_with(&format!("docker-credential-acr-helper: {var}: ")),
+            "{var}={value}: {line}"
+        );
+        assert!(line.contains(want), "{var}={value}: {line}");
+        assert!(
+            !line.contains("proxy-pw-secret") && !line.contains("proxyuser"),
+            "{line}"
+        );
+        assert_eq!(attempts(&out), 0, "{var}: {}", out.stderr);
+    }
+    assert_eq!(api.total_calls(), 0);
+}
+
+/// Signed calls (and the passwords they return) never travel over plain http, except to a host
+/// that is literally loopback.
+#[test]
+fn plain_http_endpoints_are_refused_unless_loopback() {
+    let api = FakeApi::start(FakeConfig::default());
+    for (var, value) in [
+        (
+            "DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT",
+            "http://cr.cn-hangzhou.aliyuncs.com",
+        ),
+        (
+            "DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT",
+            "http://localhost.example.com:8080",
+        ),
+        ("ALIBABA_CLOUD_STS_ENDPOINT", "http://sts.aliyuncs.com"),
+    ] {
+        let out = Test::new()
+            .api(&api)
+            .env(
+                "ALIBABA_CLOUD_ROLE_ARN",
+                "acs:ram::1234567890123456:role/acr-puller",
+            )
+            .env("ALIBABA_CLOUD_STS_ENDPOINT", &api.url())
+            .env(var, value)
+            .get(PERSONAL)
+            .run();
+        let line = out.error_line();
+        assert!(
+            line.contains(var) && line.contains("plain http://"),
+            "{line}"
+        );
+        assert!(line.contains("need https://"), "{line}");
+    }
+    assert_eq!(api.total_calls(), 0);
+    // Loopback as written (the fake itself) stays allowed.
+    Test::new().api(&api).get(PERSONAL).run().json();
 }
 
 #[test]
