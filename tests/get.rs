@@ -89,6 +89,167 @@ fn custom_domain_with_instance_id_and_region() {
     assert_eq!(api.calls("ACR:GetAuthorizationToken@2018-12-01"), 1);
 }
 
+/// With `credsStore` docker sends every registry to the helper: the instance override must never
+/// hand the ACR password to a public registry, nor turn a Personal Edition host into the instance.
+#[test]
+fn instance_override_spares_public_registries_and_personal_hosts() {
+    let api = FakeApi::start(FakeConfig::default());
+    let with_override = || {
+        Test::new()
+            .api(&api)
+            .env(
+                "DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID",
+                "cri-myinst0000001",
+            )
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_REGION", "cn-hangzhou")
+    };
+    for host in [
+        "https://index.docker.io/v1/",
+        "docker.io",
+        "registry-1.docker.io",
+        "registry.hub.docker.com",
+        "ghcr.io",
+        "quay.io/ns/repo",
+        "gcr.io",
+        "k8s.gcr.io",
+        "us-docker.pkg.dev",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+        "public.ecr.aws",
+        "myregistry.azurecr.io",
+        "mcr.microsoft.com",
+        "registry.k8s.io",
+        "nvcr.io",
+    ] {
+        let out = with_override().get(host).run();
+        assert_eq!(
+            out.stdout, "credentials not found in native keychain\n",
+            "{host}: {}",
+            out.stderr
+        );
+        assert_eq!(out.code, 1, "{host}");
+    }
+    assert_eq!(api.total_calls(), 0, "no API call for a public registry");
+    // A Personal Edition host stays personal.
+    with_override().get(PERSONAL).run().json();
+    assert_eq!(api.calls("ACR:GetAuthorizationToken@2016-06-07"), 1);
+    assert_eq!(api.calls("ACR:GetAuthorizationToken@2018-12-01"), 0);
+    // The custom domain still works.
+    with_override().get("images.example.com").run().json();
+    assert_eq!(api.calls("ACR:GetAuthorizationToken@2018-12-01"), 1);
+}
+
+/// `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` limits the override to the hosts it names.
+#[test]
+fn domains_limit_the_instance_override() {
+    let api = FakeApi::start(FakeConfig::default());
+    let with_domains = || {
+        Test::new()
+            .api(&api)
+            .env(
+                "DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID",
+                "cri-myinst0000001",
+            )
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_REGION", "cn-hangzhou")
+            .env(
+                "DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS",
+                "images.example.com, *.mirror.example.org",
+            )
+    };
+    for host in [
+        "images.example.com",
+        "https://images.example.com:5443/v2/",
+        "eu.mirror.example.org",
+    ] {
+        let out = with_domains().get(host).run();
+        assert_eq!(out.json()["Username"], "cr_temp_user", "{host}");
+    }
+    assert_eq!(api.calls("ACR:GetAuthorizationToken@2018-12-01"), 3);
+    for host in [
+        "other.example.com",
+        "a.b.mirror.example.org",
+        "mirror.example.org",
+        "ghcr.io",
+    ] {
+        let out = with_domains().get(host).run();
+        assert_eq!(
+            out.stdout, "credentials not found in native keychain\n",
+            "{host}"
+        );
+    }
+    assert_eq!(api.total_calls(), 3);
+    // A bad list is one line naming the variable.
+    let line = with_domains()
+        .env(
+            "DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS",
+            "images..example.com",
+        )
+        .get("images.example.com")
+        .run()
+        .error_line();
+    assert!(
+        line.starts_with("docker-credential-acr-helper: DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS: "),
+        "{line}"
+    );
+}
+
+/// The API's expiry is checked: already past is an error, far in the future is clamped to the
+/// longest lifetime ACR issues (1 h), so a bogus date cannot pin a token in the cache.
+#[test]
+fn expired_or_far_future_token_expiries_are_not_trusted() {
+    use crate::support::Fault;
+    let api = FakeApi::start(FakeConfig::default());
+    let answer = |expire_ms: i64| {
+        serde_json::json!({
+            "data": {
+                "authorizationToken": "fake-registry-password-0123456789",
+                "tempUserName": "cr_temp_user",
+                "expireDate": expire_ms,
+            },
+            "requestId": "R",
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let past = (chrono::Utc::now() - chrono::Duration::minutes(5)).timestamp_millis();
+    api.push_faults([Fault::Raw(200, answer(past))]);
+    let line = Test::new().api(&api).get(PERSONAL).run().error_line();
+    assert!(line.contains("the API returned an expired token"), "{line}");
+
+    let year_3000 = 32_503_680_000_000_i64;
+    let dir = tempfile::tempdir().expect("dir");
+    let env = Env::from_pairs([
+        ("HOME", dir.path().to_str().expect("path")),
+        ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret"),
+        ("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", api.url().as_str()),
+    ]);
+    api.push_faults([Fault::Raw(200, answer(year_3000))]);
+    let before = chrono::Utc::now();
+    let creds = Helper::new(env.clone())
+        .expect("helper")
+        .get_blocking(PERSONAL)
+        .expect("get");
+    assert!(
+        creds.expires_at <= chrono::Utc::now() + chrono::Duration::hours(1)
+            && creds.expires_at >= before + chrono::Duration::minutes(59),
+        "{}",
+        creds.expires_at
+    );
+    // Two hours later the cached token is gone: the next get asks the API again.
+    let later: docker_credential_acr_helper::Clock =
+        std::sync::Arc::new(|| chrono::Utc::now() + chrono::Duration::hours(2));
+    let calls = api.calls("ACR:GetAuthorizationToken");
+    let again = Helper::new(env)
+        .expect("helper")
+        .with_clock(later)
+        .get_blocking(PERSONAL);
+    // The shifted clock also dates the request, so the fake refuses it as stale; what matters is
+    // that the API was asked rather than the year-3000 entry served.
+    let _ = again;
+    assert_eq!(api.calls("ACR:GetAuthorizationToken"), calls + 1);
+}
+
 #[test]
 fn unknown_instance_name_is_a_clear_error() {
     let api = FakeApi::start(FakeConfig::default());

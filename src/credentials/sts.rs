@@ -407,6 +407,35 @@ mod tests {
     }
 
     #[test]
+    fn temporary_credentials_expiries_are_checked_and_clamped() {
+        let env = Env::default();
+        let transport = crate::openapi::Transport::new();
+        let deadline = crate::openapi::Deadline::after(std::time::Duration::from_secs(5));
+        let now = Utc::now();
+        let clock = move || now;
+        let ctx = Context {
+            env: &env,
+            transport: &transport,
+            deadline: &deadline,
+            now: &clock,
+        };
+        let answer = |exp: &str| {
+            serde_json::json!({"AccessKeyId": "STS.x", "AccessKeySecret": "sts-secret-x",
+                "SecurityToken": "sts-token-x", "Expiration": exp})
+        };
+        let c = temporary_credentials(&answer("3000-01-01T00:00:00Z"), "e", "s", "i", &ctx)
+            .expect("far future");
+        assert_eq!(c.expiration, Some(now + chrono::Duration::hours(12)));
+        let past = (now - chrono::Duration::seconds(1)).to_rfc3339();
+        let e = temporary_credentials(&answer(&past), "e", "s", "i", &ctx).expect_err("past");
+        assert!(
+            e.to_string()
+                .contains("the API returned an expired security token"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn expiration_formats() {
         assert!(parse_expiration("2021-10-20T04:27:09Z").is_some());
         assert!(parse_expiration("2021-10-20T12:27:09+08:00").is_some());
