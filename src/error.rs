@@ -2,7 +2,7 @@
 //!
 //! Every variant renders as a single line that says what went wrong, where (endpoint, file,
 //! variable, API request id) and, where we know it, what to do about it. No variant ever
-//! carries a secret value, and `Display` passes the line through [`crate::redact::redact`], so
+//! carries a secret value, and `Display` passes the line through `redact::redact`, so
 //! a secret echoed by a server or a program is removed before anyone sees it.
 
 use std::fmt;

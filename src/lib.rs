@@ -38,15 +38,19 @@
 //! | `ALIBABA_CLOUD_STS_ENDPOINT` | STS endpoint (host or URL) |
 //! | `ALIBABA_CLOUD_STS_REGION`, `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED` | regional / VPC STS endpoint |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID` | enterprise instance id; skips `ListInstance` |
-//! | `DOCKER_CREDENTIAL_ACR_HELPER_REGION` | with the instance id: any host is that instance (custom domains) |
-//! | `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT` | ACR API endpoint (host or URL; `{region}` expanded) |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_REGION` | with the instance id: custom-domain hosts are that instance |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` | comma-separated host patterns (`*` = one DNS label) the instance override applies to; unset: any host but standard ACR hosts and [`registry::PUBLIC_REGISTRIES`] |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT` | ACR API endpoint (host or URL; `{region}` expanded; `https://` unless loopback) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT` | deadline for a whole `get` (default `30s`) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR` | token cache directory (default `$XDG_CACHE_HOME/docker-credential-acr-helper`, `~/.cache/…`, `~/Library/Caches/…`, `%LOCALAPPDATA%\…`) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE` | `true`: no on-disk cache |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL` | reuse a cached token while it has more than this left (default `15m`, capped at half its lifetime) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_LOG` | stderr log level (default `warn`) |
-//! | `SSL_CERT_FILE`, `SSL_CERT_DIR` | extra/replacement trusted CAs |
-//! | `HTTPS_PROXY`, `NO_PROXY` | proxy for API calls |
+//! | `SSL_CERT_FILE`, `SSL_CERT_DIR` | replacement trusted CAs (unreadable or empty: an error) |
+//! | `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` | proxy for API calls (unparsable: an error) |
+//!
+//! ACR and STS endpoints must be `https://` unless the host is literally loopback. Everything the
+//! helper prints (errors, logs) passes one redaction step that removes every secret in play.
 
 #![warn(missing_docs)]
 // Errors carry their context (code, message, request id, hint) inline; they are rare and the

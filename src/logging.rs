@@ -1,6 +1,6 @@
 //! A minimal stderr logger behind the `log` facade; the level comes from
 //! `DOCKER_CREDENTIAL_ACR_HELPER_LOG` (default `warn`, so a successful `get` prints nothing).
-//! Every line goes through [`crate::redact::redact`] first.
+//! Every line goes through `redact::redact` first.
 
 use std::io::Write;
 

@@ -3,8 +3,9 @@
 //! Access key secrets, security tokens, OIDC tokens and registry passwords are all held in a
 //! [`Secret`]. It has no `Display`, its `Debug` prints a placeholder, and the only way to the value
 //! is the explicit [`Secret::expose`] call, which makes every place that hands a secret out easy
-//! to find. Creating (or deserializing) a `Secret` registers its value with [`crate::redact`], so
-//! the value is removed from any message the helper prints, even one a server echoes back.
+//! to find. Creating (or deserializing) a `Secret` registers its value with the redaction step
+//! (`redact`), so the value is removed from any message the helper prints, even one a server
+//! echoes back.
 
 use std::fmt;
 

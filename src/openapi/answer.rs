@@ -3,7 +3,7 @@
 //! the sanity checks on expiries the services return.
 //!
 //! Server-provided text (`Code`, `Message`, `RequestId`, a non-JSON body) is passed through
-//! [`redact::server_field`](crate::redact::server_field) when the body is decoded, so it is one
+//! `redact::server_field` when the body is decoded, so it is one
 //! line of bounded length with no control characters and no echoed string-to-sign.
 
 use chrono::{DateTime, TimeZone, Utc};
