@@ -122,7 +122,10 @@ impl CredentialsUri {
         {
             return Err(Error::invalid_response(
                 &label,
-                format!("Code is {code:?}, not \"Success\""),
+                format!(
+                    "Code is {:?}, not \"Success\"",
+                    crate::redact::server_field(code)
+                ),
             ));
         }
         sts::temporary_credentials(&v, &label, &self.name, &self.identity(), ctx)
