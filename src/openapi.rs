@@ -259,9 +259,18 @@ impl NetworkEnv {
                 .into_iter()
                 .find_map(|n| env.get(n).map(|v| (n, v.to_string())))
         };
+        // Only where the platform verifier loads roots through rustls-native-certs do these
+        // variables replace the system roots (Linux and other non-Apple Unix); elsewhere the OS
+        // trust store decides and they are not ours to judge.
+        let honoured = cfg!(all(
+            unix,
+            not(target_os = "android"),
+            not(target_vendor = "apple")
+        ));
+        let cert_var = |name: &str| env.get(name).filter(|_| honoured).map(str::to_string);
         NetworkEnv {
-            cert_file: env.get(ENV_CERT_FILE).map(str::to_string),
-            cert_dir: env.get(ENV_CERT_DIR).map(str::to_string),
+            cert_file: cert_var(ENV_CERT_FILE),
+            cert_dir: cert_var(ENV_CERT_DIR),
             proxies: [
                 first(["HTTPS_PROXY", "https_proxy"]),
                 first(["ALL_PROXY", "all_proxy"]),
