@@ -13,6 +13,7 @@
 //! Fields that come from a server or another program (API `Code`, `Message`, `RequestId`, a
 //! command's stderr) also go through [`server_field`], which caps each at [`MAX_FIELD_BYTES`].
 
+#[cfg(not(test))]
 use std::sync::{Mutex, MutexGuard};
 
 /// Largest length of one server-provided field in a message, in bytes.
@@ -43,11 +44,29 @@ const ECHO_MARKERS: &[&str] = &[
     "canonicalrequest",
 ];
 
+#[cfg(not(test))]
 static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-fn secrets() -> MutexGuard<'static, Vec<String>> {
+/// Runs `f` on the registered secrets.
+#[cfg(not(test))]
+fn with_secrets<R>(f: impl FnOnce(&mut Vec<String>) -> R) -> R {
     // A panic elsewhere while holding the lock must not turn redaction off.
-    SECRETS.lock().unwrap_or_else(|e| e.into_inner())
+    let mut guard: MutexGuard<'static, Vec<String>> =
+        SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    f(&mut guard)
+}
+
+// Unit tests run in parallel threads of one process, and property tests make secrets of
+// arbitrary words ("access_key"); a per-thread set keeps them from redacting each other's
+// messages.
+#[cfg(test)]
+thread_local! {
+    static SECRETS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+#[cfg(test)]
+fn with_secrets<R>(f: impl FnOnce(&mut Vec<String>) -> R) -> R {
+    SECRETS.with(|s| f(&mut s.borrow_mut()))
 }
 
 /// Registers `value` (and its percent-encoded forms) as a secret that [`redact`] removes.
@@ -59,16 +78,17 @@ pub fn register(value: &str) {
     let once = crate::signing::percent_encode(value);
     let twice = crate::signing::percent_encode(&once);
     let form = url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>();
-    let mut set = secrets();
-    for v in [value.to_string(), once, twice, form] {
-        if !set.contains(&v) {
-            set.push(v);
+    with_secrets(|set| {
+        for v in [value.to_string(), once, twice, form] {
+            if !set.contains(&v) {
+                set.push(v);
+            }
         }
-    }
-    if set.len() > MAX_SECRETS {
-        let excess = set.len() - MAX_SECRETS;
-        set.drain(..excess);
-    }
+        if set.len() > MAX_SECRETS {
+            let excess = set.len() - MAX_SECRETS;
+            set.drain(..excess);
+        }
+    });
 }
 
 /// Registers the secret parts of a URL: its password and its query.
@@ -91,19 +111,16 @@ pub fn register_url(url: &url::Url) {
 /// replaced: what may be printed.
 pub fn redact(text: &str) -> String {
     let mut out = cut_echo(text);
-    {
-        let set = secrets();
-        if !set.is_empty() {
-            // Longest first, so an encoded form is not half-replaced by a shorter secret.
-            let mut by_len: Vec<&String> = set.iter().collect();
-            by_len.sort_by_key(|s| std::cmp::Reverse(s.len()));
-            for s in by_len {
-                if out.contains(s.as_str()) {
-                    out = out.replace(s.as_str(), PLACEHOLDER);
-                }
+    with_secrets(|set| {
+        // Longest first, so an encoded form is not half-replaced by a shorter secret.
+        let mut by_len: Vec<&String> = set.iter().collect();
+        by_len.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        for s in by_len {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), PLACEHOLDER);
             }
         }
-    }
+    });
     strip_controls(&out)
 }
 
