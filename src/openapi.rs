@@ -468,6 +468,9 @@ impl Transport {
         let label = endpoint_label(&req.url);
         let started = Instant::now();
         let client = self.client(req.route)?;
+        // Building the client (loading the trust store) counts against this attempt's time, so
+        // the attempt still ends when the caller's deadline says.
+        let timeout = timeout.saturating_sub(started.elapsed());
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
