@@ -255,7 +255,8 @@ pub fn run(
             1
         }
         Err(e) => {
-            let line = format!("{NAME}: {e}");
+            // Display already redacts; this is the last gate before anything is printed.
+            let line = crate::redact::redact(&format!("{NAME}: {e}"));
             let _ = writeln!(stdout, "{line}");
             let _ = writeln!(stderr, "{line}");
             1
@@ -408,9 +409,18 @@ fn get(
         detail: e.to_string(),
     })?;
     // One write of the whole line, so a reader never sees half an answer.
-    let _ = stdout.write_all(format!("{line}\n").as_bytes());
-    let _ = stdout.flush();
-    Ok(())
+    write_answer(stdout, &line)
+}
+
+/// Writes one answer line; a reader that went away (closed pipe, full disk) is an error, so the
+/// exit status never claims an answer was delivered when it was not.
+fn write_answer(stdout: &mut dyn Write, line: &str) -> Result<()> {
+    stdout
+        .write_all(format!("{line}\n").as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::Output {
+            detail: e.to_string(),
+        })
 }
 
 fn store(stdin: &mut dyn Read) -> Result<()> {
@@ -467,9 +477,7 @@ fn list(stdout: &mut dyn Write, env: Env) -> Result<()> {
         }
     };
     let line = serde_json::to_string(&registries).unwrap_or_else(|_| "{}".into());
-    let _ = stdout.write_all(format!("{line}\n").as_bytes());
-    let _ = stdout.flush();
-    Ok(())
+    write_answer(stdout, &line)
 }
 
 /// `doctor`: prints the report (text or JSON) and returns 0 when a `get` would succeed.

@@ -15,8 +15,12 @@ pub const PREFIX: &str = "DOCKER_CREDENTIAL_ACR_HELPER_";
 
 /// `DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID`: enterprise instance id (skips `ListInstance`).
 pub const ENV_INSTANCE_ID: &str = "DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID";
-/// `DOCKER_CREDENTIAL_ACR_HELPER_REGION`: with the instance id, maps any host to that instance.
+/// `DOCKER_CREDENTIAL_ACR_HELPER_REGION`: with the instance id, maps custom-domain hosts to that
+/// instance.
 pub const ENV_REGION: &str = "DOCKER_CREDENTIAL_ACR_HELPER_REGION";
+/// `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS`: comma-separated host patterns (`*` = one DNS label)
+/// that the instance id (and region) apply to; no other host gets that instance's password.
+pub const ENV_DOMAINS: &str = "DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT`: ACR API endpoint (host or URL, `{region}` expanded).
 pub const ENV_ENDPOINT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT`: ACR API endpoint tried first for `-vpc` and
@@ -33,8 +37,9 @@ pub const ENV_DISABLE_CACHE: &str = "DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE"
 /// `DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL`: least remaining validity of a reused token.
 pub const ENV_MIN_TTL: &str = "DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL";
 
-/// A snapshot of the environment.
-#[derive(Debug, Clone, Default)]
+/// A snapshot of the environment. Its `Debug` shows the variables the helper reads, with the
+/// value of every secret-bearing one (keys, tokens, passwords, URIs, proxies) replaced.
+#[derive(Clone, Default)]
 pub struct Env {
     vars: BTreeMap<String, String>,
     not_unicode: Vec<String>,
@@ -144,6 +149,53 @@ impl Env {
     }
 }
 
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut m = f.debug_map();
+        for (k, v) in &self.vars {
+            if is_secret_bearing(k) {
+                m.entry(k, &"<redacted>");
+            } else {
+                m.entry(k, &crate::redact::redact(v));
+            }
+        }
+        m.finish()?;
+        if !self.not_unicode.is_empty() {
+            write!(f, " (not UTF-8: {:?})", self.not_unicode)?;
+        }
+        Ok(())
+    }
+}
+
+/// True for variable names whose values may hold a secret: AccessKey secrets, tokens,
+/// passwords, credentials URIs, proxy URLs (user info), and anything alike from other programs.
+fn is_secret_bearing(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    // Our own prefix contains "CREDENTIAL"; judge the rest of the name.
+    let n = upper.strip_prefix(PREFIX).unwrap_or(&upper);
+    if n.ends_with("ACCESS_KEY_ID") {
+        return false;
+    }
+    [
+        "SECRET",
+        "TOKEN",
+        "PASSWORD",
+        "PASSWD",
+        "PASS",
+        "CREDENTIAL",
+        "URI",
+        "URL",
+        "PROXY",
+        "AUTH",
+        "KEY",
+        "COOKIE",
+        "SESSION",
+        "PRIVATE",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
 /// Log levels for stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
@@ -233,7 +285,7 @@ impl Settings {
         }
         let acr_endpoint = env.get(ENV_ENDPOINT).map(str::to_string);
         if let Some(e) = &acr_endpoint {
-            endpoint_url(e, "cn-hangzhou", ENV_ENDPOINT)?;
+            signed_endpoint_url(e, "cn-hangzhou", ENV_ENDPOINT)?;
         }
         let min_ttl = env.duration(ENV_MIN_TTL)?.unwrap_or(DEFAULT_MIN_TTL);
         if min_ttl > MAX_MIN_TTL {
@@ -242,15 +294,39 @@ impl Settings {
                 "must be at most 12h (ACR tokens last 1h; a value like 30m is typical)",
             ));
         }
+        let instance_id = env.get(ENV_INSTANCE_ID).map(str::to_string);
+        let domains = match env.get(ENV_DOMAINS) {
+            None => None,
+            Some(list) => {
+                let patterns = registry::DomainPattern::parse_list(list)
+                    .map_err(|e| Error::config(ENV_DOMAINS, e))?;
+                if patterns.is_empty() {
+                    return Err(Error::config(
+                        ENV_DOMAINS,
+                        "lists no host; give the custom domains of your instance, e.g. registry.example.com,*.example.org",
+                    ));
+                }
+                if instance_id.is_none() {
+                    return Err(Error::config(
+                        ENV_DOMAINS,
+                        format!(
+                            "names the hosts of an instance, but {ENV_INSTANCE_ID} is not set; set it (and {ENV_REGION} for custom domains)"
+                        ),
+                    ));
+                }
+                Some(patterns)
+            }
+        };
         Ok(Settings {
             overrides: Overrides {
-                instance_id: env.get(ENV_INSTANCE_ID).map(str::to_string),
+                instance_id,
                 region,
+                domains,
             },
             acr_endpoint,
             acr_vpc_endpoint: match env.get(ENV_VPC_ENDPOINT) {
                 Some(e) => {
-                    endpoint_url(e, "cn-hangzhou", ENV_VPC_ENDPOINT)?;
+                    signed_endpoint_url(e, "cn-hangzhou", ENV_VPC_ENDPOINT)?;
                     Some(e.to_string())
                 }
                 None => None,
@@ -264,8 +340,10 @@ impl Settings {
     /// The ACR OpenAPI endpoint for `region`: `https://cr.REGION.aliyuncs.com` unless overridden.
     pub fn acr_endpoint(&self, region: &str) -> Result<url::Url> {
         match &self.acr_endpoint {
-            Some(template) => endpoint_url(template, region, ENV_ENDPOINT),
-            None => endpoint_url(&format!("cr.{region}.aliyuncs.com"), region, "ACR endpoint"),
+            Some(template) => signed_endpoint_url(template, region, ENV_ENDPOINT),
+            None => {
+                signed_endpoint_url(&format!("cr.{region}.aliyuncs.com"), region, "ACR endpoint")
+            }
         }
     }
 }
@@ -286,10 +364,10 @@ impl Settings {
         );
         let vpc = match (&self.acr_vpc_endpoint, &self.acr_endpoint) {
             _ if !in_vpc => None,
-            (Some(t), _) => Some(endpoint_url(t, region, ENV_VPC_ENDPOINT)?),
+            (Some(t), _) => Some(signed_endpoint_url(t, region, ENV_VPC_ENDPOINT)?),
             (None, Some(_)) => None,
             (None, None) if NO_VPC_API_REGIONS.contains(&region) => None,
-            (None, None) => Some(endpoint_url(
+            (None, None) => Some(signed_endpoint_url(
                 &format!("cr-vpc.{region}.aliyuncs.com"),
                 region,
                 "ACR VPC endpoint",
@@ -340,6 +418,7 @@ fn platform_cache_dir(env: &Env) -> Option<PathBuf> {
 }
 
 /// Turns `host`, `host:port` or a URL (with `{region}` placeholders) into an endpoint URL.
+/// Messages never repeat user info or a query: they may be credentials.
 pub fn endpoint_url(template: &str, region: &str, source: &str) -> Result<url::Url> {
     let s = template.replace("{region}", region);
     let s = if s.contains("://") {
@@ -347,25 +426,73 @@ pub fn endpoint_url(template: &str, region: &str, source: &str) -> Result<url::U
     } else {
         format!("https://{s}")
     };
-    let url = url::Url::parse(&s).map_err(|e| {
-        Error::config(
+    let shown = shown_endpoint(template);
+    let url = url::Url::parse(&s)
+        .map_err(|e| Error::config(source, format!("{shown:?} is not a valid endpoint ({e})")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        crate::redact::register_url(&url);
+        return Err(Error::config(
             source,
-            format!("{template:?} is not a valid endpoint ({e})"),
-        )
-    })?;
+            format!("{shown:?} must not carry user info (a user name or password)"),
+        ));
+    }
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(Error::config(
             source,
-            format!("{template:?} must be an http(s) URL or a host name"),
+            format!("{shown:?} must be an http(s) URL or a host name"),
         ));
     }
-    if url.query().is_some() || !url.username().is_empty() {
+    if url.query().is_some() {
         return Err(Error::config(
             source,
-            format!("{template:?} must not carry a query or user info"),
+            format!("{shown:?} must not carry a query"),
         ));
     }
     Ok(url)
+}
+
+/// [`endpoint_url`] for an API whose requests are signed (ACR, STS): `https://` only, except on
+/// a host that is literally loopback (`localhost`, `127.0.0.0/8`, `[::1]`, as written: a name
+/// that merely resolves to loopback does not count), where tests and local gateways run.
+pub fn signed_endpoint_url(template: &str, region: &str, source: &str) -> Result<url::Url> {
+    let url = endpoint_url(template, region, source)?;
+    if url.scheme() == "http" && !is_literal_loopback(&url) {
+        return Err(Error::config(
+            source,
+            format!(
+                "{:?} is plain http://; signed API calls (and the passwords they return) need https:// (http:// is accepted only for localhost, 127.0.0.0/8 and [::1])",
+                crate::openapi::endpoint_label(&url)
+            ),
+        ));
+    }
+    Ok(url)
+}
+
+/// True when the URL's host, as written, is `localhost`, an address in `127.0.0.0/8` or `::1`.
+fn is_literal_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.octets()[0] == 127,
+        Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        None => false,
+    }
+}
+
+/// An endpoint value as it may appear in a message: without anything before an `@` in its
+/// authority (user info) and without its query.
+fn shown_endpoint(template: &str) -> String {
+    let (scheme, rest) = match template.split_once("://") {
+        Some((s, r)) => (format!("{s}://"), r),
+        None => (String::new(), template),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("…@{host}"),
+        None => authority.to_string(),
+    };
+    let tail = tail.split(['?', '#']).next().unwrap_or_default();
+    format!("{scheme}{authority}{tail}")
 }
 
 #[cfg(test)]
@@ -513,6 +640,104 @@ mod tests {
                 .min_ttl,
             DEFAULT_MIN_TTL
         );
+    }
+
+    #[test]
+    fn signed_endpoints_need_https_unless_the_host_is_literally_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://localhost:9000/acr",
+            "http://LOCALHOST",
+            "http://[::1]:8080",
+            "https://cr.example.com",
+            "cr.example.com",
+        ] {
+            signed_endpoint_url(ok, "cn-hangzhou", ENV_ENDPOINT).expect(ok);
+        }
+        for bad in [
+            "http://cr.cn-hangzhou.aliyuncs.com",
+            "http://localhost.example.com",
+            "http://127.0.0.1.nip.io",
+            "http://[::ffff:127.0.0.1]",
+            "http://10.0.0.1:8080",
+        ] {
+            let e = signed_endpoint_url(bad, "cn-hangzhou", ENV_ENDPOINT).expect_err(bad);
+            let s = e.to_string();
+            assert!(s.starts_with(ENV_ENDPOINT) && s.contains("https://"), "{s}");
+            assert!(!s.contains('\n'));
+        }
+        let e = Settings::from_env(&Env::default().with(ENV_ENDPOINT, "http://cr.example.com"))
+            .expect_err("http");
+        assert!(e.to_string().contains("plain http://"), "{e}");
+    }
+
+    #[test]
+    fn endpoints_with_user_info_are_refused_without_echoing_it() {
+        for v in [
+            "https://someuser:hunter2pw@cr.example.com",
+            "https://:hunter2pw@cr.example.com",
+            "someuser@cr.example.com",
+            "https://someuser:hunter2pw@cr.example.com/x?q=1",
+            "https://someuser:hunter2pw@[bad",
+        ] {
+            let e = endpoint_url(v, "cn-hangzhou", ENV_ENDPOINT).expect_err(v);
+            let s = e.to_string();
+            assert!(
+                !s.contains("someuser") && !s.contains("hunter2pw"),
+                "{v}: {s}"
+            );
+            assert!(s.starts_with(ENV_ENDPOINT), "{s}");
+        }
+        assert_eq!(
+            shown_endpoint("https://u:p@h.example:8/p?q=s#f"),
+            "https://…@h.example:8/p"
+        );
+    }
+
+    #[test]
+    fn env_debug_hides_secret_bearing_variables() {
+        let env = Env::from_pairs([
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIvisible"),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "sk-hidden-1"),
+            ("ALIBABA_CLOUD_SECURITY_TOKEN", "tok-hidden-2"),
+            (
+                "ALIBABA_CLOUD_CREDENTIALS_URI",
+                "http://127.0.0.1/c?t=uri-hidden-3",
+            ),
+            ("HTTPS_PROXY", "http://u:proxy-hidden-4@proxy:3128"),
+            ("GITHUB_TOKEN", "gh-hidden-5"),
+            ("AWS_SECRET_ACCESS_KEY", "aws-hidden-6"),
+            ("REGISTRY_PASSWORD", "pw-hidden-7"),
+            ("DOCKER_CREDENTIAL_ACR_HELPER_REGION", "cn-hangzhou"),
+        ]);
+        let shown = format!("{env:?} {env:#?}");
+        for i in 1..=7 {
+            assert!(!shown.contains(&format!("hidden-{i}")), "{shown}");
+        }
+        assert!(
+            shown.contains("LTAIvisible") && shown.contains("cn-hangzhou"),
+            "{shown}"
+        );
+        assert!(shown.contains("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), "{shown}");
+    }
+
+    #[test]
+    fn domains_need_an_instance_id_and_valid_patterns() {
+        let e = Settings::from_env(&Env::default().with(ENV_DOMAINS, "reg.example.com"))
+            .expect_err("no instance id");
+        assert!(
+            e.to_string().starts_with(ENV_DOMAINS) && e.to_string().contains(ENV_INSTANCE_ID),
+            "{e}"
+        );
+        let with_id = Env::default().with(ENV_INSTANCE_ID, "cri-x");
+        for bad in ["a..b", "http://x.com", ",,", "x.com:99999"] {
+            let e = Settings::from_env(&with_id.clone().with(ENV_DOMAINS, bad)).expect_err(bad);
+            assert!(e.to_string().starts_with(ENV_DOMAINS), "{e}");
+        }
+        let s = Settings::from_env(&with_id.with(ENV_DOMAINS, "reg.example.com, *.example.org"))
+            .expect("settings");
+        assert_eq!(s.overrides.domains.map(|d| d.len()), Some(2));
     }
 
     #[test]

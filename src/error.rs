@@ -2,7 +2,8 @@
 //!
 //! Every variant renders as a single line that says what went wrong, where (endpoint, file,
 //! variable, API request id) and, where we know it, what to do about it. No variant ever
-//! carries a secret value.
+//! carries a secret value, and `Display` passes the line through `redact::redact`, so
+//! a secret echoed by a server or a program is removed before anyone sees it.
 
 use std::fmt;
 use std::time::Duration;
@@ -72,6 +73,15 @@ pub enum Error {
         /// What failed.
         detail: String,
     },
+    /// The endpoint's TLS certificate was not accepted (never retried).
+    Certificate {
+        /// The endpoint (scheme, host, path).
+        endpoint: String,
+        /// Why the certificate was refused.
+        detail: String,
+        /// Whom TLS trusted: the system roots, or the `SSL_CERT_FILE` / `SSL_CERT_DIR` named.
+        trust: String,
+    },
     /// An endpoint did not answer in time.
     Timeout {
         /// The endpoint that was waited for.
@@ -87,6 +97,11 @@ pub enum Error {
         region: String,
         /// AccessKey id that searched.
         access_key_id: String,
+    },
+    /// The answer could not be written to stdout (closed pipe, full disk).
+    Output {
+        /// The I/O error.
+        detail: String,
     },
     /// An answer arrived but is not what the API documents.
     InvalidResponse {
@@ -141,8 +156,18 @@ fn one_line(s: &str) -> String {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::NotFound => f.write_str(Self::NOT_FOUND_MESSAGE),
+        let line = Unredacted(self).to_string();
+        f.write_str(&crate::redact::redact(&line))
+    }
+}
+
+/// The message before redaction.
+struct Unredacted<'a>(&'a Error);
+
+impl fmt::Display for Unredacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Error::NotFound => f.write_str(Error::NOT_FOUND_MESSAGE),
             Error::InvalidInput { what, detail } => {
                 write!(f, "invalid {what}: {}", one_line(detail))
             }
@@ -187,6 +212,22 @@ impl fmt::Display for Error {
             Error::Transport { endpoint, detail } => {
                 write!(f, "request to {endpoint} failed: {}", one_line(detail))
             }
+            Error::Certificate {
+                endpoint,
+                detail,
+                trust,
+            } => {
+                write!(
+                    f,
+                    "the TLS certificate of {endpoint} was not accepted: {}; trusted CAs: {trust}. Hint: ",
+                    one_line(detail)
+                )?;
+                if trust.starts_with("the system") {
+                    f.write_str("if a proxy or gateway re-signs TLS (corporate inspection), set SSL_CERT_FILE to a bundle holding its CA; otherwise check the endpoint and the system clock")
+                } else {
+                    f.write_str("add the endpoint's CA to that bundle, or unset SSL_CERT_FILE / SSL_CERT_DIR to trust the system roots; check the endpoint and the system clock too")
+                }
+            }
             Error::Timeout { endpoint, waited } => write!(
                 f,
                 "request to {endpoint} timed out after {:.1}s",
@@ -200,6 +241,9 @@ impl fmt::Display for Error {
                 f,
                 "ACR ListInstance found no Enterprise Edition instance named {name:?} in {region} visible to AccessKey {access_key_id}. Hint: check the instance name in the registry host, and that the RAM identity has cr:ListInstance; or set DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID to the instance id"
             ),
+            Error::Output { detail } => {
+                write!(f, "cannot write the answer to stdout: {}", one_line(detail))
+            }
             Error::InvalidResponse { endpoint, detail } => {
                 write!(
                     f,

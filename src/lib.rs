@@ -46,8 +46,9 @@
 //! | `ALIBABA_CLOUD_STS_ENDPOINT` | STS endpoint (host or URL) |
 //! | `ALIBABA_CLOUD_STS_REGION`, `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED` | regional / VPC STS endpoint |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID` | enterprise instance id; skips `ListInstance` |
-//! | `DOCKER_CREDENTIAL_ACR_HELPER_REGION` | with the instance id: any host is that instance (custom domains) |
-//! | `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT` | ACR API endpoint (host or URL; `{region}` expanded) |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_REGION` | with the instance id: custom-domain hosts are that instance |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` | comma-separated host patterns (`*` = one DNS label) the instance override applies to; unset: any host but standard ACR hosts and [`registry::PUBLIC_REGISTRIES`] |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT` | ACR API endpoint (host or URL; `{region}` expanded; `https://` unless loopback) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT` | ACR API endpoint tried first for `-vpc`/`-internal` hosts (default `cr-vpc.REGION.aliyuncs.com`), falling back to the public one |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG` | registry config file: per-registry identities, roles, policies (see README, "Registry config file") |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT` | deadline for a whole `get` (default `30s`) |
@@ -55,9 +56,12 @@
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE` | `true`: no on-disk cache |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL` | reuse a cached token while it has more than this left (default `15m`, capped at half its lifetime) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_LOG` | stderr log level (default `warn`) |
-//! | `SSL_CERT_FILE`, `SSL_CERT_DIR` | extra/replacement trusted CAs |
-//! | `HTTPS_PROXY`, `NO_PROXY` | proxy for API calls |
+//! | `SSL_CERT_FILE`, `SSL_CERT_DIR` | replacement trusted CAs (unreadable or empty: an error) |
+//! | `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` | proxy for API calls (unparsable: an error) |
 //! | `DOCKER_CONFIG`; `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR` | `configure-docker` only: the docker config directory; podman's `auth.json` |
+//!
+//! ACR and STS endpoints must be `https://` unless the host is literally loopback. Everything the
+//! helper prints (errors, logs) passes one redaction step that removes every secret in play.
 
 #![warn(missing_docs)]
 // Errors carry their context (code, message, request id, hint) inline; they are rare and the
@@ -78,6 +82,7 @@ pub mod openapi;
 #[cfg(test)]
 mod proptests;
 pub mod protocol;
+pub(crate) mod redact;
 pub(crate) mod registries;
 pub mod registry;
 pub mod secret;
@@ -145,10 +150,11 @@ impl Helper {
     pub fn new(env: Env) -> Result<Self> {
         let settings = Settings::from_env(&env)?;
         let registries = registries::load(&env)?;
+        let transport = Transport::from_env(&env);
         Ok(Helper {
             env,
             settings,
-            transport: Transport::new(),
+            transport,
             clock: Arc::new(Utc::now),
             cache: std::sync::OnceLock::new(),
             provider: None,
@@ -201,7 +207,7 @@ impl Helper {
                 _ => None,
             }
         });
-        self.registry_of(&url.host, matched.as_ref())
+        self.registry_of(&url.host, url.port, matched.as_ref())
     }
 
     /// The on-disk cache in use, if any.
@@ -274,7 +280,7 @@ impl Helper {
             None => None,
         };
         let registry = self
-            .registry_of(&url.host, matched.as_ref())?
+            .registry_of(&url.host, url.port, matched.as_ref())?
             .ok_or(Error::NotFound)?;
         log::debug!(
             "{} is ACR {:?} in {}{}",
@@ -289,7 +295,7 @@ impl Helper {
         let entry = matched.as_ref().map(|m| m.entry());
         let provider = self.provider_for(entry, deadline, skipped)?;
         let endpoints = match entry.and_then(|e| e.endpoint.as_ref().map(|t| (e, t))) {
-            Some((e, t)) => vec![config::endpoint_url(
+            Some((e, t)) => vec![config::signed_endpoint_url(
                 t,
                 &registry.region,
                 &format!("{} endpoint", self.entry_location(e)),
@@ -322,10 +328,15 @@ impl Helper {
     fn registry_of(
         &self,
         host: &str,
+        port: Option<u16>,
         matched: Option<&registries::Match<'_>>,
     ) -> Result<Option<Registry>> {
         let Some(m) = matched else {
-            return Ok(registry::parse_host(host, &self.settings.overrides));
+            return Ok(registry::parse_host_port(
+                host,
+                port,
+                &self.settings.overrides,
+            ));
         };
         let e = m.entry();
         let standard = registry::parse_host(host, &registry::Overrides::default());
@@ -452,9 +463,11 @@ impl Helper {
         };
         let provider = self.provider_for(Some(e), deadline, &mut Vec::new())?;
         let endpoint = match &e.endpoint {
-            Some(t) => {
-                config::endpoint_url(t, region, &format!("{} endpoint", self.entry_location(e)))?
-            }
+            Some(t) => config::signed_endpoint_url(
+                t,
+                region,
+                &format!("{} endpoint", self.entry_location(e)),
+            )?,
             None => self.settings.acr_endpoint(region)?,
         };
         let ctx = credentials::Context {

@@ -1,5 +1,6 @@
 //! A minimal stderr logger behind the `log` facade; the level comes from
 //! `DOCKER_CREDENTIAL_ACR_HELPER_LOG` (default `warn`, so a successful `get` prints nothing).
+//! Every line goes through `redact::redact` first.
 
 use std::io::Write;
 
@@ -21,7 +22,8 @@ impl log::Log for StderrLogger {
             return;
         }
         let level = record.level().as_str().to_ascii_lowercase();
-        let line = format!("{}: {level}: {}\n", env!("CARGO_PKG_NAME"), record.args());
+        let text = crate::redact::redact(&record.args().to_string());
+        let line = format!("{}: {level}: {text}\n", env!("CARGO_PKG_NAME"));
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 

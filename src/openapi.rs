@@ -5,8 +5,13 @@
 //! calls to the ECS metadata address never go through a proxy. Clients are built on first use,
 //! so a `get` answered from the cache never loads certificates.
 
+pub mod answer;
+
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+pub(crate) use answer::{api_error, check_success, checked_expiry, epoch_ms, string_field};
+pub use answer::{credential_hint, skew_hint};
 
 use crate::error::{Error, Result};
 
@@ -188,7 +193,8 @@ pub struct ApiErrorBody {
     pub request_id: String,
 }
 
-/// Reads `Code`, `Message`, `RequestId` (either case) from a JSON error body.
+/// Reads `Code`, `Message`, `RequestId` (either case) from a JSON error body, each made one
+/// bounded line without control characters or an echoed string-to-sign.
 pub fn decode_error_body(body: &[u8]) -> ApiErrorBody {
     let v: serde_json::Value = match serde_json::from_slice(body) {
         Ok(v) => v,
@@ -198,7 +204,7 @@ pub fn decode_error_body(body: &[u8]) -> ApiErrorBody {
         v.get(a)
             .or_else(|| v.get(b))
             .and_then(|x| match x {
-                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::String(s) => Some(crate::redact::server_field(s)),
                 serde_json::Value::Number(n) => Some(n.to_string()),
                 _ => None,
             })
@@ -232,6 +238,163 @@ pub struct Transport {
     api: OnceLock<reqwest::Client>,
     direct: OnceLock<reqwest::Client>,
     user_agent: String,
+    network: NetworkEnv,
+}
+
+/// The variables that decide whom TLS trusts and which proxy API calls go through, captured so
+/// that a value that cannot work is an error naming it rather than a silent fallback. (The TLS
+/// and proxy layers read the same variables from the process environment.)
+#[derive(Debug, Clone, Default)]
+struct NetworkEnv {
+    cert_file: Option<String>,
+    cert_dir: Option<String>,
+    /// (variable, value) of the proxy variables that are set.
+    proxies: Vec<(&'static str, String)>,
+}
+
+impl NetworkEnv {
+    fn from_env(env: &crate::config::Env) -> Self {
+        let first = |names: [&'static str; 2]| {
+            names
+                .into_iter()
+                .find_map(|n| env.get(n).map(|v| (n, v.to_string())))
+        };
+        // Only where the platform verifier loads roots through rustls-native-certs do these
+        // variables replace the system roots (Linux and other non-Apple Unix); elsewhere the OS
+        // trust store decides and they are not ours to judge.
+        let honoured = cfg!(all(
+            unix,
+            not(target_os = "android"),
+            not(target_vendor = "apple")
+        ));
+        let cert_var = |name: &str| env.get(name).filter(|_| honoured).map(str::to_string);
+        NetworkEnv {
+            cert_file: cert_var(ENV_CERT_FILE),
+            cert_dir: cert_var(ENV_CERT_DIR),
+            proxies: [
+                first(["HTTPS_PROXY", "https_proxy"]),
+                first(["ALL_PROXY", "all_proxy"]),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        }
+    }
+
+    /// Who is trusted, for certificate errors: the files named, or the system roots.
+    fn trust(&self) -> String {
+        match (&self.cert_file, &self.cert_dir) {
+            (Some(f), Some(d)) => format!("{ENV_CERT_FILE} {f} and {ENV_CERT_DIR} {d}"),
+            (Some(f), None) => format!("{ENV_CERT_FILE} {f}"),
+            (None, Some(d)) => format!("{ENV_CERT_DIR} {d}"),
+            (None, None) => "the system roots".into(),
+        }
+    }
+
+    fn check_trust(&self) -> Result<()> {
+        if let Some(f) = &self.cert_file {
+            check_cert_file(f)?;
+        }
+        if let Some(d) = &self.cert_dir {
+            for dir in std::env::split_paths(d).filter(|p| !p.as_os_str().is_empty()) {
+                check_cert_dir(&dir)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_proxies(&self) -> Result<()> {
+        for (name, value) in &self.proxies {
+            check_proxy(name, value)?;
+        }
+        Ok(())
+    }
+}
+
+/// `SSL_CERT_FILE`: a PEM bundle of trusted CAs, replacing the system roots.
+pub const ENV_CERT_FILE: &str = "SSL_CERT_FILE";
+/// `SSL_CERT_DIR`: directories of PEM CA files, replacing the system roots.
+pub const ENV_CERT_DIR: &str = "SSL_CERT_DIR";
+
+/// Counts the PEM certificates in `path` (stops after `enough`).
+fn pem_certificates(path: &std::path::Path, enough: usize) -> std::result::Result<usize, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let iter = CertificateDer::pem_file_iter(path).map_err(|e| e.to_string())?;
+    let mut n = 0;
+    for cert in iter {
+        cert.map_err(|e| format!("not a PEM file ({e})"))?;
+        n += 1;
+        if n >= enough {
+            break;
+        }
+    }
+    Ok(n)
+}
+
+fn check_cert_file(path: &str) -> Result<()> {
+    match pem_certificates(std::path::Path::new(path), usize::MAX) {
+        Ok(0) => Err(Error::config(
+            ENV_CERT_FILE,
+            format!(
+                "{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----); point it at a CA bundle or unset it to use the system roots"
+            ),
+        )),
+        Ok(_) => Ok(()),
+        Err(e) => Err(Error::config(
+            ENV_CERT_FILE,
+            format!(
+                "cannot read CA certificates from {path}: {e}; point it at a CA bundle or unset it to use the system roots"
+            ),
+        )),
+    }
+}
+
+fn check_cert_dir(dir: &std::path::Path) -> Result<()> {
+    let shown = dir.display();
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Error::config(
+            ENV_CERT_DIR,
+            format!("cannot read the CA directory {shown}: {e}; fix it or unset it to use the system roots"),
+        )
+    })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_file() && matches!(pem_certificates(&path, 1), Ok(n) if n > 0) {
+            return Ok(());
+        }
+    }
+    Err(Error::config(
+        ENV_CERT_DIR,
+        format!(
+            "the CA directory {shown} holds no PEM certificate; fix it or unset it to use the system roots"
+        ),
+    ))
+}
+
+/// A proxy variable must be a URL the HTTP client can use; its value is never repeated (it may
+/// hold a password), and its password is registered for redaction.
+fn check_proxy(name: &str, value: &str) -> Result<()> {
+    let with_scheme = if value.contains("://") {
+        value.to_string()
+    } else {
+        format!("http://{value}")
+    };
+    let url = url::Url::parse(&with_scheme).map_err(|e| {
+        Error::config(
+            name,
+            format!("is not a proxy URL like http://proxy.example.com:3128 ({e})"),
+        )
+    })?;
+    crate::redact::register_url(&url);
+    match url.scheme() {
+        "http" | "https" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
+        "http" | "https" => Err(Error::config(name, "the proxy URL has no host")),
+        other => Err(Error::config(
+            name,
+            format!("proxy scheme {other}:// is not supported; use an http:// or https:// proxy"),
+        )),
+    }
 }
 
 impl Default for Transport {
@@ -241,9 +404,22 @@ impl Default for Transport {
 }
 
 impl Transport {
-    /// A transport whose clients are not built yet.
+    /// A transport whose clients are not built yet, checking no variable of its own (the TLS
+    /// and proxy layers still read the process environment).
     pub fn new() -> Self {
+        Transport::with_network(NetworkEnv::default())
+    }
+
+    /// A transport that, before its first request, checks the TLS trust variables
+    /// (`SSL_CERT_FILE`, `SSL_CERT_DIR`) and proxy variables (`HTTPS_PROXY`, `ALL_PROXY`) of
+    /// `env`, and names them in certificate errors.
+    pub fn from_env(env: &crate::config::Env) -> Self {
+        Transport::with_network(NetworkEnv::from_env(env))
+    }
+
+    fn with_network(network: NetworkEnv) -> Self {
         Transport {
+            network,
             api: OnceLock::new(),
             direct: OnceLock::new(),
             user_agent: format!(
@@ -263,6 +439,10 @@ impl Transport {
         };
         if let Some(c) = cell.get() {
             return Ok(c);
+        }
+        self.network.check_trust()?;
+        if route == Route::Api {
+            self.network.check_proxies()?;
         }
         // An embedding program may already have chosen a provider; then we use theirs.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -288,6 +468,9 @@ impl Transport {
         let label = endpoint_label(&req.url);
         let started = Instant::now();
         let client = self.client(req.route)?;
+        // Building the client (loading the trust store) counts against this attempt's time, so
+        // the attempt still ends when the caller's deadline says.
+        let timeout = timeout.saturating_sub(started.elapsed());
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -305,6 +488,12 @@ impl Transport {
                 Error::Timeout {
                     endpoint: label.clone(),
                     waited: started.elapsed(),
+                }
+            } else if let Some(detail) = certificate_error(&e) {
+                Error::Certificate {
+                    endpoint: label.clone(),
+                    detail,
+                    trust: self.network.trust(),
                 }
             } else {
                 Error::Transport {
@@ -435,6 +624,34 @@ impl Transport {
             tokio::time::sleep(delay).await;
         }
     }
+}
+
+/// The certificate problem in an error's chain, if that is what it is: the server's certificate
+/// was refused, or there was no CA to check it against. Retrying cannot fix either.
+fn certificate_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    fn is_certificate(r: &rustls::Error) -> bool {
+        match r {
+            rustls::Error::InvalidCertificate(_)
+            | rustls::Error::NoCertificatesPresented
+            | rustls::Error::UnsupportedNameType => true,
+            rustls::Error::General(s) => s.contains("CA certificates"),
+            _ => false,
+        }
+    }
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+            return is_certificate(r).then(|| r.to_string());
+        }
+        cur = match err.downcast_ref::<std::io::Error>() {
+            // io::Error hides its payload from source(); look inside.
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
 }
 
 /// An error and its causes on one line, without URLs.

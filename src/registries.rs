@@ -25,7 +25,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::{Env, endpoint_url};
+use crate::config::{Env, signed_endpoint_url};
 use crate::credentials::provider::{AssumeRole, Provider};
 use crate::credentials::sts::{self, RoleRequest};
 use crate::credentials::{oidc, profile};
@@ -388,7 +388,7 @@ fn parse_entry(v: &serde_json::Value, index: usize, shown: &str, env: &Env) -> R
             },
             "endpoint" => {
                 let s = string()?;
-                endpoint_url(&s, "cn-hangzhou", &loc)?;
+                signed_endpoint_url(&s, "cn-hangzhou", &loc)?;
                 e.endpoint = Some(s);
             }
             other => {

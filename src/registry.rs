@@ -12,9 +12,11 @@
 //! the longest name that leaves a valid suffix wins (`my-registry-registry.…` is instance
 //! `my-registry`), as in the original Go helper.
 //!
-//! Overrides (environment, see [`Overrides`]): with both an instance id and a region, *any* host
-//! is that enterprise instance (custom domains); with only an instance id, enterprise hosts use it
-//! and skip the instance-name lookup.
+//! Overrides (environment, see [`Overrides`] and [`parse_host_port`]): with both an instance id
+//! and a region, a custom-domain host is that enterprise instance: only the hosts listed in
+//! `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` when it is set, else any host but the well-known public
+//! registries ([`PUBLIC_REGISTRIES`]); standard ACR hosts always parse as themselves. With an
+//! instance id, enterprise hosts use it and skip the instance-name lookup.
 
 /// Which edition of ACR serves a registry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -69,6 +71,9 @@ pub struct Overrides {
     pub instance_id: Option<String>,
     /// `DOCKER_CREDENTIAL_ACR_HELPER_REGION`.
     pub region: Option<String>,
+    /// `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS`: the hosts the instance id (and region) apply to;
+    /// `None` → see [`parse_host`].
+    pub domains: Option<Vec<DomainPattern>>,
 }
 
 /// True when `s` looks like an Alibaba Cloud region id (`cn-hangzhou`, `ap-southeast-1`).
@@ -103,24 +108,93 @@ fn registry_flags(s: &str) -> Option<(bool, Network)> {
     Some((intl, network))
 }
 
-/// Parses a lowercased host (no port) into a [`Registry`]; `None` when it is not ACR.
+/// Well-known public registries. Without `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` the instance
+/// override never applies to them, so docker's `credsStore` cannot send an ACR password there.
+/// Each entry matches the name itself and every name under it (`gcr.io` covers `k8s.gcr.io`,
+/// `amazonaws.com` covers `ACCOUNT.dkr.ecr.REGION.amazonaws.com`).
+pub const PUBLIC_REGISTRIES: &[&str] = &[
+    "docker.io",
+    "docker.com",
+    "ghcr.io",
+    "quay.io",
+    "gcr.io",
+    "pkg.dev",
+    "amazonaws.com",
+    "public.ecr.aws",
+    "azurecr.io",
+    "mcr.microsoft.com",
+    "registry.k8s.io",
+    "nvcr.io",
+];
+
+/// True when `host` (lowercase, no port) is one of [`PUBLIC_REGISTRIES`] or under one.
+pub fn is_public_registry(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    PUBLIC_REGISTRIES.iter().any(|p| {
+        host.eq_ignore_ascii_case(p)
+            || host.len() > p.len()
+                && host.as_bytes()[host.len() - p.len() - 1] == b'.'
+                && host[host.len() - p.len()..].eq_ignore_ascii_case(p)
+    })
+}
+
+/// Parses a host (no port) into a [`Registry`]; `None` when it is not ACR. See
+/// [`parse_host_port`]; a domain pattern with a port never matches here.
 pub fn parse_host(host: &str, overrides: &Overrides) -> Option<Registry> {
+    parse_host_port(host, None, overrides)
+}
+
+/// Parses a host and its port (as docker sent them) into a [`Registry`]; `None` when it is not
+/// ACR.
+///
+/// Standard ACR hosts parse as themselves; with an instance id configured, an Enterprise host
+/// uses that id instead of `ListInstance`. The instance id + region override makes other
+/// (custom-domain) hosts that instance:
+/// * with `domains`, only hosts matching one of them get the override (a matching host is the
+///   instance when a region is set; without one, only a standard Enterprise host uses the id);
+///   every other host parses as itself, without the override;
+/// * without `domains`, any host except the well-known [`PUBLIC_REGISTRIES`] gets it, and a
+///   Personal Edition host stays personal.
+pub fn parse_host_port(host: &str, port: Option<u16>, overrides: &Overrides) -> Option<Registry> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if let (Some(id), Some(region)) = (&overrides.instance_id, &overrides.region) {
-        return Some(Registry {
-            host,
-            region: region.clone(),
-            edition: Edition::Enterprise(Instance::Id(id.clone())),
-            network: Network::Public,
-            intl: false,
-            distributed: false,
-        });
+    let standard = parse_standard(&host);
+    let Some(id) = &overrides.instance_id else {
+        return standard;
+    };
+    let custom = |region: &String| Registry {
+        host: host.clone(),
+        region: region.clone(),
+        edition: Edition::Enterprise(Instance::Id(id.clone())),
+        network: Network::Public,
+        intl: false,
+        distributed: false,
+    };
+    let with_id = |mut r: Registry| {
+        if let Edition::Enterprise(_) = r.edition {
+            r.edition = Edition::Enterprise(Instance::Id(id.clone()));
+        }
+        r
+    };
+    match &overrides.domains {
+        Some(domains) => {
+            let host_port = match port {
+                Some(p) => format!("{host}:{p}"),
+                None => host.clone(),
+            };
+            if !domains.iter().any(|d| d.matches(&host_port)) {
+                return standard;
+            }
+            match &overrides.region {
+                Some(region) => Some(custom(region)),
+                None => standard.map(with_id),
+            }
+        }
+        None => match (standard, &overrides.region) {
+            (Some(r), _) => Some(with_id(r)),
+            (None, Some(region)) if !is_public_registry(&host) => Some(custom(region)),
+            (None, _) => None,
+        },
     }
-    let mut parsed = parse_standard(&host)?;
-    if let (Edition::Enterprise(_), Some(id)) = (&parsed.edition, &overrides.instance_id) {
-        parsed.edition = Edition::Enterprise(Instance::Id(id.clone()));
-    }
-    Some(parsed)
 }
 
 fn parse_standard(host: &str) -> Option<Registry> {
@@ -514,19 +588,112 @@ mod tests {
         }
     }
 
-    #[test]
-    fn both_overrides_make_any_host_that_instance() {
-        let o = Overrides {
+    fn both(domains: Option<&str>) -> Overrides {
+        Overrides {
             instance_id: Some("cri-abc".into()),
             region: Some("cn-shanghai".into()),
-        };
+            domains: domains.map(|d| DomainPattern::parse_list(d).expect("patterns")),
+        }
+    }
+
+    #[test]
+    fn both_overrides_make_a_custom_domain_that_instance() {
+        let o = both(None);
         let r = parse_host("images.example.com", &o).expect("custom domain");
         assert_eq!(r.region, "cn-shanghai");
         assert_eq!(
             r.edition,
             Edition::Enterprise(Instance::Id("cri-abc".into()))
         );
-        let r = parse_host("registry.cn-hangzhou.aliyuncs.com", &o).expect("acr host");
+        // A standard Enterprise host keeps its region and uses the configured id.
+        let r = parse_host("myinst-registry.cn-hangzhou.cr.aliyuncs.com", &o).expect("ee");
+        assert_eq!(r.region, "cn-hangzhou");
+        assert_eq!(
+            r.edition,
+            Edition::Enterprise(Instance::Id("cri-abc".into()))
+        );
+    }
+
+    #[test]
+    fn without_domains_personal_hosts_stay_personal_and_public_registries_are_foreign() {
+        let o = both(None);
+        let r = parse_host("registry.cn-hangzhou.aliyuncs.com", &o).expect("personal");
+        assert_eq!(r.edition, Edition::Personal);
+        assert_eq!(r.region, "cn-hangzhou");
+        for public in [
+            "docker.io",
+            "index.docker.io",
+            "registry-1.docker.io",
+            "registry.hub.docker.com",
+            "ghcr.io",
+            "quay.io",
+            "gcr.io",
+            "eu.gcr.io",
+            "k8s.gcr.io",
+            "us-docker.pkg.dev",
+            "europe-west1-docker.pkg.dev",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            "public.ecr.aws",
+            "myreg.azurecr.io",
+            "mcr.microsoft.com",
+            "registry.k8s.io",
+            "nvcr.io",
+            "GHCR.IO.",
+        ] {
+            assert_eq!(parse_host(public, &o), None, "{public}");
+        }
+        // Look-alikes are not the public registries.
+        for custom in [
+            "notghcr.io",
+            "ghcr.io.example.com",
+            "docker.io-mirror.example",
+        ] {
+            assert!(parse_host(custom, &o).is_some(), "{custom}");
+        }
+    }
+
+    #[test]
+    fn domains_limit_the_override_to_the_hosts_named() {
+        let o = both(Some(
+            "registry.example.com, *.images.example.org, reg.example.net:5000",
+        ));
+        for host in ["registry.example.com", "a.images.example.org"] {
+            let r = parse_host(host, &o).expect(host);
+            assert_eq!(
+                r.edition,
+                Edition::Enterprise(Instance::Id("cri-abc".into()))
+            );
+        }
+        assert!(parse_host_port("reg.example.net", Some(5000), &o).is_some());
+        for host in [
+            "example.com",
+            "b.a.images.example.org",
+            "ghcr.io",
+            "reg.example.net",
+        ] {
+            assert_eq!(parse_host(host, &o), None, "{host}");
+        }
+        assert_eq!(parse_host_port("reg.example.net", Some(443), &o), None);
+        // Standard hosts outside the list parse as themselves, without the instance id.
+        let r = parse_host("other-registry.cn-hangzhou.cr.aliyuncs.com", &o).expect("ee");
+        assert_eq!(
+            r.edition,
+            Edition::Enterprise(Instance::Name("other".into()))
+        );
+        let r = parse_host("registry.cn-hangzhou.aliyuncs.com", &o).expect("personal");
+        assert_eq!(r.edition, Edition::Personal);
+        // Without a region, a listed standard Enterprise host uses the id; a custom one is not ACR.
+        let mut o = o;
+        o.region = None;
+        let r = parse_host("registry.example.com", &o);
+        assert_eq!(r, None);
+        let o = Overrides {
+            domains: Some(vec![
+                DomainPattern::parse("x-registry.cn-hangzhou.cr.aliyuncs.com").expect("p"),
+            ]),
+            ..o
+        };
+        let r = parse_host("x-registry.cn-hangzhou.cr.aliyuncs.com", &o).expect("ee");
         assert_eq!(
             r.edition,
             Edition::Enterprise(Instance::Id("cri-abc".into()))
@@ -538,6 +705,7 @@ mod tests {
         let o = Overrides {
             instance_id: Some("cri-abc".into()),
             region: None,
+            domains: None,
         };
         let r = parse_host("myinst-registry.cn-hangzhou.cr.aliyuncs.com", &o).expect("ee");
         assert_eq!(
@@ -554,6 +722,7 @@ mod tests {
         let o = Overrides {
             instance_id: None,
             region: Some("cn-shanghai".into()),
+            domains: None,
         };
         assert!(parse_host("example.com", &o).is_none());
         let r = parse_host("registry.cn-hangzhou.aliyuncs.com", &o).expect("personal");

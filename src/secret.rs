@@ -3,18 +3,29 @@
 //! Access key secrets, security tokens, OIDC tokens and registry passwords are all held in a
 //! [`Secret`]. It has no `Display`, its `Debug` prints a placeholder, and the only way to the value
 //! is the explicit [`Secret::expose`] call, which makes every place that hands a secret out easy
-//! to find.
+//! to find. Creating (or deserializing) a `Secret` registers its value with the redaction step
+//! (`redact`), so the value is removed from any message the helper prints, even one a server
+//! echoes back.
 
 use std::fmt;
 
 /// A value whose `Debug` output is redacted and which has no `Display`.
-#[derive(Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(transparent)]
 pub struct Secret<T = String>(T);
 
-impl<T> Secret<T> {
-    /// Wraps a secret value.
+impl<T: AsRef<str>> Secret<T> {
+    /// Wraps a secret value and registers it for redaction.
     pub fn new(value: T) -> Self {
+        crate::redact::register(value.as_ref());
+        Secret(value)
+    }
+}
+
+impl<T> Secret<T> {
+    /// Wraps a value that is not itself text (e.g. the argv of a credential command) without
+    /// registering it; the caller registers the text it came from.
+    pub(crate) fn hidden(value: T) -> Self {
         Secret(value)
     }
 
@@ -31,9 +42,15 @@ impl Secret<String> {
     }
 }
 
-impl<T> From<T> for Secret<T> {
+impl<T: AsRef<str>> From<T> for Secret<T> {
     fn from(value: T) -> Self {
-        Secret(value)
+        Secret::new(value)
+    }
+}
+
+impl<'de, T: AsRef<str> + serde::Deserialize<'de>> serde::Deserialize<'de> for Secret<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(Secret::new)
     }
 }
 
@@ -53,6 +70,14 @@ mod tests {
         let shown = format!("{s:?} {s:#?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert_eq!(s.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn new_and_deserialized_secrets_are_redacted_from_messages() {
+        let _a = Secret::new("made-with-new-0042".to_string());
+        let _b: Secret = serde_json::from_str("\"read-from-json-0042\"").expect("json");
+        let shown = crate::redact::redact("x made-with-new-0042 y read-from-json-0042 z");
+        assert_eq!(shown, "x <redacted> y <redacted> z");
     }
 
     #[test]

@@ -205,3 +205,52 @@ fn bad_settings_name_the_variable() {
             .contains("DOCKER_CREDENTIAL_ACR_HELPER_LOG")
     );
 }
+
+/// A `get` whose answer cannot be delivered (reader gone, disk full) must not report success.
+#[test]
+fn get_whose_answer_cannot_be_written_exits_1() {
+    use std::io::Write;
+    let api = FakeApi::start(FakeConfig::default());
+    let closed_pipe = || -> std::process::Stdio {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        writer.into()
+    };
+    let dev_full = || -> std::process::Stdio {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full exists on Linux")
+            .into()
+    };
+    let mut sinks: Vec<(&str, &dyn Fn() -> std::process::Stdio)> =
+        vec![("closed pipe", &closed_pipe)];
+    if cfg!(target_os = "linux") {
+        sinks.push(("/dev/full", &dev_full));
+    }
+    for (what, sink) in sinks {
+        for args in [&["get"][..], &["list"]] {
+            let t = Test::new().api(&api).args(args);
+            let mut cmd = t.command();
+            cmd.stdout(sink());
+            let mut child = cmd.spawn().expect("spawn");
+            // `list` may exit before reading stdin.
+            let _ = child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(PERSONAL.as_bytes());
+            let out = child.wait_with_output().expect("wait");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{what} {args:?}: {stderr}");
+            assert!(
+                stderr.contains("cannot write the answer to stdout"),
+                "{what} {args:?}: {stderr}"
+            );
+            assert!(
+                !stderr.contains("fake-registry-password"),
+                "{what}: {stderr}"
+            );
+        }
+    }
+}

@@ -89,6 +89,167 @@ fn custom_domain_with_instance_id_and_region() {
     assert_eq!(api.calls("ACR:GetAuthorizationToken@2018-12-01"), 1);
 }
 
+/// With `credsStore` docker sends every registry to the helper: the instance override must never
+/// hand the ACR password to a public registry, nor turn a Personal Edition host into the instance.
+#[test]
+fn instance_override_spares_public_registries_and_personal_hosts() {
+    let api = FakeApi::start(FakeConfig::default());
+    let with_override = || {
+        Test::new()
+            .api(&api)
+            .env(
+                "DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID",
+                "cri-myinst0000001",
+            )
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_REGION", "cn-hangzhou")
+    };
+    for host in [
+        "https://index.docker.io/v1/",
+        "docker.io",
+        "registry-1.docker.io",
+        "registry.hub.docker.com",
+        "ghcr.io",
+        "quay.io/ns/repo",
+        "gcr.io",
+        "k8s.gcr.io",
+        "us-docker.pkg.dev",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+        "public.ecr.aws",
+        "myregistry.azurecr.io",
+        "mcr.microsoft.com",
+        "registry.k8s.io",
+        "nvcr.io",
+    ] {
+        let out = with_override().get(host).run();
+        assert_eq!(
+            out.stdout, "credentials not found in native keychain\n",
+            "{host}: {}",
+            out.stderr
+        );
+        assert_eq!(out.code, 1, "{host}");
+    }
+    assert_eq!(api.total_calls(), 0, "no API call for a public registry");
+    // A Personal Edition host stays personal.
+    with_override().get(PERSONAL).run().json();
+    assert_eq!(api.calls("ACR:GetAuthorizationToken@2016-06-07"), 1);
+    assert_eq!(api.calls("ACR:GetAuthorizationToken@2018-12-01"), 0);
+    // The custom domain still works.
+    with_override().get("images.example.com").run().json();
+    assert_eq!(api.calls("ACR:GetAuthorizationToken@2018-12-01"), 1);
+}
+
+/// `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` limits the override to the hosts it names.
+#[test]
+fn domains_limit_the_instance_override() {
+    let api = FakeApi::start(FakeConfig::default());
+    let with_domains = || {
+        Test::new()
+            .api(&api)
+            .env(
+                "DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID",
+                "cri-myinst0000001",
+            )
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_REGION", "cn-hangzhou")
+            .env(
+                "DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS",
+                "images.example.com, *.mirror.example.org",
+            )
+    };
+    for host in [
+        "images.example.com",
+        "https://images.example.com:5443/v2/",
+        "eu.mirror.example.org",
+    ] {
+        let out = with_domains().get(host).run();
+        assert_eq!(out.json()["Username"], "cr_temp_user", "{host}");
+    }
+    assert_eq!(api.calls("ACR:GetAuthorizationToken@2018-12-01"), 3);
+    for host in [
+        "other.example.com",
+        "a.b.mirror.example.org",
+        "mirror.example.org",
+        "ghcr.io",
+    ] {
+        let out = with_domains().get(host).run();
+        assert_eq!(
+            out.stdout, "credentials not found in native keychain\n",
+            "{host}"
+        );
+    }
+    assert_eq!(api.total_calls(), 3);
+    // A bad list is one line naming the variable.
+    let line = with_domains()
+        .env(
+            "DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS",
+            "images..example.com",
+        )
+        .get("images.example.com")
+        .run()
+        .error_line();
+    assert!(
+        line.starts_with("docker-credential-acr-helper: DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS: "),
+        "{line}"
+    );
+}
+
+/// The API's expiry is checked: already past is an error, far in the future is clamped to the
+/// longest lifetime ACR issues (1 h), so a bogus date cannot pin a token in the cache.
+#[test]
+fn expired_or_far_future_token_expiries_are_not_trusted() {
+    use crate::support::Fault;
+    let api = FakeApi::start(FakeConfig::default());
+    let answer = |expire_ms: i64| {
+        serde_json::json!({
+            "data": {
+                "authorizationToken": "fake-registry-password-0123456789",
+                "tempUserName": "cr_temp_user",
+                "expireDate": expire_ms,
+            },
+            "requestId": "R",
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let past = (chrono::Utc::now() - chrono::Duration::minutes(5)).timestamp_millis();
+    api.push_faults([Fault::Raw(200, answer(past))]);
+    let line = Test::new().api(&api).get(PERSONAL).run().error_line();
+    assert!(line.contains("the API returned an expired token"), "{line}");
+
+    let year_3000 = 32_503_680_000_000_i64;
+    let dir = tempfile::tempdir().expect("dir");
+    let env = Env::from_pairs([
+        ("HOME", dir.path().to_str().expect("path")),
+        ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "testid"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "testsecret"),
+        ("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", api.url().as_str()),
+    ]);
+    api.push_faults([Fault::Raw(200, answer(year_3000))]);
+    let before = chrono::Utc::now();
+    let creds = Helper::new(env.clone())
+        .expect("helper")
+        .get_blocking(PERSONAL)
+        .expect("get");
+    assert!(
+        creds.expires_at <= chrono::Utc::now() + chrono::Duration::hours(1)
+            && creds.expires_at >= before + chrono::Duration::minutes(59),
+        "{}",
+        creds.expires_at
+    );
+    // Two hours later the cached token is gone: the next get asks the API again.
+    let later: docker_credential_acr_helper::Clock =
+        std::sync::Arc::new(|| chrono::Utc::now() + chrono::Duration::hours(2));
+    let calls = api.calls("ACR:GetAuthorizationToken");
+    let again = Helper::new(env)
+        .expect("helper")
+        .with_clock(later)
+        .get_blocking(PERSONAL);
+    // The shifted clock also dates the request, so the fake refuses it as stale; what matters is
+    // that the API was asked rather than the year-3000 entry served.
+    let _ = again;
+    assert_eq!(api.calls("ACR:GetAuthorizationToken"), calls + 1);
+}
+
 #[test]
 fn unknown_instance_name_is_a_clear_error() {
     let api = FakeApi::start(FakeConfig::default());
@@ -292,43 +453,160 @@ fn https_endpoint_is_trusted_through_ssl_cert_file() {
             .api(&api)
             .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &url)
             .env("SSL_CERT_DIR", certs.path().to_str().expect("path"))
-            .env("SSL_CERT_FILE", "/nonexistent/ca.pem")
             .get(PERSONAL)
             .run();
         out.json();
     }
+}
 
-    // With another CA only, the certificate is not trusted: one clear line, no answer.
-    let nothing = tempfile::tempdir().expect("dir");
-    let other = nothing.path().join("other.pem");
-    std::fs::write(&other, fake_api::test_pki(&["localhost"]).ca_pem).expect("write");
-    let out = Test::new()
-        .api(&api)
-        .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &url)
-        .env("SSL_CERT_FILE", other.to_str().expect("path"))
-        .env("SSL_CERT_DIR", nothing.path().to_str().expect("path"))
-        .get(PERSONAL)
-        .run();
+/// Certificate errors are final (one attempt) and say whom TLS trusted and what to do; trust and
+/// proxy variables that cannot work are errors naming them, before any connection.
+#[test]
+fn certificate_errors_are_not_retried_and_name_the_trust_source() {
+    let pki = fake_api::test_pki(&["localhost", "127.0.0.1"]);
+    let mut cfg = FakeConfig::default();
+    cfg.tls = Some((pki.chain_der.clone(), pki.key_der.clone()));
+    let api = FakeApi::start(cfg);
+    let url = format!("https://localhost:{}", api.addr().port());
+    let dir = tempfile::tempdir().expect("dir");
+    let run = |vars: &[(&str, &str)]| {
+        let mut t = Test::new()
+            .api(&api)
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &url)
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "debug")
+            .get(PERSONAL);
+        for (k, v) in vars {
+            t = t.env(k, v);
+        }
+        t.run()
+    };
+    let attempts = |out: &crate::support::Output| {
+        out.stderr
+            .lines()
+            .filter(|l| l.contains(&format!("GET {url}/tokens failed")))
+            .count()
+    };
+
+    // System roots: the throwaway CA is not among them.
+    let out = run(&[]);
     let line = out.error_line();
     assert!(
-        line.contains(&format!("request to {url}/tokens failed")),
+        line.contains(&format!(
+            "the TLS certificate of {url}/tokens was not accepted"
+        )),
         "{line}"
     );
-    assert!(line.to_lowercase().contains("certificate"), "{line}");
+    assert!(line.contains("trusted CAs: the system roots"), "{line}");
+    assert!(line.contains("set SSL_CERT_FILE"), "{line}");
+    assert_eq!(attempts(&out), 1, "not retried: {}", out.stderr);
+    assert!(!out.stderr.contains("retrying"), "{}", out.stderr);
 
-    // With no CA at all, the error names the trust settings.
-    let empty = nothing.path().join("empty.pem");
-    std::fs::write(&empty, "").expect("write");
-    std::fs::remove_file(&other).expect("rm");
-    let line = Test::new()
-        .api(&api)
-        .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &url)
-        .env("SSL_CERT_FILE", empty.to_str().expect("path"))
-        .env("SSL_CERT_DIR", nothing.path().to_str().expect("path"))
-        .get(PERSONAL)
-        .run()
-        .error_line();
-    assert!(line.contains("SSL_CERT_FILE"), "{line}");
+    // Another CA: the error names the bundle.
+    let other = dir.path().join("other.pem");
+    std::fs::write(&other, fake_api::test_pki(&["localhost"]).ca_pem).expect("write");
+    let other = other.to_str().expect("path");
+    let out = run(&[("SSL_CERT_FILE", other)]);
+    let line = out.error_line();
+    assert!(
+        line.contains(&format!("trusted CAs: SSL_CERT_FILE {other}")),
+        "{line}"
+    );
+    assert_eq!(attempts(&out), 1, "not retried: {}", out.stderr);
+
+    // Trust and proxy settings that cannot work: errors naming the variable, no connection.
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").expect("write");
+    let no_certs = tempfile::tempdir().expect("dir");
+    std::fs::write(no_certs.path().join("readme.txt"), "nothing here").expect("write");
+    for (var, value, want) in [
+        (
+            "SSL_CERT_FILE",
+            "/nonexistent/ca.pem",
+            "cannot read CA certificates from /nonexistent/ca.pem",
+        ),
+        (
+            "SSL_CERT_FILE",
+            empty.to_str().expect("path"),
+            "holds no PEM certificate",
+        ),
+        (
+            "SSL_CERT_DIR",
+            "/nonexistent/certs",
+            "cannot read the CA directory /nonexistent/certs",
+        ),
+        (
+            "SSL_CERT_DIR",
+            no_certs.path().to_str().expect("path"),
+            "holds no PEM certificate",
+        ),
+        (
+            "HTTPS_PROXY",
+            "http://proxyuser:proxy-pw-secret@[::1",
+            "is not a proxy URL",
+        ),
+        (
+            "https_proxy",
+            "http://proxy.example.com:notaport",
+            "is not a proxy URL",
+        ),
+        (
+            "ALL_PROXY",
+            "socks5://proxy.example.com:1080",
+            "proxy scheme socks5:// is not supported",
+        ),
+    ] {
+        let out = run(&[(var, value)]);
+        let line = out.error_line();
+        assert!(
+            line.starts_with(&format!("docker-credential-acr-helper: {var}: ")),
+            "{var}={value}: {line}"
+        );
+        assert!(line.contains(want), "{var}={value}: {line}");
+        assert!(
+            !line.contains("proxy-pw-secret") && !line.contains("proxyuser"),
+            "{line}"
+        );
+        assert_eq!(attempts(&out), 0, "{var}: {}", out.stderr);
+    }
+    assert_eq!(api.total_calls(), 0);
+}
+
+/// Signed calls (and the passwords they return) never travel over plain http, except to a host
+/// that is literally loopback.
+#[test]
+fn plain_http_endpoints_are_refused_unless_loopback() {
+    let api = FakeApi::start(FakeConfig::default());
+    for (var, value) in [
+        (
+            "DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT",
+            "http://cr.cn-hangzhou.aliyuncs.com",
+        ),
+        (
+            "DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT",
+            "http://localhost.example.com:8080",
+        ),
+        ("ALIBABA_CLOUD_STS_ENDPOINT", "http://sts.aliyuncs.com"),
+    ] {
+        let out = Test::new()
+            .api(&api)
+            .env(
+                "ALIBABA_CLOUD_ROLE_ARN",
+                "acs:ram::1234567890123456:role/acr-puller",
+            )
+            .env("ALIBABA_CLOUD_STS_ENDPOINT", &api.url())
+            .env(var, value)
+            .get(PERSONAL)
+            .run();
+        let line = out.error_line();
+        assert!(
+            line.contains(var) && line.contains("plain http://"),
+            "{line}"
+        );
+        assert!(line.contains("need https://"), "{line}");
+    }
+    assert_eq!(api.total_calls(), 0);
+    // Loopback as written (the fake itself) stays allowed.
+    Test::new().api(&api).get(PERSONAL).run().json();
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! ACR Enterprise Edition (API version 2018-12-01): `ListInstance` and `GetAuthorizationToken`.
 
-use super::{AuthorizationToken, Call, Client, check_success, epoch_ms, string_field};
+use super::{AuthorizationToken, Call, Client, check_success};
 use crate::error::{Error, Result};
-use crate::openapi::{Method, endpoint_label};
+use crate::openapi::{Method, endpoint_label, epoch_ms, string_field};
 use crate::secret::Secret;
 
 const VERSION: &str = "2018-12-01";
@@ -75,7 +75,8 @@ pub async fn get_authorization_token(
         })
         .await?;
     check_success(&v, "GetAuthorizationToken", client.credentials)?;
-    parse_token(&v, &endpoint_label(client.endpoint))
+    let label = endpoint_label(client.endpoint);
+    super::checked(parse_token(&v, &label)?, (client.now)(), &label)
 }
 
 /// Reads the token out of a `GetAuthorizationToken` answer.

@@ -7,7 +7,7 @@
 pub mod enterprise;
 pub mod personal;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
@@ -140,7 +140,7 @@ impl Client<'_> {
     }
 }
 
-/// Turns an error answer into [`Error::Api`] with a hint for the common codes.
+/// Turns an ACR error answer into [`Error::Api`] with a hint for the common codes.
 pub(crate) fn api_error(
     action: &str,
     status: u16,
@@ -148,121 +148,24 @@ pub(crate) fn api_error(
     creds: &Credentials,
     clock_skew: Option<chrono::Duration>,
 ) -> Error {
-    let b = openapi::decode_error_body(body);
-    let code = if b.code.is_empty() && b.message.is_empty() {
-        let snippet: String = String::from_utf8_lossy(body).chars().take(200).collect();
-        return Error::Api {
-            service: "ACR".into(),
-            action: action.into(),
-            status,
-            code: String::new(),
-            message: if snippet.trim().is_empty() {
-                "(empty body)".into()
-            } else {
-                snippet
-            },
-            request_id: String::new(),
-            hint: None,
-        };
-    } else {
-        b.code
-    };
-    Error::Api {
-        service: "ACR".into(),
-        action: action.into(),
-        status,
-        hint: match (code.as_str(), clock_skew) {
-            ("InvalidTimeStamp.Expired", Some(skew)) => Some(skew_hint(skew)),
-            _ => hint(&code, creds),
-        },
-        code,
-        message: b.message,
-        request_id: b.request_id,
-    }
+    openapi::api_error("ACR", action, status, body, clock_skew, |code| {
+        hint(code, creds)
+    })
 }
 
-/// Names the clock skew measured against the server's `Date` header.
-pub fn skew_hint(skew: chrono::Duration) -> String {
-    let secs = skew.num_seconds();
-    let dir = if secs >= 0 { "ahead of" } else { "behind" };
-    let secs = secs.unsigned_abs();
-    format!(
-        "the local clock is {}m{:02}s {dir} the server's (limit: 15 minutes); fix the system time (NTP)",
-        secs / 60,
-        secs % 60
-    )
-}
-
-/// What to do about a common error code.
+/// What to do about a common ACR error code (credential, signature and clock codes included).
 pub fn hint(code: &str, creds: &Credentials) -> Option<String> {
     let id = &creds.access_key_id;
     let src = &creds.source;
     Some(match code {
-        "SignatureDoesNotMatch" | "IncompleteSignature" => format!(
-            "the AccessKey secret for {id} (from {src}) is wrong; check it for typos or stray whitespace"
-        ),
-        "InvalidAccessKeyId.NotFound" | "InvalidAccessKeyId" => format!(
-            "AccessKey {id} (from {src}) does not exist; check the AccessKey id"
-        ),
-        "InvalidAccessKeyId.Inactive" => {
-            format!("AccessKey {id} (from {src}) is disabled; enable it in the RAM console")
-        }
         "Forbidden.RAM" | "NoPrivilege" | "Forbidden" | "Forbidden.AccessDenied" => format!(
             "the RAM identity of {id} (from {src}) lacks permission; grant cr:GetAuthorizationToken (and cr:ListInstance for enterprise instances)"
         ),
-        "InvalidTimeStamp.Expired" => {
-            "the local clock is off by more than 15 minutes; fix the system time (NTP)".into()
-        }
-        c if c.starts_with("InvalidSecurityToken") => format!(
-            "the STS security token used with {id} (from {src}) is invalid or expired; refresh it"
-        ),
-        c if c.starts_with("Throttling") => {
-            "the API is throttling requests; retry later or reduce parallel calls".into()
-        }
         "INSTANCE_NOT_EXIST" | "InstanceNotExist" | "INSTANCE_NOT_EXISTS" => {
             "the instance does not exist in this region; check the registry host or DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID".into()
         }
-        _ => return None,
+        _ => return openapi::credential_hint(code, creds),
     })
-}
-
-/// Reads an epoch-milliseconds field (number or numeric string).
-pub(crate) fn epoch_ms(
-    v: &serde_json::Value,
-    field: &str,
-    endpoint: &str,
-) -> Result<DateTime<Utc>> {
-    let ms = match v.get(field) {
-        Some(serde_json::Value::Number(n)) => n.as_i64(),
-        Some(serde_json::Value::String(s)) => s.trim().parse::<i64>().ok(),
-        _ => None,
-    };
-    ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single())
-        .ok_or_else(|| {
-            Error::invalid_response(
-                endpoint,
-                format!("field {field} is missing or not a time in epoch milliseconds"),
-            )
-        })
-}
-
-/// Reads a non-empty string field.
-pub(crate) fn string_field(v: &serde_json::Value, field: &str, endpoint: &str) -> Result<String> {
-    match v.get(field) {
-        Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-        Some(serde_json::Value::String(_)) => Err(Error::invalid_response(
-            endpoint,
-            format!("field {field} is empty"),
-        )),
-        Some(_) => Err(Error::invalid_response(
-            endpoint,
-            format!("field {field} is not a string"),
-        )),
-        None => Err(Error::invalid_response(
-            endpoint,
-            format!("field {field} is missing"),
-        )),
-    }
 }
 
 /// Fails an answer whose `IsSuccess` is present and not `true`.
@@ -271,11 +174,20 @@ pub(crate) fn check_success(
     action: &str,
     creds: &Credentials,
 ) -> Result<()> {
-    match v.get("IsSuccess") {
-        None | Some(serde_json::Value::Bool(true)) => Ok(()),
-        Some(_) => {
-            let body = serde_json::to_vec(v).unwrap_or_default();
-            Err(api_error(action, 200, &body, creds, None))
-        }
-    }
+    openapi::check_success(v, "ACR", action, |code| hint(code, creds))
+}
+
+/// The longest lifetime of an ACR registry token.
+pub const MAX_TOKEN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// A token the API returned, checked: already expired is an error, an expiry beyond
+/// [`MAX_TOKEN_LIFETIME`] is clamped.
+pub(crate) fn checked(
+    mut token: AuthorizationToken,
+    now: DateTime<Utc>,
+    endpoint: &str,
+) -> Result<AuthorizationToken> {
+    token.expires_at =
+        openapi::checked_expiry(token.expires_at, now, MAX_TOKEN_LIFETIME, "token", endpoint)?;
+    Ok(token)
 }

@@ -3,9 +3,9 @@
 //! Answer: `{"data":{"authorizationToken","tempUserName","expireDate"},"requestId"}` with
 //! `expireDate` in epoch milliseconds.
 
-use super::{AuthorizationToken, Call, Client, epoch_ms, string_field};
+use super::{AuthorizationToken, Call, Client};
 use crate::error::{Error, Result};
-use crate::openapi::{Method, endpoint_label};
+use crate::openapi::{Method, endpoint_label, epoch_ms, string_field};
 use crate::secret::Secret;
 
 /// Fetches a temporary password for the Personal Edition registry of the client's region.
@@ -19,7 +19,8 @@ pub async fn get_authorization_token(client: &Client<'_>) -> Result<Authorizatio
             query: Vec::new(),
         })
         .await?;
-    parse_answer(&v, &endpoint_label(client.endpoint))
+    let label = endpoint_label(client.endpoint);
+    super::checked(parse_answer(&v, &label)?, (client.now)(), &label)
 }
 
 /// Reads the token out of a `GET /tokens` answer.

@@ -248,7 +248,9 @@ impl EcsRole {
                 let text = String::from_utf8_lossy(&r.body).trim().to_string();
                 match r.status {
                     200 if !text.is_empty() => {
-                        let role = text.lines().next().unwrap_or_default().trim().to_string();
+                        // Server text: one bounded line before it reaches a URL or a message.
+                        let role =
+                            crate::redact::server_field(text.lines().next().unwrap_or_default());
                         log::debug!("{NAME}: discovered instance role {role}");
                         role
                     }
@@ -304,7 +306,7 @@ impl EcsRole {
                     &label,
                     format!(
                         "Code is {:?}, not \"Success\"",
-                        other.unwrap_or("(missing)")
+                        crate::redact::server_field(other.unwrap_or("(missing)"))
                     ),
                 ));
             }

@@ -72,8 +72,9 @@ impl ExternalProcess {
         })?;
         Ok(ExternalProcess {
             name,
+            // The command line is registered for redaction; its split form is the same text.
             command: Secret::new(command.to_string()),
-            argv: Secret::new(argv),
+            argv: Secret::hidden(argv),
         })
     }
 

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Context, Credentials};
-use crate::config::{Env, endpoint_url};
+use crate::config::{Env, signed_endpoint_url};
 use crate::error::{Error, Result};
 use crate::openapi::{self, HttpRequest, HttpResponse, Method, RetryPolicy, Route};
 use crate::secret::Secret;
@@ -30,11 +30,13 @@ pub const DEFAULT_DURATION: u64 = 3600;
 pub const MIN_DURATION: u64 = 900;
 /// Largest `DurationSeconds` STS accepts (a role's maximum may be lower).
 pub const MAX_DURATION: u64 = 43200;
+/// The longest lifetime of temporary credentials (STS, ECS role, credentials URI) we believe.
+pub const MAX_LIFETIME: std::time::Duration = std::time::Duration::from_secs(MAX_DURATION);
 
 /// Resolves the STS endpoint URL; `profile_region`/`profile_vpc` come from a profile, if any.
 pub fn endpoint(env: &Env, profile_region: Option<&str>, profile_vpc: bool) -> Result<url::Url> {
     if let Some(e) = env.get(ENV_ENDPOINT) {
-        return endpoint_url(e, "", ENV_ENDPOINT);
+        return signed_endpoint_url(e, "", ENV_ENDPOINT);
     }
     let (region, vpc, source) = match profile_region.filter(|r| !r.trim().is_empty()) {
         Some(r) => (Some(r.trim()), profile_vpc, "sts_region"),
@@ -58,7 +60,7 @@ pub fn endpoint(env: &Env, profile_region: Option<&str>, profile_vpc: bool) -> R
         }
         None => "sts.aliyuncs.com".to_string(),
     };
-    endpoint_url(&host, "", "STS endpoint")
+    signed_endpoint_url(&host, "", "STS endpoint")
 }
 
 /// The default role session name: `ALIBABA_CLOUD_ROLE_SESSION_NAME`, else one with the time.
@@ -260,33 +262,14 @@ fn finish(
 ) -> Result<Credentials> {
     let label = openapi::endpoint_label(&req.endpoint);
     if !(200..300).contains(&resp.status) {
-        let b = openapi::decode_error_body(&resp.body);
-        let message = if b.code.is_empty() && b.message.is_empty() {
-            let s: String = String::from_utf8_lossy(&resp.body)
-                .chars()
-                .take(200)
-                .collect();
-            if s.trim().is_empty() {
-                "(empty body)".into()
-            } else {
-                s
-            }
-        } else {
-            b.message
-        };
-        let hint = match (b.code.as_str(), resp.clock_skew((ctx.now)())) {
-            ("InvalidTimeStamp.Expired", Some(skew)) => Some(crate::acr::skew_hint(skew)),
-            (code, _) => hint(code, req, caller, source),
-        };
-        return Err(Error::Api {
-            service: "STS".into(),
-            action: action.into(),
-            status: resp.status,
-            code: b.code,
-            message,
-            request_id: b.request_id,
-            hint,
-        });
+        return Err(openapi::api_error(
+            "STS",
+            action,
+            resp.status,
+            &resp.body,
+            resp.clock_skew((ctx.now)()),
+            |code| hint(code, req, caller, source),
+        ));
     }
     let v: serde_json::Value = serde_json::from_slice(&resp.body).map_err(|e| {
         Error::invalid_response(&label, format!("{action} answer is not JSON ({e})"))
@@ -306,7 +289,7 @@ pub fn temporary_credentials(
     identity: &str,
     ctx: &Context<'_>,
 ) -> Result<Credentials> {
-    let field = |name: &str| crate::acr::string_field(v, name, label);
+    let field = |name: &str| openapi::string_field(v, name, label);
     let id = field("AccessKeyId")?;
     let secret = field("AccessKeySecret")?;
     let token = field("SecurityToken")?;
@@ -316,12 +299,15 @@ pub fn temporary_credentials(
             "field Expiration is not a UTC time like 2024-01-01T00:00:00Z",
         )
     })?;
-    if expiration <= (ctx.now)() {
-        return Err(Error::invalid_response(
-            label,
-            format!("the credentials it returned expired at {expiration}"),
-        ));
-    }
+    // Past: an error. Beyond the longest session STS issues: clamped, so a bogus date cannot
+    // keep credentials cached.
+    let expiration = openapi::checked_expiry(
+        expiration,
+        (ctx.now)(),
+        MAX_LIFETIME,
+        "security token",
+        label,
+    )?;
     let mut c = Credentials::new(id, secret, Some(token), source);
     c.expiration = Some(expiration);
     c.identity = identity.to_string();
@@ -379,7 +365,7 @@ fn hint(
         c if c.starts_with("InvalidParameter.Policy") || c == "MalformedPolicyDocument" => {
             format!("the policy in {source} is not a valid RAM policy document")
         }
-        _ => return caller.and_then(|c| crate::acr::hint(code, c)),
+        _ => return caller.and_then(|c| openapi::credential_hint(code, c)),
     })
 }
 
@@ -427,6 +413,35 @@ mod tests {
         assert_eq!(check_duration(3600, "x").expect("ok"), 3600);
         assert!(check_duration(899, "x").is_err());
         assert!(check_duration(43201, "x").is_err());
+    }
+
+    #[test]
+    fn temporary_credentials_expiries_are_checked_and_clamped() {
+        let env = Env::default();
+        let transport = crate::openapi::Transport::new();
+        let deadline = crate::openapi::Deadline::after(std::time::Duration::from_secs(5));
+        let now = Utc::now();
+        let clock = move || now;
+        let ctx = Context {
+            env: &env,
+            transport: &transport,
+            deadline: &deadline,
+            now: &clock,
+        };
+        let answer = |exp: &str| {
+            serde_json::json!({"AccessKeyId": "STS.x", "AccessKeySecret": "sts-secret-x",
+                "SecurityToken": "sts-token-x", "Expiration": exp})
+        };
+        let c = temporary_credentials(&answer("3000-01-01T00:00:00Z"), "e", "s", "i", &ctx)
+            .expect("far future");
+        assert_eq!(c.expiration, Some(now + chrono::Duration::hours(12)));
+        let past = (now - chrono::Duration::seconds(1)).to_rfc3339();
+        let e = temporary_credentials(&answer(&past), "e", "s", "i", &ctx).expect_err("past");
+        assert!(
+            e.to_string()
+                .contains("the API returned an expired security token"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -54,6 +54,8 @@ impl CredentialsUri {
                 format!("the credentials URI is not a valid URL ({e})"),
             )
         })?;
+        // Its query and password are secrets: never printed, even if a server echoes them.
+        crate::redact::register_url(&uri);
         if !matches!(uri.scheme(), "http" | "https") || uri.host_str().is_none() {
             return Err(Error::config(
                 origin,
@@ -127,7 +129,10 @@ impl CredentialsUri {
         {
             return Err(Error::invalid_response(
                 &label,
-                format!("Code is {code:?}, not \"Success\""),
+                format!(
+                    "Code is {:?}, not \"Success\"",
+                    crate::redact::server_field(code)
+                ),
             ));
         }
         sts::temporary_credentials(&v, &label, &self.name, &self.identity(), ctx)
