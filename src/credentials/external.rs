@@ -320,7 +320,7 @@ fn run(argv: &[String], limit: Duration, name: &str) -> Result<Vec<u8>> {
             .lines()
             .rev()
             .find(|l| !l.trim().is_empty())
-            .map(|l| l.trim().chars().take(200).collect::<String>());
+            .map(crate::redact::server_field);
         return Err(Error::source(
             name,
             match last {
@@ -523,6 +523,21 @@ mod tests {
         assert!(e.to_string().contains("login expired"), "{e}");
         let out = run(&argv("printf '{}'"), Duration::from_secs(5), "test").expect("runs");
         assert_eq!(out, b"{}");
+    }
+
+    #[test]
+    fn failing_stderr_is_one_clean_bounded_line() {
+        // ESC sequences and CR are dropped; a 5000-byte line is capped.
+        let e = run(
+            &argv("sh -c \"printf '\\033[31mred\\rx%05000d\\n' 0 >&2; exit 1\""),
+            Duration::from_secs(5),
+            "test",
+        )
+        .expect_err("fails");
+        let text = e.to_string();
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
+        assert!(text.contains("red"), "{text}");
+        assert!(text.len() < 1200, "{} bytes", text.len());
     }
 
     #[test]
