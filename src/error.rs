@@ -88,6 +88,16 @@ pub enum Error {
         /// AccessKey id that searched.
         access_key_id: String,
     },
+    /// Another process failed to get the same token moments ago; its failure is reported
+    /// instead of calling the API again (see [`crate::cache::FAILURE_TTL`]).
+    RecentFailure {
+        /// The API error code (e.g. `Throttling`) or the kind of failure (e.g. `Timeout`).
+        code: String,
+        /// That process's error, one line, without secrets.
+        message: String,
+        /// How long ago it failed.
+        age: Duration,
+    },
     /// An answer arrived but is not what the API documents.
     InvalidResponse {
         /// The endpoint that answered.
@@ -199,6 +209,13 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "ACR ListInstance found no Enterprise Edition instance named {name:?} in {region} visible to AccessKey {access_key_id}. Hint: check the instance name in the registry host, and that the RAM identity has cr:ListInstance; or set DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID to the instance id"
+            ),
+            Error::RecentFailure { code, message, age } => write!(
+                f,
+                "{} (failure code {code}, shared by another helper process {}s ago; the API is not called again for this registry and identity until {}s have passed)",
+                one_line(message),
+                age.as_secs(),
+                crate::cache::FAILURE_TTL.as_secs()
             ),
             Error::InvalidResponse { endpoint, detail } => {
                 write!(

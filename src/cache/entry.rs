@@ -1,0 +1,227 @@
+//! What the cache stores, and when a stored entry may be used (freshness policy).
+//!
+//! Every entry file is a [`Stored`] record: the entry itself plus `minted_for`, the full digest
+//! of what it was minted for (identity, API endpoint, region, edition, instance). A lookup
+//! serves an entry only when that record matches the lookup's own key, so a file copied or
+//! planted under another entry's name is ignored.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// A token is never reused as fresh with less than this left, whatever the settings.
+pub const REFRESH_FLOOR: Duration = Duration::from_secs(60);
+/// When the API fails, a cached token with more than this left is still served.
+pub const STALE_MARGIN: Duration = Duration::from_secs(30);
+/// How long an instance name -> id mapping is kept.
+pub const INSTANCE_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Cached temporary credentials are reused only with at least this left (and the min TTL).
+pub const CREDENTIALS_MARGIN: Duration = Duration::from_secs(5 * 60);
+/// How long a failed API call is reported to other processes instead of being retried: long
+/// enough to cover a burst of parallel `get`s, short enough that a fix on the server side is
+/// seen almost at once.
+pub const FAILURE_TTL: Duration = Duration::from_secs(15);
+
+/// An entry as written to disk: the entry and the key it was minted for.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Stored<T> {
+    /// Full digest of the lookup the entry answers (see [`super::Key`]).
+    pub(crate) minted_for: String,
+    #[serde(flatten)]
+    pub(crate) entry: T,
+}
+
+/// A cached registry token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CachedToken {
+    /// Registry hosts that used this token (for `list` and `erase`).
+    pub hosts: Vec<String>,
+    /// Registry region.
+    pub region: String,
+    /// Registry user name.
+    pub username: String,
+    /// Registry password.
+    pub password: Secret,
+    /// When the token was minted.
+    #[serde(with = "epoch_ms")]
+    pub obtained_at: DateTime<Utc>,
+    /// When the token stops working.
+    #[serde(with = "epoch_ms")]
+    pub expires_at: DateTime<Utc>,
+}
+
+impl CachedToken {
+    /// Time left at `now` (zero when expired).
+    pub fn remaining(&self, now: DateTime<Utc>) -> Duration {
+        (self.expires_at - now).to_std().unwrap_or_default()
+    }
+
+    /// Reused without asking the API: more than `min_ttl` left, where `min_ttl` is capped at
+    /// half the token's lifetime (a token minted with short-lived STS credentials could never
+    /// satisfy a long min TTL, and refreshing it on every `get` would defeat the cache), and
+    /// never less than [`REFRESH_FLOOR`].
+    pub fn is_fresh(&self, now: DateTime<Utc>, min_ttl: Duration) -> bool {
+        let lifetime = (self.expires_at - self.obtained_at)
+            .to_std()
+            .unwrap_or_default();
+        let threshold = min_ttl.min(lifetime / 2).max(REFRESH_FLOOR);
+        self.remaining(now) > threshold
+    }
+
+    /// Still good enough to serve when the API fails.
+    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
+        self.remaining(now) > STALE_MARGIN
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct InstanceEntry {
+    pub(crate) hosts: Vec<String>,
+    pub(crate) region: String,
+    pub(crate) name: String,
+    pub(crate) instance_id: String,
+    #[serde(with = "epoch_ms")]
+    pub(crate) expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct CredentialsEntry {
+    pub(crate) source: String,
+    pub(crate) identity: String,
+    pub(crate) access_key_id: String,
+    pub(crate) access_key_secret: Secret,
+    pub(crate) security_token: Option<Secret>,
+    #[serde(with = "epoch_ms")]
+    pub(crate) expires_at: DateTime<Utc>,
+}
+
+/// A recent failure of the API call for one token, shared with the processes that wait for
+/// the same token instead of each running its own retries. Holds no secret: a short one-line
+/// message and a code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecentFailure {
+    /// Registry hosts that hit it (so `erase` clears it too).
+    pub hosts: Vec<String>,
+    /// The API error code (`Throttling`, …) or the kind of failure (`Timeout`, `Transport`).
+    pub code: String,
+    /// The error, one line, at most [`MAX_FAILURE_MESSAGE`] bytes.
+    pub message: String,
+    /// When it happened.
+    #[serde(with = "epoch_ms")]
+    pub failed_at: DateTime<Utc>,
+    /// Until when it is reported instead of calling the API again.
+    #[serde(with = "epoch_ms")]
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Longest message a [`RecentFailure`] keeps.
+pub const MAX_FAILURE_MESSAGE: usize = 512;
+
+impl RecentFailure {
+    /// A failure record for `error`, reported for [`FAILURE_TTL`] from `now`.
+    pub(crate) fn new(host: &str, error: &crate::Error, now: DateTime<Utc>) -> RecentFailure {
+        RecentFailure {
+            hosts: vec![host.to_string()],
+            code: failure_code(error),
+            message: one_line_capped(&error.to_string(), MAX_FAILURE_MESSAGE),
+            failed_at: now,
+            expires_at: now + chrono::Duration::from_std(FAILURE_TTL).unwrap_or_default(),
+        }
+    }
+}
+
+/// The code a failure is known by.
+fn failure_code(error: &crate::Error) -> String {
+    use crate::Error;
+    let code = match error {
+        Error::Api { code, .. } if !code.is_empty() => code.as_str(),
+        Error::Api { .. } => "Api",
+        Error::Timeout { .. } => "Timeout",
+        Error::Transport { .. } => "Transport",
+        Error::InvalidResponse { .. } => "InvalidResponse",
+        Error::InstanceNotFound { .. } => "InstanceNotFound",
+        Error::CredentialSource { .. } => "CredentialSource",
+        Error::Config { .. } => "Config",
+        _ => "Error",
+    };
+    one_line_capped(code, 64)
+}
+
+/// One line without control characters, cut at `cap` bytes (on a character boundary). A server
+/// echo of the string it signed (the STS gateway includes the caller's security token in it)
+/// is dropped altogether.
+pub(crate) fn one_line_capped(s: &str, cap: usize) -> String {
+    let lower = s.to_ascii_lowercase();
+    let s = match lower.find("string to sign") {
+        Some(i) => &s[..i],
+        None => s,
+    };
+    let mut out = String::with_capacity(s.len().min(cap));
+    for word in s.split(|c: char| c.is_whitespace() || c.is_control()) {
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.len() > cap {
+        let mut end = cap.saturating_sub(3);
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+        out.push_str("...");
+    }
+    out
+}
+
+/// The fields every entry has, read for pruning, `list` and `erase`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Common {
+    #[serde(default)]
+    pub(crate) hosts: Vec<String>,
+    #[serde(with = "epoch_ms")]
+    pub(crate) expires_at: DateTime<Utc>,
+}
+
+/// Times as epoch milliseconds, as the ACR API gives them.
+mod epoch_ms {
+    use chrono::{DateTime, TimeZone, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(t.timestamp_millis())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let ms = i64::deserialize(d)?;
+        Utc.timestamp_millis_opt(ms)
+            .single()
+            .ok_or_else(|| serde::de::Error::custom("time out of range"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_messages_are_one_short_line_without_the_signed_string() {
+        assert_eq!(one_line_capped("a\r\n\x1b[31mb\tc", 100), "a [31mb c");
+        let long = "x".repeat(10_000);
+        assert_eq!(one_line_capped(&long, 512).len(), 512);
+        assert_eq!(one_line_capped("é".repeat(600).as_str(), 512).len(), 511);
+        assert_eq!(
+            one_line_capped(
+                "Message: Specified signature is not matched with our calculation. server string to sign is:POST&%2F&SecurityToken%3Dsts-token",
+                512
+            ),
+            "Message: Specified signature is not matched with our calculation. server"
+        );
+    }
+}
