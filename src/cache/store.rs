@@ -207,7 +207,9 @@ mod imp {
         match rustix::fs::openat(CWD, path, DIR_FLAGS, Mode::empty()) {
             Ok(fd) => check(path, File::from(fd), false),
             Err(Errno::NOENT) if levels > 0 => create(path, levels),
-            Err(Errno::NOTDIR) => Err(DirProblem::NotDir),
+            // The root itself is a file (the user should know), or one of its parents is
+            // (nothing to create in: uncached, quietly).
+            Err(Errno::NOTDIR) if rustix::fs::stat(path).is_ok() => Err(DirProblem::NotDir),
             Err(e) => Err(DirProblem::Missing(e.into())),
         }
     }
