@@ -111,11 +111,6 @@ impl Error {
     /// The docker credential-helper protocol's not-found text; clients compare it exactly.
     pub const NOT_FOUND_MESSAGE: &'static str = "credentials not found in native keychain";
 
-    /// True for [`Error::NotFound`].
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, Error::NotFound)
-    }
-
     pub(crate) fn invalid_response(endpoint: impl Into<String>, detail: impl Into<String>) -> Self {
         Error::InvalidResponse {
             endpoint: endpoint.into(),

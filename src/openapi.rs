@@ -111,11 +111,6 @@ impl Deadline {
         self.total.saturating_sub(self.start.elapsed())
     }
 
-    /// Time since the deadline was set.
-    pub fn elapsed(&self) -> Duration {
-        self.start.elapsed()
-    }
-
     /// The whole time allowed (what a deadline timeout reports, whatever the scheduling jitter).
     pub fn total(&self) -> Duration {
         self.total

@@ -46,16 +46,6 @@ pub struct ServerUrl {
     pub port: Option<u16>,
 }
 
-impl ServerUrl {
-    /// `host` or `host:port`, the key docker uses in `credHelpers`.
-    pub fn host_port(&self) -> String {
-        match self.port {
-            Some(p) => format!("{}:{p}", self.host),
-            None => self.host.clone(),
-        }
-    }
-}
-
 /// Decodes stdin bytes into trimmed text, rejecting what no client sends.
 pub fn read_input(bytes: &[u8], what: &str) -> Result<String> {
     let invalid = |detail: &str| Error::InvalidInput {

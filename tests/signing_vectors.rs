@@ -1,6 +1,6 @@
 //! Every known-answer vector produced by the official Alibaba Cloud SDKs, byte for byte.
 
-use docker_credential_acr_helper::signing::{self, roa, rpc, v3};
+use docker_credential_acr_helper::signing::{self, rpc, v3};
 use serde_json::Value;
 
 fn vectors() -> Vec<Value> {
@@ -24,10 +24,10 @@ fn s<'a>(v: &'a Value, k: &str) -> &'a str {
 }
 
 #[test]
-fn all_seventeen_vectors_are_reproduced() {
+fn every_rpc_and_acs3_vector_is_reproduced() {
     let all = vectors();
     assert_eq!(all.len(), 17);
-    let mut checked = 0;
+    let (mut checked, mut roa) = (0, 0);
     for v in &all {
         let id = s(v, "id");
         let input = &v["inputs"];
@@ -46,17 +46,10 @@ fn all_seventeen_vectors_are_reproduced() {
             assert_eq!(sts, s(v, "string_to_sign"), "{id}");
             assert_eq!(rpc::signature(&sts, secret), s(v, "signature"), "{id}");
         } else if algo.starts_with("ROA") {
-            let headers = pairs(&input["headers"]);
-            let query = pairs(&input["query_params"]);
-            let sts = roa::string_to_sign(method, s(input, "path"), &query, &headers);
-            assert_eq!(sts, s(v, "string_to_sign"), "{id}");
-            let sig = roa::signature(&sts, secret);
-            assert_eq!(sig, s(v, "signature"), "{id}");
-            assert_eq!(
-                roa::authorization(s(input, "access_key_id"), &sig),
-                s(v, "authorization"),
-                "{id}"
-            );
+            // The helper signs no ROA request (ACR uses ACS3, STS uses RPC), so it has no ROA
+            // signer to check; the vectors are counted so a new algorithm cannot slip by.
+            roa += 1;
+            continue;
         } else if algo.starts_with("ACS3") {
             let mut headers = pairs(&input["signed_headers_input"]);
             // Headers the SDK sends unsigned must not change the signature.
@@ -92,7 +85,8 @@ fn all_seventeen_vectors_are_reproduced() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 17);
+    assert_eq!((checked, roa), (17 - roa, roa));
+    assert!(checked >= 14, "{checked} vectors checked");
 }
 
 #[test]

@@ -20,9 +20,7 @@
 
 use super::provider::AssumeRole;
 use super::sts::{self, RoleRequest};
-use super::{
-    Context, Credentials, Provider, cli_config, ecs_metadata, environment, oidc, profile, uri,
-};
+use super::{Context, Provider, cli_config, ecs_metadata, environment, oidc, profile, uri};
 use crate::error::{Error, Result, SkippedSource};
 
 const URI_NAME: &str = "credentials URI";
@@ -125,9 +123,4 @@ pub fn select(ctx: &Context<'_>) -> Result<Provider> {
             Err(Error::NoCredentials { tried })
         }
     }
-}
-
-/// Selects a source and fetches credentials from it.
-pub async fn resolve(ctx: &Context<'_>) -> Result<Credentials> {
-    select(ctx)?.fetch(ctx).await
 }
