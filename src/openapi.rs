@@ -370,6 +370,17 @@ impl Transport {
         classify: impl Fn(&HttpResponse) -> Retry,
     ) -> Result<HttpResponse> {
         let mut attempt = 0;
+        // A timeout that used up the deadline reports the deadline, not the last attempt's share
+        // of it (nor how late a busy machine woke the timer).
+        let report = |outcome: Result<HttpResponse>| match outcome {
+            Err(Error::Timeout { endpoint, .. }) if deadline.remaining().is_zero() => {
+                Err(Error::Timeout {
+                    endpoint,
+                    waited: deadline.total(),
+                })
+            }
+            other => other,
+        };
         loop {
             let req = build()?;
             let label = endpoint_label(&req.url);
@@ -390,20 +401,11 @@ impl Transport {
                 Err(_) => Retry::No,
             };
             if retry == Retry::No || attempt >= policy.max_attempts {
-                return match outcome {
-                    // Report the deadline, not the last attempt's share of it.
-                    Err(Error::Timeout { endpoint, .. }) if deadline.remaining().is_zero() => {
-                        Err(Error::Timeout {
-                            endpoint,
-                            waited: deadline.total(),
-                        })
-                    }
-                    other => other,
-                };
+                return report(outcome);
             }
             let delay = policy.backoff(attempt - 1);
             if delay >= deadline.remaining() {
-                return outcome;
+                return report(outcome);
             }
             match &outcome {
                 Ok(r) => log::warn!(
