@@ -762,3 +762,31 @@ fn parallel_gets_against_a_throttled_api_share_one_failure() {
     );
     assert_eq!(shared, 31);
 }
+
+#[test]
+fn a_shared_failure_still_serves_a_valid_cached_token_first() {
+    let mut cfg = FakeConfig::default();
+    // A one-minute token is never fresh (refresh floor) but stays usable for 30 s more.
+    cfg.token_ttl = Duration::from_secs(60);
+    let api = FakeApi::start(cfg);
+    let dir = tempfile::tempdir().expect("dir");
+    let first = with_cache(&api, dir.path()).get(PERSONAL).run().json();
+    api.push_faults(std::iter::repeat_n(
+        Fault::Status(503, "ServiceUnavailable"),
+        1000,
+    ));
+    let outs = concurrent_gets(&api, dir.path(), PERSONAL, 8);
+    for out in &outs {
+        assert_eq!(out.json(), first, "{out:?}");
+        assert!(
+            out.stderr.contains("using the cached token"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(
+        api.calls("ACR:GetAuthorizationToken"),
+        1 + 3,
+        "one retry ladder for all eight"
+    );
+}
