@@ -102,23 +102,23 @@ pub(crate) struct CredentialsEntry {
 /// the same token instead of each running its own retries. Holds no secret: a short one-line
 /// message and a code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RecentFailure {
+pub(crate) struct RecentFailure {
     /// Registry hosts that hit it (so `erase` clears it too).
-    pub hosts: Vec<String>,
+    pub(crate) hosts: Vec<String>,
     /// The API error code (`Throttling`, …) or the kind of failure (`Timeout`, `Transport`).
-    pub code: String,
+    pub(crate) code: String,
     /// The error, one line, at most [`MAX_FAILURE_MESSAGE`] bytes.
-    pub message: String,
+    pub(crate) message: String,
     /// When it happened.
     #[serde(with = "epoch_ms")]
-    pub failed_at: DateTime<Utc>,
+    pub(crate) failed_at: DateTime<Utc>,
     /// Until when it is reported instead of calling the API again.
     #[serde(with = "epoch_ms")]
-    pub expires_at: DateTime<Utc>,
+    pub(crate) expires_at: DateTime<Utc>,
 }
 
 /// Longest message a [`RecentFailure`] keeps.
-pub const MAX_FAILURE_MESSAGE: usize = 512;
+pub(crate) const MAX_FAILURE_MESSAGE: usize = 512;
 
 impl RecentFailure {
     /// A failure record for `error`, reported for [`FAILURE_TTL`] from `now`.

@@ -21,7 +21,7 @@
 //! two identities never share an entry. Each file also records the full digest it was minted
 //! for and is served only to that lookup (a copied or planted file is ignored).
 //!
-//! The filesystem rules live in [`store`]: every file is opened relative to a checked directory
+//! The filesystem rules live in the `store` submodule: every file is opened relative to a checked directory
 //! handle, links are not followed, FIFOs and devices are refused before any read, directories
 //! are 0700 and files 0600, and anything owned by another user or writable by others is
 //! refused. The cache directory and its parent are created when missing, nothing above them
@@ -48,9 +48,9 @@ use sha2::{Digest, Sha256};
 use crate::credentials::Credentials;
 use crate::registry::{Edition, Instance, Registry};
 
+pub(crate) use entry::RecentFailure;
 pub use entry::{
-    CREDENTIALS_MARGIN, CachedToken, FAILURE_TTL, INSTANCE_TTL, MAX_FAILURE_MESSAGE, REFRESH_FLOOR,
-    RecentFailure, STALE_MARGIN,
+    CREDENTIALS_MARGIN, CachedToken, FAILURE_TTL, INSTANCE_TTL, REFRESH_FLOOR, STALE_MARGIN,
 };
 use entry::{Common, CredentialsEntry, InstanceEntry, Stored};
 use store::{Dir, DirProblem, Opened};
@@ -227,7 +227,7 @@ impl Cache {
     }
 
     /// Reads the entry file `name` of `kind`; `None` (with a warning where the user can act)
-    /// when absent, unsafe or corrupt. Never blocks: see [`store`].
+    /// when absent, unsafe or corrupt. Never blocks (see the `store` submodule).
     fn read_file<T: DeserializeOwned>(&self, kind: Kind, name: &str) -> Option<T> {
         let dir = self.kind_dir(kind);
         let path = || dir.path().join(name).display().to_string();
@@ -397,14 +397,20 @@ impl Cache {
     }
 
     /// A failure to get the token of `key` recorded less than [`FAILURE_TTL`] ago.
-    pub fn failure(&self, key: &Key, now: DateTime<Utc>) -> Option<RecentFailure> {
+    pub(crate) fn failure(&self, key: &Key, now: DateTime<Utc>) -> Option<RecentFailure> {
         let f: RecentFailure = self.read(Kind::Failure, key)?;
         (f.expires_at > now && f.failed_at <= now).then_some(f)
     }
 
     /// Records that getting the token of `key` for `host` failed with `error`, for the
     /// processes waiting for the same token.
-    pub fn store_failure(&self, key: &Key, host: &str, error: &crate::Error, now: DateTime<Utc>) {
+    pub(crate) fn store_failure(
+        &self,
+        key: &Key,
+        host: &str,
+        error: &crate::Error,
+        now: DateTime<Utc>,
+    ) {
         self.write(
             Kind::Failure,
             key,
