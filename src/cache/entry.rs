@@ -28,7 +28,9 @@ pub const FAILURE_TTL: Duration = Duration::from_secs(15);
 /// An entry as written to disk: the entry and the key it was minted for.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Stored<T> {
-    /// Full digest of the lookup the entry answers (see [`super::Key`]).
+    /// Full digest of the lookup the entry answers (see [`super::Key`]); empty in files written
+    /// before entries recorded it.
+    #[serde(default)]
     pub(crate) minted_for: String,
     #[serde(flatten)]
     pub(crate) entry: T,

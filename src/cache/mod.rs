@@ -278,6 +278,11 @@ impl Cache {
     fn read<T: DeserializeOwned>(&self, kind: Kind, key: &Key) -> Option<T> {
         let name = format!("{}.json", key.as_str());
         let stored: Stored<T> = self.read_file(kind, &name)?;
+        if stored.minted_for.is_empty() {
+            // Written by an older version: replaced quietly.
+            log::debug!("cache: {name} has no record of what it was minted for; replacing it");
+            return None;
+        }
         if stored.minted_for != key.full {
             self.warn(format!(
                 "ignoring cache entry {}: it was not minted for this identity and registry; it will be replaced",
