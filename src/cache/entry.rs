@@ -135,6 +135,23 @@ impl RecentFailure {
     }
 }
 
+/// Whether other processes should report `error` instead of trying themselves: what a remote
+/// service answered (or failed to answer), or a configured source that failed. Not what the
+/// local configuration decides (no credentials configured, a bad setting): that costs nothing to
+/// find again, and its full message is the useful one.
+pub(crate) fn worth_sharing(error: &crate::Error) -> bool {
+    use crate::Error;
+    matches!(
+        error,
+        Error::Api { .. }
+            | Error::Timeout { .. }
+            | Error::Transport { .. }
+            | Error::InvalidResponse { .. }
+            | Error::InstanceNotFound { .. }
+            | Error::CredentialSource { .. }
+    )
+}
+
 /// The code a failure is known by.
 fn failure_code(error: &crate::Error) -> String {
     use crate::Error;
@@ -146,7 +163,6 @@ fn failure_code(error: &crate::Error) -> String {
         Error::InvalidResponse { .. } => "InvalidResponse",
         Error::InstanceNotFound { .. } => "InstanceNotFound",
         Error::CredentialSource { .. } => "CredentialSource",
-        Error::Config { .. } => "Config",
         _ => "Error",
     };
     one_line_capped(code, 64)

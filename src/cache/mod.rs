@@ -408,7 +408,8 @@ impl Cache {
     }
 
     /// Records that getting the token of `key` for `host` failed with `error`, for the
-    /// processes waiting for the same token.
+    /// processes waiting for the same token (only a failure worth sharing: a remote answer or a
+    /// failing source, not what local configuration decides).
     pub(crate) fn store_failure(
         &self,
         key: &Key,
@@ -416,6 +417,9 @@ impl Cache {
         error: &crate::Error,
         now: DateTime<Utc>,
     ) {
+        if !entry::worth_sharing(error) {
+            return;
+        }
         self.write(
             Kind::Failure,
             key,
@@ -875,6 +879,16 @@ mod tests {
         let other = Key::token(&registry(PERSONAL), EP, "ak:two");
         assert!(c.failure(&other, t0()).is_none());
         assert_eq!(c.erase_host(PERSONAL), 1, "erase clears it");
+        assert!(c.failure(&key, t0()).is_none());
+        // What local configuration decides is not shared: finding it again costs nothing, and
+        // its full message (every source tried) is the useful one.
+        c.store_failure(
+            &key,
+            PERSONAL,
+            &crate::Error::NoCredentials { tried: vec![] },
+            t0(),
+        );
+        c.store_failure(&key, PERSONAL, &crate::Error::config("X", "bad"), t0());
         assert!(c.failure(&key, t0()).is_none());
     }
 
