@@ -6,7 +6,9 @@
 # answers, points ALIBABA_CLOUD_IMDS_ENDPOINT at it (metadata NOT disabled, no other
 # credentials, clean environment and HOME) and times N runs of
 #   echo registry.cn-hangzhou.aliyuncs.com | docker-credential-acr-helper get
-# Prints every run, the median and the maximum. Only loopback is ever contacted.
+# Prints every run, the median and the maximum. The gate is the MEDIAN against the limit (one
+# slow run on a shared CI machine is noise, not a regression); the maximum is reported. Only
+# loopback is ever contacted.
 #
 # Usage: scripts/bench-offcloud.sh [N]   (default 20; N >= 15 recommended)
 set -euo pipefail
@@ -81,8 +83,11 @@ else
     median=$(( (sorted[count / 2 - 1] + sorted[count / 2]) / 2 ))
 fi
 max=${sorted[$((count - 1))]}
-echo "off-cloud get, no credentials, silent metadata: n=$count median=${median} ms max=${max} ms (limit ${LIMIT_MS} ms)"
-if (( max > LIMIT_MS )); then
-    echo "FAIL: slower than ${LIMIT_MS} ms" >&2
+echo "off-cloud get, no credentials, silent metadata: n=$count median=${median} ms max=${max} ms (limit ${LIMIT_MS} ms on the median)"
+if (( median > LIMIT_MS )); then
+    echo "FAIL: median ${median} ms is slower than ${LIMIT_MS} ms" >&2
     exit 1
+fi
+if (( max > LIMIT_MS )); then
+    echo "note: the slowest run (${max} ms) was over ${LIMIT_MS} ms; the median is within it"
 fi

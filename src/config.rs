@@ -4,7 +4,7 @@
 //! any variable without touching the process environment.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -392,9 +392,45 @@ fn cache_dir(env: &Env) -> Result<Option<PathBuf>> {
                 format!("{} is not an absolute path", dir.display()),
             ));
         }
+        check_dedicated_cache_dir(&dir, env)?;
         return Ok(Some(dir));
     }
     Ok(platform_cache_dir(env).map(|d| d.join(CACHE_DIR_NAME)))
+}
+
+/// `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR` must name a directory used for this cache only: the
+/// helper creates `tokens/`, `failures/`, `instances/` and `credentials/` in it and deletes
+/// expired files there. So it may not be a filesystem root, the home directory, a shared
+/// temporary directory, or contain `..` (which could climb out of what the name suggests).
+/// (Ownership and mode are checked when the cache is opened: see [`crate::cache`].)
+fn check_dedicated_cache_dir(dir: &Path, env: &Env) -> Result<()> {
+    use std::path::Component;
+    let refuse = |why: &str| {
+        Err(Error::config(
+            ENV_CACHE_DIR,
+            format!(
+                "{} is {why}; name a directory used only for this cache, e.g. ~/.cache/{CACHE_DIR_NAME}",
+                dir.display()
+            ),
+        ))
+    };
+    if dir.components().any(|c| c == Component::ParentDir) {
+        return refuse("not a plain path (it contains ..)");
+    }
+    let normal: PathBuf = dir.components().collect();
+    if normal.parent().is_none() {
+        return refuse("a filesystem root");
+    }
+    if let Some(home) = env.home_dir()
+        && home.components().collect::<PathBuf>() == normal
+    {
+        return refuse("your home directory");
+    }
+    let shared = ["/tmp", "/var/tmp", "/dev/shm", "/run", "/var/run"];
+    if cfg!(unix) && shared.iter().any(|s| normal == Path::new(s)) {
+        return refuse("a directory shared by all users");
+    }
+    Ok(())
 }
 
 /// The platform cache directory, from the snapshot (never the live environment, except the
@@ -609,6 +645,33 @@ mod tests {
                 .with(ENV_CACHE_DIR, "/c")
                 .with(ENV_DISABLE_CACHE, "true")),
             None
+        );
+        for bad in [
+            "/",
+            "//",
+            "/home/u/",
+            "/home/u/./",
+            "/tmp",
+            "/var/tmp/",
+            "/a/../b",
+        ] {
+            let e = Settings::from_env(
+                &Env::default()
+                    .with("HOME", "/home/u")
+                    .with(ENV_CACHE_DIR, bad),
+            )
+            .expect_err(bad)
+            .to_string();
+            assert!(
+                e.starts_with(ENV_CACHE_DIR) && e.contains("used only for this cache"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(
+            s(Env::default()
+                .with("HOME", "/home/u")
+                .with(ENV_CACHE_DIR, "/home/u/acr-cache")),
+            Some(PathBuf::from("/home/u/acr-cache"))
         );
         if cfg!(all(unix, not(target_os = "macos"))) {
             assert_eq!(

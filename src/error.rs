@@ -103,6 +103,16 @@ pub enum Error {
         /// The I/O error.
         detail: String,
     },
+    /// Another process failed to get the same token moments ago; its failure is reported
+    /// instead of calling the API again (see [`crate::cache::FAILURE_TTL`]).
+    RecentFailure {
+        /// The API error code (e.g. `Throttling`) or the kind of failure (e.g. `Timeout`).
+        code: String,
+        /// That process's error, one line, without secrets.
+        message: String,
+        /// How long ago it failed.
+        age: Duration,
+    },
     /// An answer arrived but is not what the API documents.
     InvalidResponse {
         /// The endpoint that answered.
@@ -115,11 +125,6 @@ pub enum Error {
 impl Error {
     /// The docker credential-helper protocol's not-found text; clients compare it exactly.
     pub const NOT_FOUND_MESSAGE: &'static str = "credentials not found in native keychain";
-
-    /// True for [`Error::NotFound`].
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, Error::NotFound)
-    }
 
     pub(crate) fn invalid_response(endpoint: impl Into<String>, detail: impl Into<String>) -> Self {
         Error::InvalidResponse {
@@ -244,6 +249,13 @@ impl fmt::Display for Unredacted<'_> {
             Error::Output { detail } => {
                 write!(f, "cannot write the answer to stdout: {}", one_line(detail))
             }
+            Error::RecentFailure { code, message, age } => write!(
+                f,
+                "{} (failure code {code}, shared by another helper process {}s ago; the API is not called again for this registry and identity until {}s have passed)",
+                one_line(message),
+                age.as_secs(),
+                crate::cache::FAILURE_TTL.as_secs()
+            ),
             Error::InvalidResponse { endpoint, detail } => {
                 write!(
                     f,

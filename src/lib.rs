@@ -558,29 +558,58 @@ impl Helper {
         };
         let wait = cache::lock_wait(&deadline);
         let lock = cache.lock(Kind::Token, &key, wait).await;
-        // Whoever held the lock (or made us give up waiting) may have cached what we need.
+        // Whoever held the lock (or made us give up waiting) may have cached what we need...
         if let Some(hit) = self.fresh(cache, &key, registry) {
             return Ok(answer(target.registry, hit));
+        }
+        // ...or failed moments ago: report that rather than run our own retries against an API
+        // that is throttling or failing (a still-valid token comes first).
+        if let Some(failure) = cache.failure(&key, (self.clock)()) {
+            let age = ((self.clock)() - failure.failed_at)
+                .to_std()
+                .unwrap_or_default();
+            let e = Error::RecentFailure {
+                code: failure.code,
+                message: failure.message,
+                age,
+            };
+            return self.stale_or(cache, &key, target.registry, e);
         }
         match self.mint(&ctx, &target).await {
             Ok(token) => {
                 cache.store_token(&key, &token, (self.clock)());
+                cache.remove(Kind::Failure, &key);
                 drop(lock);
                 Ok(answer(target.registry, token))
             }
-            Err(e) => match cache.token(&key).filter(|t| t.is_usable((self.clock)())) {
-                Some(stale) => {
-                    let left = stale.remaining((self.clock)());
-                    log::warn!(
-                        "{e}; using the cached token for {}, valid for another {}m{:02}s",
-                        registry.host,
-                        left.as_secs() / 60,
-                        left.as_secs() % 60
-                    );
-                    Ok(answer(target.registry, stale))
-                }
-                None => Err(e),
-            },
+            Err(e) => {
+                cache.store_failure(&key, &registry.host, &e, (self.clock)());
+                drop(lock);
+                self.stale_or(cache, &key, target.registry, e)
+            }
+        }
+    }
+
+    /// After a failure: a cached token that is still valid, with a warning, else the error.
+    fn stale_or(
+        &self,
+        cache: &Cache,
+        key: &Key,
+        registry: Registry,
+        e: Error,
+    ) -> Result<RegistryCredentials> {
+        match cache.token(key).filter(|t| t.is_usable((self.clock)())) {
+            Some(stale) => {
+                let left = stale.remaining((self.clock)());
+                log::warn!(
+                    "{e}; using the cached token for {}, valid for another {}m{:02}s",
+                    registry.host,
+                    left.as_secs() / 60,
+                    left.as_secs() % 60
+                );
+                Ok(answer(registry, stale))
+            }
+            None => Err(e),
         }
     }
 
@@ -635,17 +664,17 @@ impl Helper {
         let key = Key::credentials(&identity);
         // Enough left for a token that itself satisfies the min TTL.
         let margin = cache.min_ttl().max(cache::CREDENTIALS_MARGIN);
-        if let Some(c) = cache.credentials(&key, &identity, (self.clock)(), margin) {
+        if let Some(c) = cache.credentials(&key, (self.clock)(), margin) {
             log::debug!("using cached credentials from {}", c.source);
             return Ok(c);
         }
         let wait = cache::lock_wait(ctx.deadline);
         let _lock = cache.lock(Kind::Credentials, &key, wait).await;
-        if let Some(c) = cache.credentials(&key, &identity, (self.clock)(), margin) {
+        if let Some(c) = cache.credentials(&key, (self.clock)(), margin) {
             return Ok(c);
         }
         let creds = fetch().await?;
-        cache.store_credentials(&key, &identity, &creds, (self.clock)());
+        cache.store_credentials(&key, &creds, (self.clock)());
         Ok(creds)
     }
 

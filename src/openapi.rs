@@ -116,11 +116,6 @@ impl Deadline {
         self.total.saturating_sub(self.start.elapsed())
     }
 
-    /// Time since the deadline was set.
-    pub fn elapsed(&self) -> Duration {
-        self.start.elapsed()
-    }
-
     /// The whole time allowed (what a deadline timeout reports, whatever the scheduling jitter).
     pub fn total(&self) -> Duration {
         self.total
@@ -564,6 +559,17 @@ impl Transport {
         classify: impl Fn(&HttpResponse) -> Retry,
     ) -> Result<HttpResponse> {
         let mut attempt = 0;
+        // A timeout that used up the deadline reports the deadline, not the last attempt's share
+        // of it (nor how late a busy machine woke the timer).
+        let report = |outcome: Result<HttpResponse>| match outcome {
+            Err(Error::Timeout { endpoint, .. }) if deadline.remaining().is_zero() => {
+                Err(Error::Timeout {
+                    endpoint,
+                    waited: deadline.total(),
+                })
+            }
+            other => other,
+        };
         loop {
             let req = build()?;
             let label = endpoint_label(&req.url);
@@ -584,29 +590,11 @@ impl Transport {
                 Err(_) => Retry::No,
             };
             if retry == Retry::No || attempt >= policy.max_attempts {
-                return match outcome {
-                    // Report the deadline, not the last attempt's share of it.
-                    Err(Error::Timeout { endpoint, .. }) if deadline.remaining().is_zero() => {
-                        Err(Error::Timeout {
-                            endpoint,
-                            waited: deadline.total(),
-                        })
-                    }
-                    other => other,
-                };
+                return report(outcome);
             }
             let delay = policy.backoff(attempt - 1);
             if delay >= deadline.remaining() {
-                return match outcome {
-                    // As above: the deadline ran out, whatever this attempt measured.
-                    Err(Error::Timeout { endpoint, .. }) if deadline.remaining().is_zero() => {
-                        Err(Error::Timeout {
-                            endpoint,
-                            waited: deadline.total(),
-                        })
-                    }
-                    other => other,
-                };
+                return report(outcome);
             }
             match &outcome {
                 Ok(r) => log::warn!(

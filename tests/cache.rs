@@ -425,7 +425,8 @@ fn a_held_lock_delays_a_cold_get_boundedly_then_it_calls_anyway() {
         "{:?}",
         out.elapsed
     );
-    assert!(out.elapsed < Duration::from_secs(2), "{:?}", out.elapsed);
+    // Waits half the 2 s deadline; 3x that catches a wait that ignores the deadline.
+    assert!(out.elapsed < Duration::from_secs(3), "{:?}", out.elapsed);
     assert_eq!(api.calls("ACR:GetAuthorizationToken"), 2);
     held.unlock().expect("unlock");
 }
@@ -569,4 +570,223 @@ fn foreign_hosts_and_version_never_touch_the_cache() {
     let out = with_cache(&api, &cache).args(&["version"]).run();
     assert_eq!(out.code, 0);
     assert!(!cache.exists(), "no directory created");
+}
+
+/// Runs `t` and kills it if it has not exited after `limit`: a hang fails the test instead of
+/// hanging the suite.
+fn run_within(t: &Test, limit: Duration) -> Output {
+    use std::io::{Read, Write};
+    let start = std::time::Instant::now();
+    let mut child = t.command().spawn().expect("spawn");
+    // Every action here reads the registry host (or ignores stdin).
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(PERSONAL.as_bytes());
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {limit:?}: the cache blocked past the deadline");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    let _ = child
+        .stdout
+        .take()
+        .expect("out")
+        .read_to_string(&mut stdout);
+    let _ = child
+        .stderr
+        .take()
+        .expect("err")
+        .read_to_string(&mut stderr);
+    Output {
+        code: child.wait().expect("status").code().unwrap_or(-1),
+        stdout,
+        stderr,
+        elapsed: start.elapsed(),
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_like_an_entry_cannot_hang_get_list_or_erase() {
+    let api = FakeApi::start(FakeConfig::default());
+    let dir = tempfile::tempdir().expect("dir");
+    with_cache(&api, dir.path()).get(PERSONAL).run().json();
+    let entry = token_files(dir.path()).pop().expect("entry");
+    let lock = entry.with_extension("lock");
+    let fifo = |p: &Path| {
+        let _ = std::fs::remove_file(p);
+        let st = std::process::Command::new("mkfifo")
+            .arg(p)
+            .status()
+            .expect("mkfifo");
+        assert!(st.success());
+    };
+    fifo(&entry);
+    fifo(&lock);
+    // Today's helper would block forever in open(2) on the FIFO, past any deadline.
+    let limit = Duration::from_secs(9); // 3x the 3 s deadline
+    let t = with_cache(&api, dir.path())
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT", "3s")
+        .get(PERSONAL);
+    let out = run_within(&t, limit);
+    out.json();
+    assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
+    assert_eq!(
+        api.calls("ACR:GetAuthorizationToken"),
+        2,
+        "the FIFO is no entry"
+    );
+    fifo(&entry);
+    for action in ["list", "erase"] {
+        let out = run_within(&with_cache(&api, dir.path()).args(&[action]), limit);
+        assert_eq!(out.code, 0, "{action}: {out:?}");
+    }
+}
+
+#[test]
+fn an_entry_planted_for_another_identity_is_not_served() {
+    let mut cfg = FakeConfig::default();
+    cfg.access_keys
+        .push(("otherid".into(), "othersecret".into()));
+    let api = FakeApi::start(cfg);
+    let dir = tempfile::tempdir().expect("dir");
+    let other = || with_cache(&api, dir.path()).access_key("otherid", "othersecret");
+    other().get(PERSONAL).run().json();
+    let theirs = token_files(dir.path()).pop().expect("entry");
+    with_cache(&api, dir.path()).get(PERSONAL).run().json();
+    let mine = token_files(dir.path())
+        .into_iter()
+        .find(|p| *p != theirs)
+        .expect("second entry");
+    // Plant the other identity's entry under my entry's name.
+    std::fs::copy(&theirs, &mine).expect("copy");
+    let out = with_cache(&api, dir.path()).get(PERSONAL).run();
+    out.json();
+    assert!(
+        out.stderr
+            .contains("not minted for this identity and registry"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        api.calls("ACR:GetAuthorizationToken"),
+        3,
+        "the planted entry is not served: a new token is minted"
+    );
+    assert_eq!(api.seen().last().expect("call").access_key_id, "testid");
+}
+
+#[test]
+fn a_cache_dir_that_is_not_dedicated_is_refused() {
+    let home = tempfile::tempdir().expect("home");
+    let home_str = home.path().to_str().expect("utf-8");
+    for (dir, why) in [
+        ("/", "a filesystem root"),
+        (home_str, "your home directory"),
+        ("/tmp", "shared by all users"),
+        ("/var/cache/../../etc", "contains .."),
+    ] {
+        let out = Test::new()
+            .access_key("testid", "testsecret")
+            .env("HOME", home_str)
+            .env(CACHE_DIR, dir)
+            .get(PERSONAL)
+            .run();
+        let line = out.error_line();
+        assert!(
+            line.contains(&format!("{CACHE_DIR}: {dir} is")),
+            "{dir}: {line}"
+        );
+        assert!(line.contains(why), "{dir}: {line}");
+    }
+    assert!(
+        !home.path().join("tokens").exists(),
+        "nothing created in the home directory"
+    );
+}
+
+#[test]
+fn a_missing_home_is_never_created() {
+    let api = FakeApi::start(FakeConfig::default());
+    let base = tempfile::tempdir().expect("dir");
+    let home = base.path().join("nonexistent").join("x");
+    let out = Test::new()
+        .api(&api)
+        .env("HOME", home.to_str().expect("utf-8"))
+        .env_remove("XDG_CACHE_HOME")
+        .get(PERSONAL)
+        .run();
+    out.json();
+    assert_eq!(out.stderr, "", "working uncached is expected here");
+    assert!(
+        !base.path().join("nonexistent").exists(),
+        "HOME was created"
+    );
+}
+
+#[test]
+fn parallel_gets_against_a_throttled_api_share_one_failure() {
+    let api = FakeApi::start(FakeConfig::default());
+    // Throttled whatever is asked, for far more calls than this test can make.
+    api.push_faults(std::iter::repeat_n(
+        Fault::Status(400, "Throttling.User"),
+        1000,
+    ));
+    let dir = tempfile::tempdir().expect("dir");
+    let outs = concurrent_gets(&api, dir.path(), PERSONAL, 32);
+    for out in &outs {
+        let line = out.stdout.trim_end();
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(line.contains("Throttling.User"), "{line}");
+        assert!(!out.stderr.contains("testsecret"), "{}", out.stderr);
+    }
+    let shared = outs
+        .iter()
+        .filter(|o| o.stdout.contains("shared by another helper process"))
+        .count();
+    // One process runs the retry ladder (3 attempts); the other 31 report its failure.
+    assert_eq!(
+        api.calls("ACR:GetAuthorizationToken"),
+        3,
+        "32 processes cost one process's attempts"
+    );
+    assert_eq!(shared, 31);
+}
+
+#[test]
+fn a_shared_failure_still_serves_a_valid_cached_token_first() {
+    let mut cfg = FakeConfig::default();
+    // A one-minute token is never fresh (refresh floor) but stays usable for 30 s more.
+    cfg.token_ttl = Duration::from_secs(60);
+    let api = FakeApi::start(cfg);
+    let dir = tempfile::tempdir().expect("dir");
+    let first = with_cache(&api, dir.path()).get(PERSONAL).run().json();
+    api.push_faults(std::iter::repeat_n(
+        Fault::Status(503, "ServiceUnavailable"),
+        1000,
+    ));
+    let outs = concurrent_gets(&api, dir.path(), PERSONAL, 8);
+    for out in &outs {
+        assert_eq!(out.json(), first, "{out:?}");
+        assert!(
+            out.stderr.contains("using the cached token"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(
+        api.calls("ACR:GetAuthorizationToken"),
+        1 + 3,
+        "one retry ladder for all eight"
+    );
 }

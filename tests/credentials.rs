@@ -1129,9 +1129,9 @@ fn off_cloud_without_credentials_fails_fast_when_metadata_is_silent() {
         assert!(line.contains(source), "{source} missing: {line}");
     }
     assert!(line.contains("did not answer within 1s"), "{line}");
-    // The release figure comes from scripts/bench-offcloud.sh; this bound leaves room for a
-    // debug build on a busy machine.
-    assert!(elapsed < Duration::from_millis(2500), "took {elapsed:?}");
+    // The release figure comes from scripts/bench-offcloud.sh; this bound is 3x the metadata
+    // timeout, room for a debug build on a busy machine.
+    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
 }
 
 #[test]

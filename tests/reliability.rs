@@ -101,11 +101,8 @@ fn a_server_that_never_answers_fails_within_the_deadline() {
         )),
         "{line}"
     );
-    assert!(
-        out.elapsed < Duration::from_millis(3500),
-        "{:?}",
-        out.elapsed
-    );
+    // 3x the deadline: catches a hang, not a slow machine (figures belong to the benchmarks).
+    assert!(out.elapsed < Duration::from_secs(6), "{:?}", out.elapsed);
     assert!(out.elapsed >= Duration::from_secs(2), "{:?}", out.elapsed);
 }
 
@@ -122,7 +119,11 @@ fn a_listener_that_never_accepts_http_fails_within_the_deadline() {
         .run();
     let line = out.error_line();
     assert!(line.contains("timed out after 1.5s"), "{line}");
-    assert!(out.elapsed < Duration::from_secs(3), "{:?}", out.elapsed);
+    assert!(
+        out.elapsed < Duration::from_millis(4500),
+        "3x the deadline: {:?}",
+        out.elapsed
+    );
 }
 
 #[test]

@@ -10,7 +10,8 @@
 # outside (dockerd's /etc/docker/certs.d/HOST:PORT/ca.crt, one marked /etc/hosts line mapping two
 # registry names to ::1) is removed on exit, as is every process it started. Each check prints
 # PASS:/FAIL:/SKIP:, the last line is `e2e: N passed, M failed, K skipped`, and the exit status
-# is non-zero if anything failed. Takes ~15 s plus apt and cargo.
+# is non-zero if anything failed. Under CI=true nothing is skipped: a check that cannot run
+# (no dockerd, not root, a client missing) is a FAIL naming why. Takes ~15 s plus apt and cargo.
 #
 # What it proves, per client: without the helper the registry refuses (401); with the helper in
 # credHelpers the same command succeeds, the helper was asked for that host, and the fake API
@@ -20,7 +21,8 @@
 # Environment:
 #   E2E_BIN_DIR=DIR   use prebuilt binaries: DIR/docker-credential-acr-helper and DIR/fake_api
 #                     (or DIR/examples/fake_api); default: cargo build --release
-#   E2E_NO_INSTALL=1  never run apt-get (clients that are missing are skipped)
+#   E2E_NO_INSTALL=1  never run apt-get (clients that are missing are skipped; FAIL under CI=true)
+#   CI=true           a check that cannot run fails instead of being skipped
 #   E2E_KEEP=1        keep the temp dir (logs, configs) after the run
 set -Eeuo pipefail
 
@@ -31,7 +33,17 @@ t0=$(date +%s)
 pass=0 failn=0 skipn=0 finished=
 ok() { echo "PASS: $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL: $*"; failn=$((failn + 1)); }
-skip() { echo "SKIP: $*"; skipn=$((skipn + 1)); }
+# A check that cannot run is a SKIP on a workstation, but under CI=true it is a FAIL with its
+# reason: a CI run where no client could run must never end green.
+skip() {
+  if [ "${CI:-}" = true ]; then
+    echo "FAIL: cannot run under CI=true: $*"
+    failn=$((failn + 1))
+  else
+    echo "SKIP: $*"
+    skipn=$((skipn + 1))
+  fi
+}
 say() { echo "e2e: $*"; }
 section() { printf '\n== %s (%ss)\n' "$*" "$(($(date +%s) - t0))"; }
 is_root() { [ "$(id -u)" = 0 ]; }

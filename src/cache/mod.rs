@@ -1,14 +1,17 @@
-//! On-disk token cache: lock, atomic write, 0600/0700.
+//! On-disk token cache: lock, atomic write, 0600/0700, entries bound to their lookup.
 //!
 //! docker, buildx and compose start the helper for every pull and push, often dozens at once.
 //! Keeping tokens on disk lets a warm `get` answer without any network or TLS work, and a
-//! per-key lock file lets many cold `get`s for one registry make a single API call.
+//! per-key lock file lets many cold `get`s for one registry make a single API call. When that
+//! call fails, the failure is kept for [`FAILURE_TTL`] so the processes that waited for it
+//! report it instead of each retrying against an API that is already throttling or failing.
 //!
 //! Layout (one small JSON file per key, so different registries never serialize):
 //!
 //! ```text
 //! DIR/tokens/KEY.json        registry token: hosts, username, password, obtained/expiry time
 //! DIR/tokens/KEY.lock        single-flight lock for that token (never holds data)
+//! DIR/failures/KEY.json      the last failed attempt at that token (code, one-line message; 15 s)
 //! DIR/instances/KEY.json     enterprise instance name -> id (kept 24 h)
 //! DIR/credentials/KEY.json   temporary STS credentials of one identity
 //! DIR/domains/KEY.json       domains of an enterprise instance (ListInstanceEndpoint, kept 24 h)
@@ -17,37 +20,43 @@
 //!
 //! `KEY` is a truncated SHA-256 of everything the entry depends on (identity, API endpoint,
 //! region, edition and instance), so file names never reveal the AccessKey id or role ARN, and
-//! two identities never share an entry. Directories are created 0700, files 0600 through a
-//! temporary file and a rename; files owned by another user or writable by others are refused,
-//! corrupt ones are ignored and replaced. Nothing here is ever fatal: when the cache cannot be
-//! used, the helper works uncached.
+//! two identities never share an entry. Each file also records the full digest it was minted
+//! for and is served only to that lookup (a copied or planted file is ignored).
+//!
+//! The filesystem rules live in the `store` submodule: every file is opened relative to a checked directory
+//! handle, links are not followed, FIFOs and devices are refused before any read, directories
+//! are 0700 and files 0600, and anything owned by another user or writable by others is
+//! refused. The cache directory and its parent are created when missing, nothing above them
+//! (a missing home is never created). Corrupt entries are ignored and replaced. Nothing here
+//! is ever fatal: when the cache cannot be used, the helper works uncached.
 //!
 //! Time always comes from the caller (`now`), so expiry is tested without sleeping.
 
+mod entry;
+mod store;
+
 use std::collections::BTreeMap;
-use std::fs::{self, File, Metadata, OpenOptions};
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::credentials::Credentials;
 use crate::registry::{Edition, Instance, Registry};
-use crate::secret::Secret;
 
-/// A token is never reused as fresh with less than this left, whatever the settings.
-pub const REFRESH_FLOOR: Duration = Duration::from_secs(60);
-/// When the API fails, a cached token with more than this left is still served.
-pub const STALE_MARGIN: Duration = Duration::from_secs(30);
-/// How long an instance name -> id mapping is kept.
-pub const INSTANCE_TTL: Duration = Duration::from_secs(24 * 3600);
-/// Cached temporary credentials are reused only with at least this left (and the min TTL).
-pub const CREDENTIALS_MARGIN: Duration = Duration::from_secs(5 * 60);
+pub(crate) use entry::RecentFailure;
+pub use entry::{
+    CREDENTIALS_MARGIN, CachedToken, FAILURE_TTL, INSTANCE_TTL, REFRESH_FLOOR, STALE_MARGIN,
+};
+use entry::{Common, CredentialsEntry, DomainsEntry, EndpointEntry, InstanceEntry, Stored};
+use store::{Dir, DirProblem, Opened};
+
 /// Longest wait for another process's API call before making our own.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 const LOCK_POLL: Duration = Duration::from_millis(5);
@@ -71,6 +80,8 @@ pub enum Kind {
     Instance,
     /// Temporary STS credentials.
     Credentials,
+    /// Recent failures to get a token (keyed like the token).
+    Failure,
     /// The domains of an enterprise instance (`ListInstanceEndpoint`, kept 24 h).
     Domains,
     /// Which of a VPC / public API endpoint pair answered last (kept 24 h).
@@ -78,10 +89,11 @@ pub enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [
+    const ALL: [Kind; 6] = [
         Kind::Token,
         Kind::Instance,
         Kind::Credentials,
+        Kind::Failure,
         Kind::Domains,
         Kind::Endpoint,
     ];
@@ -91,15 +103,23 @@ impl Kind {
             Kind::Token => "tokens",
             Kind::Instance => "instances",
             Kind::Credentials => "credentials",
+            Kind::Failure => "failures",
             Kind::Domains => "domains",
             Kind::Endpoint => "endpoints",
         }
     }
+
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
-/// The file name stem of an entry: a hash of everything the entry depends on.
+/// What an entry answers: a hash of everything it depends on. The first half names the file,
+/// the whole is recorded inside it and checked on every read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Key(String);
+pub struct Key {
+    full: String,
+}
 
 impl Key {
     fn digest(parts: &[&str]) -> Key {
@@ -110,7 +130,9 @@ impl Key {
             h.update((p.len() as u64).to_be_bytes());
             h.update(p.as_bytes());
         }
-        Key(hex::encode(&h.finalize()[..16]))
+        Key {
+            full: hex::encode(h.finalize()),
+        }
     }
 
     /// The token of `registry` minted through `endpoint` for `identity`.
@@ -154,102 +176,8 @@ impl Key {
 
     /// The file name stem.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.full[..32]
     }
-}
-
-/// A cached registry token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CachedToken {
-    /// Registry hosts that used this token (for `list` and `erase`).
-    pub hosts: Vec<String>,
-    /// Registry region.
-    pub region: String,
-    /// Registry user name.
-    pub username: String,
-    /// Registry password.
-    pub password: Secret,
-    /// When the token was minted.
-    #[serde(with = "epoch_ms")]
-    pub obtained_at: DateTime<Utc>,
-    /// When the token stops working.
-    #[serde(with = "epoch_ms")]
-    pub expires_at: DateTime<Utc>,
-}
-
-impl CachedToken {
-    /// Time left at `now` (zero when expired).
-    pub fn remaining(&self, now: DateTime<Utc>) -> Duration {
-        (self.expires_at - now).to_std().unwrap_or_default()
-    }
-
-    /// Reused without asking the API: more than `min_ttl` left, where `min_ttl` is capped at
-    /// half the token's lifetime (a token minted with short-lived STS credentials could never
-    /// satisfy a long min TTL, and refreshing it on every `get` would defeat the cache), and
-    /// never less than [`REFRESH_FLOOR`].
-    pub fn is_fresh(&self, now: DateTime<Utc>, min_ttl: Duration) -> bool {
-        let lifetime = (self.expires_at - self.obtained_at)
-            .to_std()
-            .unwrap_or_default();
-        let threshold = min_ttl.min(lifetime / 2).max(REFRESH_FLOOR);
-        self.remaining(now) > threshold
-    }
-
-    /// Still good enough to serve when the API fails.
-    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
-        self.remaining(now) > STALE_MARGIN
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct InstanceEntry {
-    hosts: Vec<String>,
-    region: String,
-    name: String,
-    instance_id: String,
-    #[serde(with = "epoch_ms")]
-    expires_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct DomainsEntry {
-    hosts: Vec<String>,
-    region: String,
-    instance_id: String,
-    domains: Vec<crate::registries::InstanceDomain>,
-    #[serde(with = "epoch_ms")]
-    expires_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct EndpointEntry {
-    hosts: Vec<String>,
-    endpoint: String,
-    #[serde(with = "epoch_ms")]
-    expires_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct CredentialsEntry {
-    /// The provider's identity the entry is keyed by (checked on read: hash collisions aside,
-    /// a renamed file must not hand one identity's keys to another).
-    provider_identity: String,
-    source: String,
-    identity: String,
-    access_key_id: String,
-    access_key_secret: Secret,
-    security_token: Option<Secret>,
-    #[serde(with = "epoch_ms")]
-    expires_at: DateTime<Utc>,
-}
-
-/// The fields every entry has, read for pruning, `list` and `erase`.
-#[derive(Debug, Deserialize)]
-struct Common {
-    #[serde(default)]
-    hosts: Vec<String>,
-    #[serde(with = "epoch_ms")]
-    expires_at: DateTime<Utc>,
 }
 
 /// A held single-flight lock; released on drop (and by the OS if the process dies).
@@ -267,7 +195,9 @@ impl Drop for Lock {
 /// The on-disk cache in one directory.
 #[derive(Debug)]
 pub struct Cache {
-    dir: PathBuf,
+    root: Dir,
+    /// One checked handle per [`Kind`], in [`Kind::ALL`] order.
+    dirs: Vec<Dir>,
     min_ttl: Duration,
     warned: AtomicBool,
 }
@@ -275,15 +205,14 @@ pub struct Cache {
 impl Cache {
     /// Opens (creating, 0700) the cache in `dir`; `None` when it cannot be used safely.
     pub fn open(dir: &Path, min_ttl: Duration) -> Option<Cache> {
-        // The directory itself may be a symlink the user set up; what it points to must be ours.
-        let fix_root =
-            "fix its owner and mode (chmod 700) or set DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR";
-        usable(dir, dir, true, fix_root)?;
+        let root = usable(dir, dir, Dir::open_root(dir))?;
+        let mut dirs = Vec::with_capacity(Kind::ALL.len());
         for kind in Kind::ALL {
-            usable(dir, &dir.join(kind.dir()), false, "remove it")?;
+            dirs.push(usable(dir, &dir.join(kind.dir()), root.child(kind.dir()))?);
         }
         Some(Cache {
-            dir: dir.to_path_buf(),
+            root,
+            dirs,
             min_ttl,
             warned: AtomicBool::new(false),
         })
@@ -291,7 +220,7 @@ impl Cache {
 
     /// The cache directory.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.root.path()
     }
 
     /// The least remaining validity of a reused token.
@@ -299,8 +228,15 @@ impl Cache {
         self.min_ttl
     }
 
-    fn path(&self, kind: Kind, key: &Key, ext: &str) -> PathBuf {
-        self.dir.join(kind.dir()).join(format!("{}.{ext}", key.0))
+    fn kind_dir(&self, kind: Kind) -> &Dir {
+        &self.dirs[kind.index()]
+    }
+
+    #[cfg(test)]
+    fn path(&self, kind: Kind, key: &Key, ext: &str) -> std::path::PathBuf {
+        self.kind_dir(kind)
+            .path()
+            .join(format!("{}.{ext}", key.as_str()))
     }
 
     /// One warning per process: a broken cache file must not flood docker's output.
@@ -312,43 +248,36 @@ impl Cache {
         }
     }
 
-    /// Reads an entry file; `None` (with a warning where the user can act) when absent, unsafe
-    /// or corrupt.
-    fn read_path<T: DeserializeOwned>(&self, path: &Path) -> Option<T> {
-        let mut file = match File::open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+    /// Reads the entry file `name` of `kind`; `None` (with a warning where the user can act)
+    /// when absent, unsafe or corrupt. Never blocks (see the `store` submodule).
+    fn read_file<T: DeserializeOwned>(&self, kind: Kind, name: &str) -> Option<T> {
+        let dir = self.kind_dir(kind);
+        let path = || dir.path().join(name).display().to_string();
+        let (file, md) = match dir.open(name) {
+            Ok(Opened::File(f, md)) => (f, md),
+            Ok(Opened::Absent) => return None,
+            Ok(Opened::Refused(why)) => {
+                self.warn(format!(
+                    "ignoring cache entry {}: it is {why}; remove it",
+                    path()
+                ));
+                return None;
+            }
             Err(e) => {
-                log::debug!("cache: cannot open {}: {e}", path.display());
+                log::debug!("cache: cannot open {}: {e}", path());
                 return None;
             }
         };
-        // Checked on the open file, so the file checked is the file read.
-        let md = file.metadata().ok()?;
-        if !md.is_file() {
-            self.warn(format!(
-                "ignoring cache entry {}: not a regular file; remove it",
-                path.display()
-            ));
-            return None;
-        }
-        if let Some(why) = unsafe_reason(&md) {
-            self.warn(format!(
-                "ignoring cache entry {}: it is {why}; remove it",
-                path.display()
-            ));
-            return None;
-        }
         if md.len() > MAX_ENTRY_BYTES {
             self.warn(format!(
                 "ignoring cache entry {}: too large to be ours; it will be replaced",
-                path.display()
+                path()
             ));
             return None;
         }
         let mut text = String::new();
-        if let Err(e) = file.read_to_string(&mut text) {
-            log::debug!("cache: cannot read {}: {e}", path.display());
+        if let Err(e) = file.take(MAX_ENTRY_BYTES + 1).read_to_string(&mut text) {
+            log::debug!("cache: cannot read {}: {e}", path());
             return None;
         }
         match serde_json::from_str(&text) {
@@ -357,7 +286,7 @@ impl Cache {
                 // Only the position: serde's message could quote a value from the file.
                 self.warn(format!(
                     "ignoring corrupt cache entry {} ({:?} error at line {} column {}); it will be replaced",
-                    path.display(),
+                    path(),
                     e.classify(),
                     e.line(),
                     e.column()
@@ -367,60 +296,90 @@ impl Cache {
         }
     }
 
+    /// The entry for `key`, only if it records that it was minted for `key`.
     fn read<T: DeserializeOwned>(&self, kind: Kind, key: &Key) -> Option<T> {
-        self.read_path(&self.path(kind, key, "json"))
+        let name = format!("{}.json", key.as_str());
+        let stored: Stored<T> = self.read_file(kind, &name)?;
+        if stored.minted_for.is_empty() {
+            // Written by an older version: replaced quietly.
+            log::debug!("cache: {name} has no record of what it was minted for; replacing it");
+            return None;
+        }
+        if stored.minted_for != key.full {
+            self.warn(format!(
+                "ignoring cache entry {}: it was not minted for this identity and registry; it will be replaced",
+                self.kind_dir(kind).path().join(&name).display()
+            ));
+            return None;
+        }
+        Some(stored.entry)
     }
 
-    /// Writes an entry: temporary file (0600) then rename, so readers see all or nothing.
+    /// The entries of a kind that are what their file name says: `(stem, entry)`.
+    fn entries<T: DeserializeOwned>(&self, kind: Kind) -> Vec<(String, T)> {
+        self.kind_dir(kind)
+            .names()
+            .into_iter()
+            .filter_map(|name| {
+                let stem = name.strip_suffix(".json")?;
+                if stem.starts_with('.') {
+                    return None;
+                }
+                let stored: Stored<T> = self.read_file(kind, &name)?;
+                stored
+                    .minted_for
+                    .starts_with(stem)
+                    .then(|| (stem.to_string(), stored.entry))
+            })
+            .collect()
+    }
+
+    /// Writes an entry atomically (0600), recording the key it was minted for.
     fn write<T: Serialize>(&self, kind: Kind, key: &Key, value: &T, now: DateTime<Utc>) {
-        let path = self.path(kind, key, "json");
-        let bytes = match serde_json::to_vec(value) {
-            Ok(b) => b,
-            Err(e) => {
-                log::debug!("cache: cannot encode {}: {e}", path.display());
-                return;
-            }
+        let dir = self.kind_dir(kind);
+        let name = format!("{}.json", key.as_str());
+        let stored = Stored {
+            minted_for: key.full.clone(),
+            entry: value,
         };
-        let tmp = self.dir.join(kind.dir()).join(format!(
-            ".{}.{}.{}.tmp",
-            key.0,
-            std::process::id(),
-            unique()
-        ));
-        let result = (|| {
-            let mut f = new_private_file(&tmp)?;
-            f.write_all(&bytes)?;
-            drop(f);
-            fs::rename(&tmp, &path)
-        })();
+        let result = serde_json::to_vec(&stored)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| dir.write_atomic(&name, &bytes));
         match result {
-            Ok(()) => log::debug!("cache: wrote {}", path.display()),
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                log::debug!("cache: cannot write {}: {e}", path.display());
-            }
+            Ok(()) => log::debug!("cache: wrote {}", dir.path().join(&name).display()),
+            Err(e) => log::debug!(
+                "cache: cannot write {}: {e}",
+                dir.path().join(&name).display()
+            ),
         }
         self.prune(kind, now, key);
     }
 
     /// Removes an entry.
     pub fn remove(&self, kind: Kind, key: &Key) {
-        let path = self.path(kind, key, "json");
-        match fs::remove_file(&path) {
-            Ok(()) => log::debug!("cache: removed {}", path.display()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => log::debug!("cache: cannot remove {}: {e}", path.display()),
+        let dir = self.kind_dir(kind);
+        let name = format!("{}.json", key.as_str());
+        match dir.remove(&name) {
+            Ok(()) => log::debug!("cache: removed {}", dir.path().join(&name).display()),
+            Err(e) => log::debug!(
+                "cache: cannot remove {}: {e}",
+                dir.path().join(&name).display()
+            ),
         }
     }
 
     /// Takes the single-flight lock of an entry, waiting at most `wait`; `None` when the lock
-    /// cannot be had (unwritable directory, or the wait ran out): the caller goes on without it.
+    /// cannot be had (unwritable directory, a lock file that is not ours, or the wait ran out):
+    /// the caller goes on without it.
     pub async fn lock(&self, kind: Kind, key: &Key, wait: Duration) -> Option<Lock> {
-        let path = self.path(kind, key, "lock");
-        let file = match open_lock_file(&path) {
-            Ok(f) => f,
+        let dir = self.kind_dir(kind);
+        let name = format!("{}.lock", key.as_str());
+        let path = || dir.path().join(&name).display().to_string();
+        let file = match dir.open_lock(&name, true) {
+            Ok(Some(f)) => f,
+            Ok(None) => return None,
             Err(e) => {
-                log::debug!("cache: cannot open lock {}: {e}", path.display());
+                log::debug!("cache: cannot open lock {}: {e}", path());
                 return None;
             }
         };
@@ -430,14 +389,14 @@ impl Cache {
                 Ok(()) => return Some(Lock { file }),
                 Err(std::fs::TryLockError::WouldBlock) => {}
                 Err(std::fs::TryLockError::Error(e)) => {
-                    log::debug!("cache: cannot lock {}: {e}", path.display());
+                    log::debug!("cache: cannot lock {}: {e}", path());
                     return None;
                 }
             }
             if start.elapsed() >= wait {
                 log::info!(
                     "another process has held {} for {:.1}s; calling the API without waiting longer",
-                    path.display(),
+                    path(),
                     start.elapsed().as_secs_f64()
                 );
                 return None;
@@ -462,6 +421,33 @@ impl Cache {
             }
         }
         self.write(Kind::Token, key, &token, now);
+    }
+
+    /// A failure to get the token of `key` recorded less than [`FAILURE_TTL`] ago.
+    pub(crate) fn failure(&self, key: &Key, now: DateTime<Utc>) -> Option<RecentFailure> {
+        let f: RecentFailure = self.read(Kind::Failure, key)?;
+        (f.expires_at > now && f.failed_at <= now).then_some(f)
+    }
+
+    /// Records that getting the token of `key` for `host` failed with `error`, for the
+    /// processes waiting for the same token (only a failure worth sharing: a remote answer or a
+    /// failing source, not what local configuration decides).
+    pub(crate) fn store_failure(
+        &self,
+        key: &Key,
+        host: &str,
+        error: &crate::Error,
+        now: DateTime<Utc>,
+    ) {
+        if !entry::worth_sharing(error) {
+            return;
+        }
+        self.write(
+            Kind::Failure,
+            key,
+            &RecentFailure::new(host, error, now),
+            now,
+        );
     }
 
     /// The cached id of an enterprise instance, while the mapping is young enough.
@@ -537,17 +523,17 @@ impl Cache {
         self.write(Kind::Endpoint, key, &entry, now);
     }
 
-    /// Cached temporary credentials of a provider identity with more than `margin` left.
+    /// Cached temporary credentials for `key` (see [`Key::credentials`]) with more than
+    /// `margin` left.
     pub fn credentials(
         &self,
         key: &Key,
-        provider_identity: &str,
         now: DateTime<Utc>,
         margin: Duration,
     ) -> Option<Credentials> {
         let e: CredentialsEntry = self.read(Kind::Credentials, key)?;
         let left = (e.expires_at - now).to_std().unwrap_or_default();
-        if e.provider_identity != provider_identity || left <= margin {
+        if left <= margin {
             return None;
         }
         let mut c = Credentials::new(
@@ -563,18 +549,11 @@ impl Cache {
 
     /// Stores the temporary credentials a provider fetched (those without an expiry are not
     /// cached: nothing says how long they work).
-    pub fn store_credentials(
-        &self,
-        key: &Key,
-        provider_identity: &str,
-        creds: &Credentials,
-        now: DateTime<Utc>,
-    ) {
+    pub fn store_credentials(&self, key: &Key, creds: &Credentials, now: DateTime<Utc>) {
         let Some(expires_at) = creds.expiration else {
             return;
         };
         let entry = CredentialsEntry {
-            provider_identity: provider_identity.to_string(),
             source: creds.source.clone(),
             identity: creds.identity.clone(),
             access_key_id: creds.access_key_id.clone(),
@@ -585,29 +564,10 @@ impl Cache {
         self.write(Kind::Credentials, key, &entry, now);
     }
 
-    /// Paths of the entry files of a kind.
-    fn entries(&self, kind: Kind) -> Vec<PathBuf> {
-        let Ok(rd) = fs::read_dir(self.dir.join(kind.dir())) else {
-            return Vec::new();
-        };
-        rd.filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| {
-                p.extension().is_some_and(|x| x == "json")
-                    && !p
-                        .file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            })
-            .collect()
-    }
-
     /// Registries with an unexpired cached token: host -> user name (`list`).
     pub fn list(&self, now: DateTime<Utc>) -> BTreeMap<String, String> {
         let mut out: BTreeMap<String, (DateTime<Utc>, String)> = BTreeMap::new();
-        for path in self.entries(Kind::Token) {
-            let Some(t) = self.read_path::<CachedToken>(&path) else {
-                continue;
-            };
+        for (_, t) in self.entries::<CachedToken>(Kind::Token) {
             if !t.is_usable(now) {
                 continue;
             }
@@ -621,16 +581,16 @@ impl Cache {
         out.into_iter().map(|(h, (_, u))| (h, u)).collect()
     }
 
-    /// Drops every token and instance mapping used by `host` (`erase`); returns how many.
+    /// Drops every token, recent failure and instance mapping used by `host` (`erase`);
+    /// returns how many.
     pub fn erase_host(&self, host: &str) -> usize {
         let mut n = 0;
-        for kind in [Kind::Token, Kind::Instance] {
-            for path in self.entries(kind) {
-                let Some(c) = self.read_path::<Common>(&path) else {
-                    continue;
-                };
-                if c.hosts.iter().any(|h| h == host) && fs::remove_file(&path).is_ok() {
-                    log::debug!("cache: erased {}", path.display());
+        for kind in [Kind::Token, Kind::Failure, Kind::Instance] {
+            let dir = self.kind_dir(kind);
+            for (stem, c) in self.entries::<Common>(kind) {
+                let name = format!("{stem}.json");
+                if c.hosts.iter().any(|h| h == host) && dir.remove(&name).is_ok() {
+                    log::debug!("cache: erased {}", dir.path().join(&name).display());
                     n += 1;
                 }
             }
@@ -639,45 +599,44 @@ impl Cache {
     }
 
     /// Deletes expired and corrupt entries of a kind (except `keep`), and temporary files left
-    /// by crashed writers. Lock files go with their entry only when nobody holds them.
+    /// by crashed writers. Lock files go with their entry only when nobody holds them. Never
+    /// deletes what is not ours (the read refuses it and warns).
     fn prune(&self, kind: Kind, now: DateTime<Utc>, keep: &Key) {
-        let Ok(rd) = fs::read_dir(self.dir.join(kind.dir())) else {
-            return;
-        };
-        for entry in rd.filter_map(|e| e.ok()) {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
+        let dir = self.kind_dir(kind);
+        for name in dir.names() {
             if name.starts_with('.') && name.ends_with(".tmp") {
-                let old = entry
-                    .metadata()
-                    .ok()
-                    .and_then(|m| m.modified().ok())
-                    .and_then(|m| m.elapsed().ok())
-                    .is_some_and(|age| age > STALE_TMP);
-                if old {
-                    let _ = fs::remove_file(&path);
+                if let Ok(Opened::File(_, md)) = dir.open(&name) {
+                    let old = md
+                        .modified()
+                        .ok()
+                        .and_then(|m| m.elapsed().ok())
+                        .is_some_and(|age| age > STALE_TMP);
+                    if old {
+                        let _ = dir.remove(&name);
+                    }
                 }
                 continue;
             }
             let Some(stem) = name.strip_suffix(".json") else {
                 continue;
             };
-            if stem == keep.0 || stem.starts_with('.') {
+            if stem == keep.as_str() || stem.starts_with('.') {
                 continue;
             }
-            // Never delete what is not ours (the read refuses it and warns).
-            let md = match fs::symlink_metadata(&path) {
-                Ok(md) if md.is_file() && unsafe_reason(&md).is_none() => md,
-                _ => continue,
+            let Ok(Opened::File(file, md)) = dir.open(&name) else {
+                continue;
             };
             let expired = if md.len() > MAX_ENTRY_BYTES {
                 true
             } else {
-                match fs::read(&path)
+                let mut bytes = Vec::new();
+                match file
+                    .take(MAX_ENTRY_BYTES + 1)
+                    .read_to_end(&mut bytes)
                     .ok()
-                    .and_then(|b| serde_json::from_slice::<Common>(&b).ok())
+                    .and_then(|_| serde_json::from_slice::<Stored<Common>>(&bytes).ok())
                 {
-                    Some(c) => c.expires_at <= now,
+                    Some(s) => !s.minted_for.starts_with(stem) || s.entry.expires_at <= now,
                     None => true,
                 }
             };
@@ -686,69 +645,49 @@ impl Cache {
             }
             // Delete only under the entry's lock (or when it has none): a process holding it may
             // be renaming a fresh entry into place right now, which must not be lost.
-            let lock_path = path.with_extension("lock");
-            let lock = match open_existing_lock(&lock_path) {
-                Some(f) if f.try_lock().is_ok() => Some(f),
-                Some(_) => continue,
-                None => None,
+            let lock_name = format!("{stem}.lock");
+            let lock = match dir.open_lock(&lock_name, false) {
+                Ok(Some(f)) if f.try_lock().is_ok() => Some(f),
+                Ok(None) => None,
+                _ => continue,
             };
-            if fs::remove_file(&path).is_ok() {
-                log::debug!("cache: pruned {}", path.display());
+            if dir.remove(&name).is_ok() {
+                log::debug!("cache: pruned {}", dir.path().join(&name).display());
             }
             if let Some(f) = lock {
                 // A process that opened the file just before this may still lock the unlinked
                 // inode; the worst outcome is one duplicate API call.
-                let _ = fs::remove_file(&lock_path);
+                let _ = dir.remove(&lock_name);
                 let _ = f.unlock();
             }
         }
     }
 }
 
-/// Times as epoch milliseconds, as the ACR API gives them.
-mod epoch_ms {
-    use chrono::{DateTime, TimeZone, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_i64(t.timestamp_millis())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        let ms = i64::deserialize(d)?;
-        Utc.timestamp_millis_opt(ms)
-            .single()
-            .ok_or_else(|| serde::de::Error::custom("time out of range"))
-    }
-}
-
-enum DirProblem {
-    /// Absent and could not be created.
-    Missing(std::io::Error),
-    NotDir,
-    Unsafe(&'static str),
-}
-
-/// [`ensure_dir`] for `path` (the cache root `root` or one of its folders), saying why the cache
-/// is not used: a warning for what the user should fix, debug only when creating was impossible
-/// (no home, read-only filesystem: working uncached is the expected outcome there).
-fn usable(root: &Path, path: &Path, follow_symlink: bool, fix: &str) -> Option<()> {
-    let what = if root == path {
+/// The checked directory, or `None` with the reason: a warning for what the user should fix,
+/// debug only when creating was impossible (no home, read-only filesystem: working uncached is
+/// the expected outcome there).
+fn usable(root: &Path, path: &Path, opened: Result<Dir, DirProblem>) -> Option<Dir> {
+    let is_root = root == path;
+    let what = if is_root {
         String::from("it")
     } else {
         path.display().to_string()
     };
-    match ensure_dir(path, follow_symlink) {
-        Ok(()) => Some(()),
+    match opened {
+        Ok(dir) => Some(dir),
         Err(DirProblem::Missing(e)) => {
-            log::debug!("cache disabled: cannot create {}: {e}", path.display());
+            log::debug!(
+                "cache disabled: cannot open or create {}: {e}",
+                path.display()
+            );
             None
         }
         Err(DirProblem::NotDir) => {
             log::warn!(
                 "not using the cache in {}: {what} is not a directory; {}",
                 root.display(),
-                if root == path {
+                if is_root {
                     "remove it or set DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR"
                 } else {
                     "remove it"
@@ -758,101 +697,25 @@ fn usable(root: &Path, path: &Path, follow_symlink: bool, fix: &str) -> Option<(
         }
         Err(DirProblem::Unsafe(why)) => {
             log::warn!(
-                "not using the cache in {}: {what} is {why}; {fix}",
-                root.display()
+                "not using the cache in {}: {what} is {why}; {}",
+                root.display(),
+                if is_root {
+                    "fix its owner and mode (chmod 700) or set DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR"
+                } else {
+                    "remove it"
+                }
             );
             None
         }
     }
 }
 
-/// Checks a cache directory (stat first: the warm path should cost one call per directory),
-/// creating it 0700 when absent.
-fn ensure_dir(path: &Path, follow_symlink: bool) -> Result<(), DirProblem> {
-    let md = if follow_symlink {
-        fs::metadata(path)
-    } else {
-        fs::symlink_metadata(path)
-    };
-    match md {
-        Ok(md) if !md.is_dir() => Err(DirProblem::NotDir),
-        Ok(md) => unsafe_reason(&md).map_or(Ok(()), |why| Err(DirProblem::Unsafe(why))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            create_dir(path).map_err(DirProblem::Missing)
-        }
-        Err(e) => Err(DirProblem::Missing(e)),
-    }
-}
-
-fn unique() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default()
-}
-
-#[cfg(unix)]
-fn create_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_dir(dir: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(dir)
-}
-
-/// Options that create files readable and writable by the owner only (0600 on Unix).
-fn private_options() -> OpenOptions {
-    let mut o = OpenOptions::new();
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-    o
-}
-
-fn new_private_file(path: &Path) -> std::io::Result<File> {
-    private_options().write(true).create_new(true).open(path)
-}
-
-fn open_lock_file(path: &Path) -> std::io::Result<File> {
-    private_options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-}
-
-fn open_existing_lock(path: &Path) -> Option<File> {
-    OpenOptions::new().read(true).write(true).open(path).ok()
-}
-
-/// Why a file or directory must not be trusted: another user owns it or others may write it.
-#[cfg(unix)]
-fn unsafe_reason(md: &Metadata) -> Option<&'static str> {
-    use std::os::unix::fs::MetadataExt;
-    static EUID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    if md.uid() != *EUID.get_or_init(|| rustix::process::geteuid().as_raw()) {
-        Some("owned by another user")
-    } else if md.mode() & 0o022 != 0 {
-        Some("writable by other users")
-    } else {
-        None
-    }
-}
-
-#[cfg(not(unix))]
-fn unsafe_reason(_md: &Metadata) -> Option<&'static str> {
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::Secret;
     use chrono::TimeZone;
+    use std::fs;
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0)
@@ -884,6 +747,219 @@ mod tests {
 
     fn open(dir: &Path) -> Cache {
         Cache::open(dir, Duration::from_secs(15 * 60)).expect("cache")
+    }
+
+    /// Root-only checks: skipped with a note on a workstation, but under `CI=true` a test that
+    /// cannot run fails with its reason (a skip must never count as a pass in CI).
+    #[cfg(unix)]
+    fn running_as_root(what: &str) -> bool {
+        if rustix::process::geteuid().is_root() {
+            return true;
+        }
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{what} needs root; under CI=true this test fails rather than skip: run the tests as root"
+        );
+        eprintln!("SKIP: {what} needs root");
+        false
+    }
+
+    /// Runs `f` on another thread and fails if it has not finished after `limit`: a cache
+    /// operation that blocks must fail the test, not hang it.
+    fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(limit)
+            .expect("cache operation still blocked after the limit")
+    }
+
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        // The mkfifo tool: rustix has no mkfifoat on macOS.
+        let st = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .expect("run mkfifo");
+        assert!(st.success(), "mkfifo {}", path.display());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_and_links_named_like_entries_are_refused_without_blocking() {
+        let d = tempfile::tempdir().expect("dir");
+        let root = d.path().to_path_buf();
+        let key = Key::token(&registry(PERSONAL), EP, "ak:one");
+        let other = Key::token(&registry(PERSONAL), EP, "ak:two");
+        {
+            let c = open(&root);
+            c.store_token(&other, &token(PERSONAL, t0(), mins(60)), t0());
+            mkfifo(&c.path(Kind::Token, &key, "json"));
+            mkfifo(&c.path(Kind::Token, &key, "lock"));
+            mkfifo(&c.path(Kind::Instance, &key, "json"));
+            // A link to a real entry is not followed either.
+            std::os::unix::fs::symlink(
+                c.path(Kind::Token, &other, "json"),
+                c.path(Kind::Failure, &key, "json"),
+            )
+            .expect("symlink");
+        }
+        let root2 = root.clone();
+        let key2 = key.clone();
+        let (hit, listed, erased, locked) = within(Duration::from_secs(10), move || {
+            let c = open(&root2);
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("rt");
+            let locked = rt
+                .block_on(c.lock(Kind::Token, &key2, Duration::ZERO))
+                .is_some();
+            (
+                c.token(&key2).is_some() || c.failure(&key2, t0()).is_some(),
+                c.list(t0()).len(),
+                c.erase_host("nowhere.example"),
+                locked,
+            )
+        });
+        assert!(!hit, "a FIFO or link is never an entry");
+        assert_eq!(listed, 1, "the real entry is still listed");
+        assert_eq!(erased, 0);
+        assert!(!locked, "a FIFO is not a lock file");
+        // Writing replaces the FIFO with a real entry.
+        let c = open(&root);
+        c.store_token(&key, &token(PERSONAL, t0(), mins(60)), t0());
+        assert!(c.token(&key).is_some());
+    }
+
+    #[test]
+    fn an_entry_copied_under_another_name_is_not_served() {
+        let d = tempfile::tempdir().expect("dir");
+        let c = open(d.path());
+        let mine = Key::token(&registry(PERSONAL), EP, "ak:one");
+        let theirs = Key::token(&registry(PERSONAL), EP, "ak:two");
+        let elsewhere = Key::token(&registry("registry.cn-beijing.aliyuncs.com"), EP, "ak:one");
+        c.store_token(&theirs, &token(PERSONAL, t0(), mins(60)), t0());
+        for planted in [&mine, &elsewhere] {
+            fs::copy(
+                c.path(Kind::Token, &theirs, "json"),
+                c.path(Kind::Token, planted, "json"),
+            )
+            .expect("copy");
+            assert!(
+                c.token(planted).is_none(),
+                "another identity's or registry's entry"
+            );
+        }
+        assert!(c.token(&theirs).is_some(), "still served to its own lookup");
+        assert_eq!(c.list(t0()).len(), 1, "listed once, from its own file");
+        // The same holds for credentials (the secret of one identity never goes to another).
+        let k1 = Key::credentials("role:one");
+        let mut creds = Credentials::new("STS.a", "sts-secret", Some("t".into()), "sts");
+        creds.expiration = Some(t0() + mins(60));
+        c.store_credentials(&k1, &creds, t0());
+        let k2 = Key::credentials("role:two");
+        fs::copy(
+            c.path(Kind::Credentials, &k1, "json"),
+            c.path(Kind::Credentials, &k2, "json"),
+        )
+        .expect("copy");
+        assert!(c.credentials(&k2, t0(), CREDENTIALS_MARGIN).is_none());
+        assert!(c.credentials(&k1, t0(), CREDENTIALS_MARGIN).is_some());
+    }
+
+    #[test]
+    fn a_missing_home_is_never_created() {
+        let d = tempfile::tempdir().expect("dir");
+        let home = d.path().join("missing").join("home");
+        let dir = home.join(".cache").join(crate::config::CACHE_DIR_NAME);
+        assert!(Cache::open(&dir, Duration::ZERO).is_none());
+        assert!(!d.path().join("missing").exists(), "nothing created");
+        // With the home present, its cache directory and ours are created.
+        fs::create_dir_all(&home).expect("home");
+        assert!(Cache::open(&dir, Duration::ZERO).is_some());
+        assert!(dir.join("tokens").is_dir());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_someone_else_creates_first_is_refused() {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        // Another process of ours slipping in an open directory is refused as not private.
+        let d = tempfile::tempdir().expect("dir");
+        let root = d.path().join("cache");
+        store::hook::set_before_mkdir(Some(Box::new(|p: &Path| {
+            let _ = fs::DirBuilder::new().mode(0o755).create(p);
+            let _ = fs::set_permissions(p, fs::Permissions::from_mode(0o755));
+        })));
+        let opened = Cache::open(&root, Duration::ZERO);
+        store::hook::set_before_mkdir(None);
+        assert!(opened.is_none(), "0755 directory appeared in between");
+
+        if !running_as_root("creating a directory as another user") {
+            return;
+        }
+        for target in ["cache", "tokens"] {
+            let d = tempfile::tempdir().expect("dir");
+            let root = d.path().join("cache");
+            if target == "tokens" {
+                fs::DirBuilder::new()
+                    .mode(0o700)
+                    .create(&root)
+                    .expect("root");
+            }
+            store::hook::set_before_mkdir(Some(Box::new(|p: &Path| {
+                // Private, but another user's.
+                let _ = fs::DirBuilder::new().mode(0o700).create(p);
+                std::os::unix::fs::chown(p, Some(65534), Some(65534)).expect("chown");
+            })));
+            let opened = Cache::open(&root, Duration::ZERO);
+            store::hook::set_before_mkdir(None);
+            assert!(opened.is_none(), "{target} created by uid 65534 in between");
+        }
+    }
+
+    #[test]
+    fn a_recent_failure_is_shared_for_a_short_while_without_secrets() {
+        let d = tempfile::tempdir().expect("dir");
+        let c = open(d.path());
+        let key = Key::token(&registry(PERSONAL), EP, "ak:one");
+        let e = crate::Error::Api {
+            service: "STS".into(),
+            action: "AssumeRole".into(),
+            status: 400,
+            code: "SignatureDoesNotMatch".into(),
+            message: "not matched. server string to sign is:POST&%2F&SecurityToken%3Dsts-secret-token\n\x1b[2J".into(),
+            request_id: "R1".into(),
+            hint: None,
+        };
+        c.store_failure(&key, PERSONAL, &e, t0());
+        let f = c
+            .failure(&key, t0() + chrono::Duration::seconds(10))
+            .expect("shared");
+        assert_eq!(f.code, "SignatureDoesNotMatch");
+        assert!(!f.message.contains("sts-secret-token"), "{}", f.message);
+        assert!(!f.message.contains('\x1b') && !f.message.contains('\n'));
+        assert!(
+            c.failure(&key, t0() + chrono::Duration::seconds(15))
+                .is_none(),
+            "expired"
+        );
+        let other = Key::token(&registry(PERSONAL), EP, "ak:two");
+        assert!(c.failure(&other, t0()).is_none());
+        assert_eq!(c.erase_host(PERSONAL), 1, "erase clears it");
+        assert!(c.failure(&key, t0()).is_none());
+        // What local configuration decides is not shared: finding it again costs nothing, and
+        // its full message (every source tried) is the useful one.
+        c.store_failure(
+            &key,
+            PERSONAL,
+            &crate::Error::NoCredentials { tried: vec![] },
+            t0(),
+        );
+        c.store_failure(&key, PERSONAL, &crate::Error::config("X", "bad"), t0());
+        assert!(c.failure(&key, t0()).is_none());
     }
 
     #[test]
@@ -986,6 +1062,11 @@ mod tests {
         drop(rt.block_on(c.lock(Kind::Token, &key, Duration::ZERO)));
         let mode = |p: &Path| fs::metadata(p).expect("stat").permissions().mode() & 0o777;
         assert_eq!(mode(&root), 0o700);
+        assert_eq!(
+            mode(root.parent().expect("parent")),
+            0o700,
+            "created parent"
+        );
         for kind in Kind::ALL {
             assert_eq!(mode(&root.join(kind.dir())), 0o700);
         }
@@ -1017,8 +1098,8 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn foreign_owned_files_are_refused_and_kept() {
-        if rustix::process::geteuid().as_raw() != 0 {
-            return; // only root can give a file away
+        if !running_as_root("giving a cache file to another user") {
+            return;
         }
         let d = tempfile::tempdir().expect("dir");
         let c = open(d.path());
@@ -1141,27 +1222,27 @@ mod tests {
         let creds_id = "ak:STS.a";
         let mut creds = Credentials::new("STS.a", "sts-secret", Some("sts-token".into()), "sts");
         creds.identity = creds_id.into();
-        c.store_credentials(&k, id, &creds, t0());
+        c.store_credentials(&k, &creds, t0());
         assert!(
-            c.credentials(&k, id, t0(), CREDENTIALS_MARGIN).is_none(),
+            c.credentials(&k, t0(), CREDENTIALS_MARGIN).is_none(),
             "no expiry"
         );
         creds.expiration = Some(t0() + mins(60));
-        c.store_credentials(&k, id, &creds, t0());
+        c.store_credentials(&k, &creds, t0());
         let got = c
-            .credentials(&k, id, t0() + mins(40), CREDENTIALS_MARGIN)
+            .credentials(&k, t0() + mins(40), CREDENTIALS_MARGIN)
             .expect("hit");
         assert_eq!(got.access_key_secret.expose(), "sts-secret");
         assert_eq!(got.security_token.expect("token").expose(), "sts-token");
         assert_eq!(got.identity, creds_id);
         assert_eq!(got.expiration, Some(t0() + mins(60)));
         assert!(
-            c.credentials(&k, "role:other", t0(), CREDENTIALS_MARGIN)
+            c.credentials(&Key::credentials("role:other"), t0(), CREDENTIALS_MARGIN)
                 .is_none(),
             "another provider identity never gets them"
         );
         assert!(
-            c.credentials(&k, id, t0() + mins(56), CREDENTIALS_MARGIN)
+            c.credentials(&k, t0() + mins(56), CREDENTIALS_MARGIN)
                 .is_none()
         );
         let text = fs::read_to_string(c.path(Kind::Credentials, &k, "json")).expect("read");
