@@ -842,6 +842,60 @@ mod tests {
     }
 
     #[test]
+    fn workload_provider_takes_the_entry_provider_and_its_last_hop_duration() {
+        let token = jwt(serde_json::json!({"sub": "system:serviceaccount:shop:cart"}));
+        let ann = BTreeMap::from([(ANNOTATION_ROLE_NAME.to_string(), "puller".to_string())]);
+        let entry = |extra: &str| {
+            crate::registries::parse(
+                &format!(
+                    r#"{{"registries":[{{"domains":["a.example.com"],"rrsaRoleARN":"acs:ram::1:role/node","rrsaOIDCProviderRoleARN":"acs:ram::222:oidc-provider/c"{extra}}}]}}"#
+                ),
+                "/c.json",
+                &Env::default(),
+            )
+            .expect("config")
+            .remove(0)
+        };
+        let env = Env::default().with(oidc::ENV_PROVIDER_ARN, "acs:ram::333:oidc-provider/env");
+        let flag = PluginArgs {
+            oidc_provider_arn: Some("acs:ram::111:oidc-provider/flag".into()),
+        };
+        let role = |p: &Provider| match p {
+            Provider::OidcToken(o) => (
+                o.provider_arn.clone(),
+                o.request.role_arn.clone(),
+                o.request.duration_seconds,
+            ),
+            other => panic!("{other:?}"),
+        };
+        let plain = entry(r#","expireDuration":1800"#);
+        let (arn, role_arn, secs) = role(
+            &workload_provider(&token, &ann, &PluginArgs::default(), Some(&plain), &env)
+                .expect("entry"),
+        );
+        assert_eq!(arn, "acs:ram::222:oidc-provider/c");
+        assert_eq!(role_arn, "acs:ram::222:role/puller");
+        assert_eq!(secs, 1800, "the workload's role is the last hop");
+        let (arn, ..) =
+            role(&workload_provider(&token, &ann, &flag, Some(&plain), &env).expect("flag"));
+        assert_eq!(arn, "acs:ram::111:oidc-provider/flag");
+        let (arn, _, secs) = role(
+            &workload_provider(&token, &ann, &PluginArgs::default(), None, &env).expect("env"),
+        );
+        assert_eq!(arn, "acs:ram::333:oidc-provider/env");
+        assert_eq!(secs, sts::DEFAULT_DURATION);
+        let chained = entry(r#","assumeRoleARN":"acs:ram::9:role/x","expireDuration":1800"#);
+        let p = workload_provider(&token, &ann, &PluginArgs::default(), Some(&chained), &env)
+            .expect("chained");
+        assert_eq!(role(&p).2, sts::DEFAULT_DURATION, "an inner hop");
+        let Provider::AssumeRole(a) = chained.provider_on(&env, p).expect("hop") else {
+            panic!("assumeRoleARN is a hop")
+        };
+        assert_eq!(a.request.role_arn, "acs:ram::9:role/x");
+        assert_eq!(a.request.duration_seconds, 1800);
+    }
+
+    #[test]
     fn plugin_timeout_stays_inside_the_kubelet_limit() {
         let helper = Helper::new(Env::default().with(crate::config::ENV_TIMEOUT, "10m"))
             .expect("helper")
