@@ -713,6 +713,72 @@ fn config_entry_role_is_assumed_on_top_of_the_workload_role() {
 }
 
 #[test]
+fn instance_entry_discovers_its_domains_with_the_workload_role() {
+    let (api, token_a, _) = workload_api();
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("acr-config.json");
+    std::fs::write(
+        &config,
+        serde_json::json!({"registries": [{
+            "instanceId": "cri-myinst0000001",
+            "regionId": "cn-hangzhou",
+            "rrsaRoleARN": NODE_ROLE,
+            "rrsaOIDCProviderRoleARN": PROVIDER_ARN,
+        }]})
+        .to_string(),
+    )
+    .expect("write config");
+    let home = tempfile::tempdir().expect("home");
+    let out = workload_plugin(&api, &home.path().to_string_lossy())
+        .env(
+            "DOCKER_CREDENTIAL_ACR_HELPER_CONFIG",
+            &config.to_string_lossy(),
+        )
+        .env_remove("ALIBABA_CLOUD_OIDC_PROVIDER_ARN")
+        .stdin(sa_request(
+            &format!("{ENTERPRISE}/team/app:v1"),
+            &token_a,
+            serde_json::json!({"pod-identity.alibabacloud.com/role-name": "acr-team-a"}),
+        ))
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let r = strict(&out.stdout, "credentialprovider.kubelet.k8s.io/v1");
+    assert_eq!(r.auth.expect("auth")[ENTERPRISE].password, PASSWORD);
+    let seen = api.seen();
+    let oidc = seen
+        .iter()
+        .find(|s| s.action == "STS:AssumeRoleWithOIDC")
+        .expect("oidc");
+    assert_eq!(oidc.params["RoleArn"], ROLE_A);
+    assert_eq!(
+        oidc.params["OIDCProviderArn"], PROVIDER_ARN,
+        "from the entry"
+    );
+    let list = seen
+        .iter()
+        .find(|s| s.action.starts_with("ACR:ListInstanceEndpoint"))
+        .expect("the entry's domains are discovered");
+    assert!(
+        list.access_key_id.starts_with("STS."),
+        "asked with the workload's credentials: {}",
+        list.access_key_id
+    );
+    let token_call = seen
+        .iter()
+        .rfind(|s| s.action.starts_with("ACR:GetAuthorizationToken"))
+        .expect("token call");
+    assert_eq!(
+        token_call.params.get("InstanceId").map(String::as_str),
+        Some("cri-myinst0000001")
+    );
+    assert_eq!(
+        api.calls("STS:AssumeRoleWithOIDC"),
+        1,
+        "one exchange for both calls"
+    );
+}
+
+#[test]
 fn hanging_api_stays_inside_the_plugin_deadline() {
     let api = api();
     api.push_faults(std::iter::repeat_n(Fault::Hang, 20));
