@@ -18,8 +18,12 @@
 //! service-account token and its service account's annotations. The token is then exchanged
 //! with STS `AssumeRoleWithOIDC` for the role named by [`ANNOTATION_ROLE_ARN`] or
 //! [`ANNOTATION_ROLE_NAME`] (the account id comes from the OIDC provider ARN, given by
-//! `--oidc-provider-arn` or `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`). Cached credentials and tokens
-//! are keyed by role and service account, so one workload's token is never handed to another.
+//! `--oidc-provider-arn`, else the matching registry config entry's `rrsaOIDCProviderRoleARN`,
+//! else `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`). The workload's role replaces the entry's own base
+//! identity; an entry's `assumeRoleARN` is assumed on top of it (the ACK add-on's RRSA →
+//! `assumeRoleARN` chain, with the workload in the RRSA place). Cached credentials and tokens
+//! are keyed by every hop's role and the service account, so one workload's token is never
+//! handed to another.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -34,6 +38,7 @@ use crate::credentials::Provider;
 use crate::credentials::oidc::{self, OidcTokenRole};
 use crate::credentials::sts::{self, RoleRequest};
 use crate::error::{Error, Result};
+use crate::registries::Entry;
 use crate::secret::Secret;
 use crate::{Helper, logging};
 
@@ -496,31 +501,54 @@ pub fn workload_role(
     )))
 }
 
-/// The per-workload credential source for a request with a service-account token.
+/// The per-workload credential source for a request with a service-account token: the token
+/// exchanged with `AssumeRoleWithOIDC` for the workload's role. `entry` is the registry config
+/// entry the image's registry matched, if any.
+///
+/// The OIDC provider ARN comes from `--oidc-provider-arn`, else the entry's
+/// `rrsaOIDCProviderRoleARN`, else `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`. The workload's role
+/// replaces the entry's own base identity (`rrsaRoleARN` with its token file, `profile`,
+/// `credentialsFile`: those serve requests without a token); the entry's `assumeRoleARN` is then
+/// assumed with the workload's credentials (by the caller, through
+/// [`crate::registries::Entry::provider_on`]), so its `expireDuration` applies to that last hop,
+/// or to the workload's role when there is none.
 pub fn workload_provider(
     token: &Secret,
     annotations: &BTreeMap<String, String>,
     args: &PluginArgs,
+    entry: Option<&Entry>,
     env: &Env,
 ) -> Result<Provider> {
-    // Where the per-registry config file (DOCKER_CREDENTIAL_ACR_HELPER_CONFIG) plugs in: its
-    // entry for the image's registry should supply the provider ARN (rrsaOIDCProviderRoleARN)
-    // and a default role between the flag and the variable below.
+    let from_entry = entry.and_then(|e| {
+        e.rrsa_oidc_provider_arn.as_ref().map(|a| {
+            (
+                a.clone(),
+                format!("registry config {} rrsaOIDCProviderRoleARN", e.label()),
+            )
+        })
+    });
     let (provider_arn, origin) = match args.oidc_provider_arn.as_deref().map(str::trim) {
-        Some(a) if !a.is_empty() => (a.to_string(), "--oidc-provider-arn"),
-        _ => match env.get(oidc::ENV_PROVIDER_ARN) {
-            Some(a) => (a.to_string(), oidc::ENV_PROVIDER_ARN),
-            None => {
+        Some(a) if !a.is_empty() => (a.to_string(), "--oidc-provider-arn".to_string()),
+        _ => match (from_entry, env.get(oidc::ENV_PROVIDER_ARN)) {
+            (Some(found), _) => found,
+            (None, Some(a)) => (a.to_string(), oidc::ENV_PROVIDER_ARN.to_string()),
+            (None, None) => {
                 return Err(Error::config(
                     oidc::ENV_PROVIDER_ARN,
-                    "per-workload roles need the cluster's OIDC provider ARN: set it in the provider's env in the kubelet's CredentialProviderConfig, or pass --oidc-provider-arn",
+                    "per-workload roles need the cluster's OIDC provider ARN: set it in the provider's env in the kubelet's CredentialProviderConfig, pass --oidc-provider-arn, or set rrsaOIDCProviderRoleARN in the registry's config entry",
                 ));
             }
         },
     };
-    provider_account(&provider_arn, origin)?;
+    provider_account(&provider_arn, &origin)?;
     let account = ServiceAccount::from_token(token)?;
-    let role_arn = workload_role(annotations, &provider_arn, origin)?;
+    let role_arn = workload_role(annotations, &provider_arn, &origin)?;
+    let duration_seconds = match entry {
+        Some(e) if e.assume_role_arn.is_none() => {
+            e.expire_duration.unwrap_or(sts::DEFAULT_DURATION)
+        }
+        _ => sts::DEFAULT_DURATION,
+    };
     Ok(Provider::OidcToken(OidcTokenRole {
         name: format!(
             "service account {}/{} (AssumeRoleWithOIDC)",
@@ -532,7 +560,7 @@ pub fn workload_provider(
         request: RoleRequest {
             role_arn,
             session_name: Some(account.session_name()),
-            duration_seconds: sts::DEFAULT_DURATION,
+            duration_seconds,
             policy: None,
             external_id: None,
             endpoint: sts::endpoint(env, None, false)?,
@@ -553,9 +581,19 @@ pub fn respond(req: &Request, args: &PluginArgs, env: Env) -> Result<Response> {
         return Ok(Response::empty(req.api_version));
     }
     if let Some(token) = &req.service_account_token {
-        let provider = workload_provider(token, &req.service_account_annotations, args, &env)?;
-        log::debug!("per-workload identity {}", provider.identity());
-        helper = helper.with_provider(provider);
+        // Built per matched config entry (it may name the OIDC provider and a role to assume on
+        // top), offline, before any STS call.
+        let (token, annotations, args) = (
+            token.clone(),
+            req.service_account_annotations.clone(),
+            args.clone(),
+        );
+        let env = env.clone();
+        helper = helper.with_base_identity(std::sync::Arc::new(move |entry: Option<&Entry>| {
+            let p = workload_provider(&token, &annotations, &args, entry, &env)?;
+            log::debug!("per-workload identity {}", p.identity());
+            Ok(p)
+        }));
     }
     let creds = match helper.get_blocking(&target.key) {
         Ok(c) => c,
@@ -801,6 +839,60 @@ mod tests {
         let e = workload_role(&ann(ANNOTATION_ROLE_NAME, "r"), "acs:ram::1:role/r", "FLAG")
             .expect_err("provider");
         assert!(e.to_string().starts_with("FLAG"), "{e}");
+    }
+
+    #[test]
+    fn workload_provider_takes_the_entry_provider_and_its_last_hop_duration() {
+        let token = jwt(serde_json::json!({"sub": "system:serviceaccount:shop:cart"}));
+        let ann = BTreeMap::from([(ANNOTATION_ROLE_NAME.to_string(), "puller".to_string())]);
+        let entry = |extra: &str| {
+            crate::registries::parse(
+                &format!(
+                    r#"{{"registries":[{{"domains":["a.example.com"],"rrsaRoleARN":"acs:ram::1:role/node","rrsaOIDCProviderRoleARN":"acs:ram::222:oidc-provider/c"{extra}}}]}}"#
+                ),
+                "/c.json",
+                &Env::default(),
+            )
+            .expect("config")
+            .remove(0)
+        };
+        let env = Env::default().with(oidc::ENV_PROVIDER_ARN, "acs:ram::333:oidc-provider/env");
+        let flag = PluginArgs {
+            oidc_provider_arn: Some("acs:ram::111:oidc-provider/flag".into()),
+        };
+        let role = |p: &Provider| match p {
+            Provider::OidcToken(o) => (
+                o.provider_arn.clone(),
+                o.request.role_arn.clone(),
+                o.request.duration_seconds,
+            ),
+            other => panic!("{other:?}"),
+        };
+        let plain = entry(r#","expireDuration":1800"#);
+        let (arn, role_arn, secs) = role(
+            &workload_provider(&token, &ann, &PluginArgs::default(), Some(&plain), &env)
+                .expect("entry"),
+        );
+        assert_eq!(arn, "acs:ram::222:oidc-provider/c");
+        assert_eq!(role_arn, "acs:ram::222:role/puller");
+        assert_eq!(secs, 1800, "the workload's role is the last hop");
+        let (arn, ..) =
+            role(&workload_provider(&token, &ann, &flag, Some(&plain), &env).expect("flag"));
+        assert_eq!(arn, "acs:ram::111:oidc-provider/flag");
+        let (arn, _, secs) = role(
+            &workload_provider(&token, &ann, &PluginArgs::default(), None, &env).expect("env"),
+        );
+        assert_eq!(arn, "acs:ram::333:oidc-provider/env");
+        assert_eq!(secs, sts::DEFAULT_DURATION);
+        let chained = entry(r#","assumeRoleARN":"acs:ram::9:role/x","expireDuration":1800"#);
+        let p = workload_provider(&token, &ann, &PluginArgs::default(), Some(&chained), &env)
+            .expect("chained");
+        assert_eq!(role(&p).2, sts::DEFAULT_DURATION, "an inner hop");
+        let Provider::AssumeRole(a) = chained.provider_on(&env, p).expect("hop") else {
+            panic!("assumeRoleARN is a hop")
+        };
+        assert_eq!(a.request.role_arn, "acs:ram::9:role/x");
+        assert_eq!(a.request.duration_seconds, 1800);
     }
 
     #[test]

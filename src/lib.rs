@@ -104,6 +104,10 @@ use cache::{Cache, CachedToken, Key, Kind};
 use credentials::Provider;
 use openapi::{Deadline, Transport};
 
+/// Builds a caller-chosen base identity for the matched config entry (`None`: no entry matched).
+pub(crate) type BaseIdentity =
+    Arc<dyn Fn(Option<&registries::Entry>) -> Result<Provider> + Send + Sync>;
+
 /// A source of the current time (injected so expiry logic is testable).
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
@@ -128,9 +132,9 @@ pub struct Helper {
     clock: Clock,
     /// Opened on first use, so foreign hosts and `version` never touch the filesystem.
     cache: std::sync::OnceLock<Option<Cache>>,
-    /// A credential source chosen by the caller instead of the chain (the kubelet plugin's
-    /// per-workload role).
-    provider: Option<Provider>,
+    /// A base identity chosen by the caller instead of the chain, built for the matched config
+    /// entry (the kubelet plugin's per-workload role); the entry's `assumeRoleARN` still applies.
+    base_identity: Option<BaseIdentity>,
     /// The registry config file, if there is one.
     registries: Option<registries::RegistryConfig>,
     /// The profile named by the program name (`docker-credential-acr-helper-<profile>`).
@@ -157,7 +161,7 @@ impl Helper {
             transport,
             clock: Arc::new(Utc::now),
             cache: std::sync::OnceLock::new(),
-            provider: None,
+            base_identity: None,
             registries,
             profile: None,
             discovered: Default::default(),
@@ -170,9 +174,11 @@ impl Helper {
         self
     }
 
-    /// Uses `provider` instead of the credential chain.
-    pub(crate) fn with_provider(mut self, provider: Provider) -> Self {
-        self.provider = Some(provider);
+    /// Uses `base` instead of the credential chain (and instead of a matched config entry's own
+    /// base identity: its `rrsaRoleARN`, profile or credentials file); the entry's
+    /// `assumeRoleARN` is then assumed with it.
+    pub(crate) fn with_base_identity(mut self, base: BaseIdentity) -> Self {
+        self.base_identity = Some(base);
         self
     }
 
@@ -395,9 +401,14 @@ impl Helper {
         deadline: &Deadline,
         skipped: &mut Vec<error::SkippedSource>,
     ) -> Result<Provider> {
-        // A source the caller chose (the kubelet plugin's per-workload role) replaces the chain.
-        if let Some(p) = &self.provider {
-            return Ok(p.clone());
+        // A base identity the caller chose (the kubelet plugin's per-workload role) replaces the
+        // chain and the entry's own base; the entry's role hop goes on top of it.
+        if let Some(base) = &self.base_identity {
+            let base = base(entry)?;
+            return match entry {
+                Some(e) => e.provider_on(&self.env, base),
+                None => Ok(base),
+            };
         }
         // A profile or credentials file named by the config entry or the program name replaces
         // the whole chain for this registry (environment keys included).

@@ -579,16 +579,26 @@ impl Entry {
             }
             _ => base()?,
         };
+        self.provider_on(env, base)
+    }
+
+    /// The entry's `assumeRoleARN` hop (with its `policy`, `externalId`, `expireDuration` and
+    /// `roleSessionName`) on top of `base`, which the caller chose in place of the entry's own
+    /// base identity (the kubelet plugin's per-workload role); `base` itself without one.
+    pub fn provider_on(&self, env: &Env, base: Provider) -> Result<Provider> {
         let Some(role) = &self.assume_role_arn else {
             return Ok(base);
         };
         Ok(Provider::AssumeRole(Box::new(AssumeRole {
-            name: format!("{name} (assumeRoleARN {role})"),
+            name: format!("registry config {} (assumeRoleARN {role})", self.label()),
             caller: base,
             request: RoleRequest {
                 role_arn: role.clone(),
-                session_name: session,
-                duration_seconds: last_hop_duration,
+                session_name: self
+                    .role_session_name
+                    .clone()
+                    .or_else(|| env.get(sts::ENV_SESSION_NAME).map(str::to_string)),
+                duration_seconds: self.expire_duration.unwrap_or(sts::DEFAULT_DURATION),
                 policy: self.policy.clone(),
                 external_id: self.external_id.clone(),
                 endpoint: sts::endpoint(env, None, false)?,
