@@ -68,26 +68,26 @@
 // copies are cheap next to a network call, so boxing them would only add noise.
 #![allow(clippy::result_large_err)]
 
-pub mod acr;
-pub mod cache;
+pub(crate) mod acr;
+pub(crate) mod cache;
 pub mod cli;
-pub mod config;
+pub(crate) mod config;
 pub(crate) mod configure;
-pub mod credentials;
+pub(crate) mod credentials;
 pub(crate) mod doctor;
-pub mod error;
-pub mod kubelet;
-pub mod logging;
-pub mod openapi;
+pub(crate) mod error;
+pub(crate) mod kubelet;
+pub(crate) mod logging;
+pub(crate) mod openapi;
 #[cfg(test)]
 mod proptests;
-pub mod protocol;
+pub(crate) mod protocol;
 pub(crate) mod redact;
 pub(crate) mod registries;
-pub mod registry;
-pub mod secret;
-pub mod signing;
-pub mod token;
+pub(crate) mod registry;
+pub(crate) mod secret;
+pub(crate) mod signing;
+pub(crate) mod token;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -10,8 +10,8 @@ pub mod answer;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub use answer::credential_hint;
 pub(crate) use answer::{api_error, check_success, checked_expiry, epoch_ms, string_field};
-pub use answer::{credential_hint, skew_hint};
 
 use crate::error::{Error, Result};
 
@@ -114,11 +114,6 @@ impl Deadline {
     /// Time left.
     pub fn remaining(&self) -> Duration {
         self.total.saturating_sub(self.start.elapsed())
-    }
-
-    /// Time since the deadline was set.
-    pub fn elapsed(&self) -> Duration {
-        self.start.elapsed()
     }
 
     /// The whole time allowed (what a deadline timeout reports, whatever the scheduling jitter).

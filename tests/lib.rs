@@ -17,4 +17,3 @@ mod kubelet;
 mod registries;
 mod reliability;
 mod secrets;
-mod signing_vectors;

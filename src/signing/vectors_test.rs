@@ -1,10 +1,11 @@
-//! Every known-answer vector produced by the official Alibaba Cloud SDKs, byte for byte.
+//! Every V3 and RPC known-answer vector produced by the official Alibaba Cloud SDKs, byte for
+//! byte (the file's two ROA vectors are for a style the helper never sends).
 
-use docker_credential_acr_helper::signing::{self, roa, rpc, v3};
+use crate::signing::{self, rpc, v3};
 use serde_json::Value;
 
 fn vectors() -> Vec<Value> {
-    let text = include_str!("data/signing-vectors.json");
+    let text = include_str!("../../tests/data/signing-vectors.json");
     let doc: Value = serde_json::from_str(text).expect("vectors JSON");
     doc["vectors"].as_array().expect("vectors array").clone()
 }
@@ -24,10 +25,10 @@ fn s<'a>(v: &'a Value, k: &str) -> &'a str {
 }
 
 #[test]
-fn all_seventeen_vectors_are_reproduced() {
+fn every_v3_and_rpc_vector_is_reproduced() {
     let all = vectors();
     assert_eq!(all.len(), 17);
-    let mut checked = 0;
+    let (mut checked, mut roa) = (0, 0);
     for v in &all {
         let id = s(v, "id");
         let input = &v["inputs"];
@@ -46,17 +47,9 @@ fn all_seventeen_vectors_are_reproduced() {
             assert_eq!(sts, s(v, "string_to_sign"), "{id}");
             assert_eq!(rpc::signature(&sts, secret), s(v, "signature"), "{id}");
         } else if algo.starts_with("ROA") {
-            let headers = pairs(&input["headers"]);
-            let query = pairs(&input["query_params"]);
-            let sts = roa::string_to_sign(method, s(input, "path"), &query, &headers);
-            assert_eq!(sts, s(v, "string_to_sign"), "{id}");
-            let sig = roa::signature(&sts, secret);
-            assert_eq!(sig, s(v, "signature"), "{id}");
-            assert_eq!(
-                roa::authorization(s(input, "access_key_id"), &sig),
-                s(v, "authorization"),
-                "{id}"
-            );
+            // The helper sends no ROA-signed request, so it has no ROA signer to check.
+            roa += 1;
+            continue;
         } else if algo.starts_with("ACS3") {
             let mut headers = pairs(&input["signed_headers_input"]);
             // Headers the SDK sends unsigned must not change the signature.
@@ -85,14 +78,12 @@ fn all_seventeen_vectors_are_reproduced() {
                 s(v, "authorization"),
                 "{id}"
             );
-            let parsed = v3::parse_authorization(s(v, "authorization")).expect("parse");
-            assert_eq!(parsed.signature, signed.signature);
         } else {
             panic!("unknown algorithm {algo} in {id}");
         }
         checked += 1;
     }
-    assert_eq!(checked, 17);
+    assert_eq!((checked, roa), (15, 2));
 }
 
 #[test]
