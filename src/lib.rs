@@ -128,8 +128,8 @@ use chrono::{DateTime, Utc};
 
 pub use config::{Env, Settings};
 pub use credentials::Credentials;
-pub use error::{Error, Result};
 pub use error::SkippedSource;
+pub use error::{Error, Result};
 pub use registry::{DomainPattern, Edition, Instance, Network, Overrides, Registry};
 pub use secret::Secret;
 
@@ -244,7 +244,7 @@ impl Helper {
     }
 
     /// The on-disk cache in use, if any.
-    pub fn cache(&self) -> Option<&Cache> {
+    pub(crate) fn cache(&self) -> Option<&Cache> {
         self.cache
             .get_or_init(|| {
                 let dir = self.settings.cache_dir.as_deref()?;

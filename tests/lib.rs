@@ -12,6 +12,7 @@ mod completions;
 mod configure;
 mod credentials;
 mod doctor;
+mod fake_signing;
 mod get;
 mod kubelet;
 mod registries;
