@@ -15,7 +15,7 @@ use crate::protocol::{self, GetResponse, MAX_INPUT_BYTES, StoreRequest};
 use crate::{Helper, logging};
 
 /// Program name, as docker derives it from `credHelpers` values.
-pub const NAME: &str = env!("CARGO_PKG_NAME");
+pub(crate) const NAME: &str = env!("CARGO_PKG_NAME");
 
 #[derive(Parser, Debug)]
 #[command(
@@ -132,7 +132,7 @@ fn plugin_by_name(mut args: Vec<OsString>) -> Vec<OsString> {
 }
 
 /// The version line: name, version and git commit when known.
-pub fn version_line() -> String {
+pub(crate) fn version_line() -> String {
     match option_env!("ACR_HELPER_GIT_COMMIT") {
         Some(c) if !c.is_empty() => format!("{NAME} {} (commit {c})", env!("CARGO_PKG_VERSION")),
         _ => format!("{NAME} {}", env!("CARGO_PKG_VERSION")),

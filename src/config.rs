@@ -86,7 +86,7 @@ impl Env {
     }
 
     /// True for a snapshot of the real process environment.
-    pub fn is_process(&self) -> bool {
+    pub(crate) fn is_process(&self) -> bool {
         self.process
     }
 
@@ -99,7 +99,7 @@ impl Env {
     }
 
     /// A boolean variable: `true/1/yes/on` or `false/0/no/off` (any case); unset is `false`.
-    pub fn flag(&self, name: &str) -> Result<bool> {
+    pub(crate) fn flag(&self, name: &str) -> Result<bool> {
         match self.get(name).map(str::to_ascii_lowercase).as_deref() {
             None => Ok(false),
             Some("true" | "1" | "yes" | "on") => Ok(true),
@@ -112,7 +112,7 @@ impl Env {
     }
 
     /// A duration such as `30m`, `90s` or `1h30m`.
-    pub fn duration(&self, name: &str) -> Result<Option<Duration>> {
+    pub(crate) fn duration(&self, name: &str) -> Result<Option<Duration>> {
         self.get(name)
             .map(|v| {
                 humantime::parse_duration(v).map_err(|e| {
@@ -126,7 +126,7 @@ impl Env {
     }
 
     /// The home directory: `HOME` (`USERPROFILE` on Windows), else the platform's.
-    pub fn home_dir(&self) -> Option<PathBuf> {
+    pub(crate) fn home_dir(&self) -> Option<PathBuf> {
         let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
         match self.get(var) {
             Some(h) => Some(PathBuf::from(h)),

@@ -104,7 +104,7 @@ pub enum Error {
         detail: String,
     },
     /// Another process failed to get the same token moments ago; its failure is reported
-    /// instead of calling the API again (see [`crate::cache::FAILURE_TTL`]).
+    /// instead of calling the API again (for 15 seconds).
     RecentFailure {
         /// The API error code (e.g. `Throttling`) or the kind of failure (e.g. `Timeout`).
         code: String,

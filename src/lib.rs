@@ -15,22 +15,35 @@
 //! Hosts that are not ACR registries give [`Error::NotFound`], which the docker protocol turns
 //! into an anonymous pull.
 //!
-//! Credentials come from the first configured source of the chain in
-//! [`credentials::chain`]: environment, RRSA/OIDC, aliyun CLI config, INI file, ECS instance
-//! role, credentials URI.
+//! Credentials come from the first configured source of a chain modelled on the official SDKs':
+//! environment, RRSA/OIDC, aliyun CLI config, INI file, ECS instance role, credentials URI. A
+//! source that is configured but broken stops the chain with its own error.
 //!
 //! A registry config file (`DOCKER_CREDENTIAL_ACR_HELPER_CONFIG`) can give each registry its own identity: a profile,
 //! a role assumed with a session policy, an RRSA role; a binary named
 //! `docker-credential-acr-helper-<profile>` uses that profile ([`Helper::with_profile`]).
 //!
-//! Tokens are cached on disk per registry and identity (see [`cache`]): a warm `get` makes no
-//! network call, and concurrent cold `get`s in many processes make one.
+//! Tokens are cached on disk per registry and identity: a warm `get` makes no network call, and
+//! concurrent cold `get`s in many processes make one.
 //!
-//! [`kubelet`] answers the kubelet's image credential provider protocol (with per-workload roles
-//! from service-account tokens) and [`token`] prints credentials as a docker config, a Kubernetes
-//! Secret, JSON or env lines; both go through [`Helper::get_blocking`] and share its cache.
+//! The binary's kubelet image credential provider mode (`kubelet-plugin`, with per-workload
+//! roles from service-account tokens) and its `token` command (credentials as a docker config,
+//! a Kubernetes Secret, JSON or env lines) both go through [`Helper::get_blocking`] and share
+//! its cache; [`cli::run`] is the whole binary, callable without a process.
+//!
+//! # Public API
+//!
+//! [`Helper`] (with [`Env`] and [`Settings`]) produces [`RegistryCredentials`] for a
+//! [`Registry`] ([`Edition`], [`Instance`], [`Network`]); failures are an [`Error`], whose
+//! [`Error::NotFound`] means "not an ACR registry, try anonymous". Secrets are held in
+//! [`Secret`], whose `Debug` never shows the value. [`Credentials`] are Alibaba Cloud
+//! credentials as the chain finds them; [`Overrides`] and [`DomainPattern`] are the
+//! enterprise-instance override of [`Settings`]; [`Clock`] replaces the time source in tests.
 //!
 //! # Environment
+//!
+//! [`Env`] holds the variables; [`Env::from_process`] reads them all once, and nothing else in
+//! the library reads the process environment, so tests and embedders can pass their own.
 //!
 //! | variable | meaning |
 //! |---|---|
@@ -47,7 +60,7 @@
 //! | `ALIBABA_CLOUD_STS_REGION`, `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED` | regional / VPC STS endpoint |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID` | enterprise instance id; skips `ListInstance` |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_REGION` | with the instance id: custom-domain hosts are that instance |
-//! | `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` | comma-separated host patterns (`*` = one DNS label) the instance override applies to; unset: any host but standard ACR hosts and [`registry::PUBLIC_REGISTRIES`] |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` | comma-separated host patterns (`*` = one DNS label) the instance override applies to; unset: any host but standard ACR hosts and well-known public registries (Docker Hub, ghcr.io, quay.io, …) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT` | ACR API endpoint (host or URL; `{region}` expanded; `https://` unless loopback) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT` | ACR API endpoint tried first for `-vpc`/`-internal` hosts (default `cr-vpc.REGION.aliyuncs.com`), falling back to the public one |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG` | registry config file: per-registry identities, roles, policies (see README, "Registry config file") |
@@ -57,8 +70,27 @@
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL` | reuse a cached token while it has more than this left (default `15m`, capped at half its lifetime) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_LOG` | stderr log level (default `warn`) |
 //! | `SSL_CERT_FILE`, `SSL_CERT_DIR` | replacement trusted CAs (unreadable or empty: an error) |
-//! | `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY` | proxy for API calls (unparsable: an error) |
+//! | `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY` (or lower case) | proxy for API calls (an unparsable `HTTPS_PROXY`/`ALL_PROXY`: an error); never used for the ECS metadata address |
+//! | `HOME` (`USERPROFILE` on Windows) | what `~` means; home of the default files below |
+//! | `XDG_CONFIG_HOME`, `APPDATA` | base of the default registry config file |
+//! | `XDG_CACHE_HOME`, `LOCALAPPDATA` | base of the default cache directory |
 //! | `DOCKER_CONFIG`; `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR` | `configure-docker` only: the docker config directory; podman's `auth.json` |
+//! | `PATH` | `configure-docker` only: warns when the helper binary is not on it |
+//!
+//! # Files
+//!
+//! | file | read when |
+//! |---|---|
+//! | `~/.aliyun/config.json` (or `ALIBABA_CLOUD_CONFIG_FILE`) | aliyun CLI profiles, unless `ALIBABA_CLOUD_CLI_PROFILE_DISABLED` |
+//! | `~/.alibabacloud/credentials`, else `~/.alibabacloud/credentials.ini` (or `ALIBABA_CLOUD_CREDENTIALS_FILE`) | INI credentials; also any `credentialsFile` a registry config entry names |
+//! | the file in `ALIBABA_CLOUD_OIDC_TOKEN_FILE` | RRSA: the OIDC token exchanged with STS `AssumeRoleWithOIDC` |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG`, else `$XDG_CONFIG_HOME/docker-credential-acr-helper/config.json` (`~/.config/…`; `~/Library/Application Support/…` on macOS; `%APPDATA%\…` on Windows) | the registry config file, if present |
+//! | the cache directory (see `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR`) | read and written: tokens, temporary credentials, instance ids, lock files (0600 files in a 0700 directory) |
+//! | `SSL_CERT_FILE`, the files of `SSL_CERT_DIR` | when set: the CAs trusted instead of the built-in roots |
+//! | `$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`), podman's `auth.json` with `--podman`, or `--config FILE`; `FILE.bak` beside it | `configure-docker` only: read, then replaced atomically with the old one kept as `.bak` |
+//!
+//! The kubelet plugin reads its request (with any service-account token) from stdin, not from a
+//! file.
 //!
 //! ACR and STS endpoints must be `https://` unless the host is literally loopback. Everything the
 //! helper prints (errors, logs) passes one redaction step that removes every secret in play.
@@ -68,26 +100,26 @@
 // copies are cheap next to a network call, so boxing them would only add noise.
 #![allow(clippy::result_large_err)]
 
-pub mod acr;
-pub mod cache;
+pub(crate) mod acr;
+pub(crate) mod cache;
 pub mod cli;
-pub mod config;
+pub(crate) mod config;
 pub(crate) mod configure;
-pub mod credentials;
+pub(crate) mod credentials;
 pub(crate) mod doctor;
-pub mod error;
-pub mod kubelet;
-pub mod logging;
-pub mod openapi;
+pub(crate) mod error;
+pub(crate) mod kubelet;
+pub(crate) mod logging;
+pub(crate) mod openapi;
 #[cfg(test)]
 mod proptests;
-pub mod protocol;
+pub(crate) mod protocol;
 pub(crate) mod redact;
 pub(crate) mod registries;
-pub mod registry;
-pub mod secret;
-pub mod signing;
-pub mod token;
+pub(crate) mod registry;
+pub(crate) mod secret;
+pub(crate) mod signing;
+pub(crate) mod token;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -96,8 +128,9 @@ use chrono::{DateTime, Utc};
 
 pub use config::{Env, Settings};
 pub use credentials::Credentials;
+pub use error::SkippedSource;
 pub use error::{Error, Result};
-pub use registry::{Edition, Instance, Registry};
+pub use registry::{DomainPattern, Edition, Instance, Network, Overrides, Registry};
 pub use secret::Secret;
 
 use cache::{Cache, CachedToken, Key, Kind};
@@ -217,7 +250,7 @@ impl Helper {
     }
 
     /// The on-disk cache in use, if any.
-    pub fn cache(&self) -> Option<&Cache> {
+    pub(crate) fn cache(&self) -> Option<&Cache> {
         self.cache
             .get_or_init(|| {
                 let dir = self.settings.cache_dir.as_deref()?;

@@ -10,8 +10,8 @@ pub mod answer;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub use answer::credential_hint;
 pub(crate) use answer::{api_error, check_success, checked_expiry, epoch_ms, string_field};
-pub use answer::{credential_hint, skew_hint};
 
 use crate::error::{Error, Result};
 

@@ -72,7 +72,7 @@ pub struct Overrides {
     /// `DOCKER_CREDENTIAL_ACR_HELPER_REGION`.
     pub region: Option<String>,
     /// `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS`: the hosts the instance id (and region) apply to;
-    /// `None` → see [`parse_host`].
+    /// `None`: any host except standard ACR hosts and well-known public registries.
     pub domains: Option<Vec<DomainPattern>>,
 }
 

@@ -351,7 +351,7 @@ fn stale_date_is_reported_as_clock_skew() {
 
 #[test]
 fn fake_rejects_a_request_altered_after_signing() {
-    use docker_credential_acr_helper::signing;
+    use crate::support::fake_api::signing;
     // Sign a request for InstanceId=cri-a, then send it with InstanceId=cri-b: the canonical
     // request the fake rebuilds differs, so the signature must not match.
     let api = FakeApi::start(FakeConfig::default());

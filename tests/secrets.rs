@@ -170,8 +170,8 @@ fn sts_signature_error_never_shows_the_security_token() {
         .take_while(|c| c.is_ascii_alphanumeric())
         .collect();
     assert!(body.len() > 20, "{body}");
-    let once = docker_credential_acr_helper::signing::percent_encode(&sts_token);
-    let twice = docker_credential_acr_helper::signing::percent_encode(&once);
+    let once = crate::support::fake_api::signing::percent_encode(&sts_token);
+    let twice = crate::support::fake_api::signing::percent_encode(&once);
     let secrets = [
         sts_token.as_str(),
         body.as_str(),

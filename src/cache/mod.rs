@@ -51,9 +51,7 @@ use crate::credentials::Credentials;
 use crate::registry::{Edition, Instance, Registry};
 
 pub(crate) use entry::RecentFailure;
-pub use entry::{
-    CREDENTIALS_MARGIN, CachedToken, FAILURE_TTL, INSTANCE_TTL, REFRESH_FLOOR, STALE_MARGIN,
-};
+pub use entry::{CREDENTIALS_MARGIN, CachedToken, FAILURE_TTL, INSTANCE_TTL};
 use entry::{Common, CredentialsEntry, DomainsEntry, EndpointEntry, InstanceEntry, Stored};
 use store::{Dir, DirProblem, Opened};
 

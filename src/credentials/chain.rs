@@ -11,8 +11,9 @@
 //! Each source answers with an [`Outcome`]. One that is *not configured* passes to the next, and
 //! its reason is kept. One that is *broken* stops the chain with its own error: the helper never
 //! silently falls through to another identity. When nothing is configured, the error lists
-//! every source and why it did not apply. [`walk`] returns every answer ([`ChainReport`]), which
-//! is what `doctor` prints; [`select`] turns the walk into the provider a `get` uses.
+//! every source and why it did not apply. [`walk_with`] returns every answer ([`ChainReport`]);
+//! [`select_reporting`] turns the walk into the provider a `get` uses and keeps the skipped
+//! sources' reasons, which is what `doctor` prints.
 //!
 //! Two rules sit on top of the list:
 //! - a profile named by `ALIBABA_CLOUD_PROFILE` that neither file has is an error, raised when
@@ -25,7 +26,7 @@
 //!
 //! # Pinned sources (per-registry identities)
 //!
-//! [`walk_with`] / [`select_with`] take an optional [`Pinned`] source that replaces the walk: a
+//! [`walk_with`] / [`select_reporting`] take an optional [`Pinned`] source that replaces the walk: a
 //! named profile (the aliyun CLI config's profile of that name, else the INI file's section) or
 //! a given INI credentials file. A pinned source is the caller's explicit choice, so it is never
 //! skipped: when it is not configured (no such profile, no such file, no such section) that is
@@ -33,9 +34,7 @@
 //! the environment. Everything else the sources read (`ALIBABA_CLOUD_CONFIG_FILE`, STS endpoint,
 //! session name, metadata settings) still comes from the environment.
 
-use std::path::PathBuf;
-
-use super::{Context, Credentials};
+use super::Context;
 use super::{Outcome, Provider, cli_config, ecs_metadata, environment, oidc, profile, uri};
 use crate::config::Env;
 use crate::error::{Error, Result, SkippedSource};
@@ -170,14 +169,6 @@ impl Pinned {
             }
         }
     }
-
-    /// The file a pinned INI source reads, if any.
-    pub fn file(&self, env: &Env) -> Option<PathBuf> {
-        match self {
-            Pinned::CredentialsFile { path, .. } => Some(profile::expand_home(env, path)),
-            Pinned::Profile { .. } => None,
-        }
-    }
 }
 
 /// One source's answer during a walk.
@@ -199,20 +190,6 @@ pub struct ChainReport {
 }
 
 impl ChainReport {
-    /// The step whose provider a `get` uses (the first configured one), if any.
-    pub fn used(&self) -> Option<&Step> {
-        self.steps
-            .iter()
-            .find(|s| matches!(s.outcome, Outcome::Configured(_)))
-    }
-
-    /// The broken source that stops the chain, if any.
-    pub fn broken(&self) -> Option<&Step> {
-        self.steps
-            .iter()
-            .find(|s| matches!(s.outcome, Outcome::Broken(_)))
-    }
-
     /// The provider to use: the first configured source (a last-resort ECS role carrying what
     /// it falls back to), the error of a broken one, or "no credentials" listing every reason.
     pub fn into_provider(self) -> Result<Provider> {
@@ -250,12 +227,8 @@ impl ChainReport {
     }
 }
 
-/// Asks each source in order, stopping at the first configured or broken one.
-pub fn walk(ctx: &Context<'_>) -> ChainReport {
-    walk_with(ctx, None)
-}
-
-/// [`walk`], or only the `pinned` source when there is one.
+/// Asks each source in order, stopping at the first configured or broken one (only the
+/// `pinned` source when there is one).
 pub fn walk_with(ctx: &Context<'_>, pinned: Option<&Pinned>) -> ChainReport {
     let env = ctx.env;
     if let Some(p) = pinned {
@@ -291,17 +264,8 @@ pub fn walk_with(ctx: &Context<'_>, pinned: Option<&Pinned>) -> ChainReport {
     ChainReport { steps }
 }
 
-/// Chooses the first configured source, reading only the environment and local files.
-pub fn select(ctx: &Context<'_>) -> Result<Provider> {
-    select_with(ctx, None)
-}
-
-/// [`select`], or the `pinned` source when there is one.
-pub fn select_with(ctx: &Context<'_>, pinned: Option<&Pinned>) -> Result<Provider> {
-    select_reporting(ctx, pinned, &mut Vec::new())
-}
-
-/// [`select_with`], also recording in `skipped` each source that was not configured and why
+/// Chooses the first configured source (or the `pinned` one), reading only the environment and
+/// local files, also recording in `skipped` each source that was not configured and why
 /// (what `doctor` shows).
 pub fn select_reporting(
     ctx: &Context<'_>,
@@ -325,11 +289,6 @@ pub fn select_reporting(
         p.identity()
     );
     Ok(p)
-}
-
-/// Selects a source and fetches credentials from it.
-pub async fn resolve(ctx: &Context<'_>) -> Result<Credentials> {
-    select(ctx)?.fetch(ctx).await
 }
 
 #[cfg(test)]
@@ -366,18 +325,30 @@ mod tests {
         })
     }
 
+    fn used(r: &ChainReport) -> Option<&Step> {
+        r.steps
+            .iter()
+            .find(|s| matches!(s.outcome, Outcome::Configured(_)))
+    }
+
+    fn broken(r: &ChainReport) -> Option<&Step> {
+        r.steps
+            .iter()
+            .find(|s| matches!(s.outcome, Outcome::Broken(_)))
+    }
+
     fn names(r: &ChainReport) -> Vec<&'static str> {
         r.steps.iter().map(|s| s.source).collect()
     }
 
     fn identity(env: &Env, pinned: Option<&Pinned>) -> String {
-        with_ctx(env, |ctx| select_with(ctx, pinned))
+        with_ctx(env, |ctx| select_reporting(ctx, pinned, &mut Vec::new()))
             .expect("selected")
             .identity()
     }
 
     fn error(env: &Env, pinned: Option<&Pinned>) -> String {
-        with_ctx(env, |ctx| select_with(ctx, pinned))
+        with_ctx(env, |ctx| select_reporting(ctx, pinned, &mut Vec::new()))
             .expect_err("error")
             .to_string()
     }
@@ -385,7 +356,7 @@ mod tests {
     #[test]
     fn walk_lists_every_source_in_order_with_its_reason() {
         let (_d, env) = home(&[]);
-        let r = with_ctx(&env, walk);
+        let r = with_ctx(&env, |ctx| walk_with(ctx, None));
         assert_eq!(
             names(&r),
             [
@@ -397,7 +368,7 @@ mod tests {
                 uri::NAME
             ]
         );
-        assert!(r.used().is_none() && r.broken().is_none());
+        assert!(used(&r).is_none() && broken(&r).is_none());
         assert!(r.steps.iter().all(|s| s.outcome.reason().is_some()));
         let e = r.into_provider().expect_err("nothing").to_string();
         assert!(e.starts_with("no Alibaba Cloud credentials found"), "{e}");
@@ -406,7 +377,7 @@ mod tests {
     #[test]
     fn walk_stops_at_the_first_configured_or_broken_source() {
         let (_d, env) = home(&[(".alibabacloud/credentials", KEYS)]);
-        let r = with_ctx(&env, walk);
+        let r = with_ctx(&env, |ctx| walk_with(ctx, None));
         assert_eq!(
             names(&r),
             [
@@ -416,11 +387,11 @@ mod tests {
                 profile::NAME
             ]
         );
-        assert_eq!(r.used().expect("used").source, profile::NAME);
+        assert_eq!(used(&r).expect("used").source, profile::NAME);
         let env = env.with(environment::ACCESS_KEY_ID, "LTAIhalf");
-        let r = with_ctx(&env, walk);
+        let r = with_ctx(&env, |ctx| walk_with(ctx, None));
         assert_eq!(names(&r), [environment::NAME]);
-        assert_eq!(r.broken().expect("broken").source, environment::NAME);
+        assert_eq!(broken(&r).expect("broken").source, environment::NAME);
     }
 
     #[test]
@@ -429,7 +400,7 @@ mod tests {
         let env = env
             .with(ecs_metadata::ENV_DISABLED, "false")
             .with(uri::ENV_URI, "http://127.0.0.1:9/creds");
-        let r = with_ctx(&env, walk);
+        let r = with_ctx(&env, |ctx| walk_with(ctx, None));
         assert_eq!(names(&r).last(), Some(&uri::NAME));
         let Provider::EcsMetadata(e) = r.into_provider().expect("provider") else {
             panic!("ECS")
@@ -439,7 +410,9 @@ mod tests {
         // Without a URI, the URI's reason is listed after the metadata service's.
         let (_d, env) = home(&[]);
         let env = env.with(ecs_metadata::ENV_DISABLED, "false");
-        let Provider::EcsMetadata(e) = with_ctx(&env, select).expect("provider") else {
+        let Provider::EcsMetadata(e) =
+            with_ctx(&env, |ctx| select_reporting(ctx, None, &mut Vec::new())).expect("provider")
+        else {
             panic!("ECS")
         };
         assert!(e.fallback.is_none());
@@ -510,8 +483,8 @@ mod tests {
                 .starts_with("ak:LTAIwork|")
         );
         assert_eq!(
-            pin("~/team/creds.ini", None).file(&env),
-            Some(dir.path().join("team/creds.ini"))
+            profile::expand_home(&env, "~/team/creds.ini"),
+            dir.path().join("team/creds.ini")
         );
         let e = error(&env, Some(&pin("~/team/missing.ini", None)));
         assert!(

@@ -36,7 +36,6 @@ pub mod provider;
 pub mod sts;
 pub mod uri;
 
-pub use chain::{ChainReport, Pinned, Step};
 pub use provider::Provider;
 
 use chrono::{DateTime, Utc};

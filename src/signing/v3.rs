@@ -119,34 +119,3 @@ pub fn sign(
         signature,
     }
 }
-
-/// The parts of a V3 `Authorization` header.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorization {
-    /// Access key id from `Credential=`.
-    pub access_key_id: String,
-    /// Header names from `SignedHeaders=`.
-    pub signed_headers: Vec<String>,
-    /// Hex signature.
-    pub signature: String,
-}
-
-/// Parses an `ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…` header.
-pub fn parse_authorization(value: &str) -> Option<Authorization> {
-    let rest = value.strip_prefix(ALGORITHM)?.strip_prefix(' ')?;
-    let (mut id, mut headers, mut sig) = (None, None, None);
-    for part in rest.split(',') {
-        let (k, v) = part.trim().split_once('=')?;
-        match k {
-            "Credential" => id = Some(v.to_string()),
-            "SignedHeaders" => headers = Some(v.split(';').map(str::to_string).collect()),
-            "Signature" => sig = Some(v.to_string()),
-            _ => return None,
-        }
-    }
-    Some(Authorization {
-        access_key_id: id?,
-        signed_headers: headers?,
-        signature: sig?,
-    })
-}

