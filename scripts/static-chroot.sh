@@ -5,19 +5,20 @@
 # bundle — and gets a registry token from the fake Alibaba Cloud API by its real hostname
 # (cr.cn-hangzhou.aliyuncs.com) over HTTPS verified against that one CA.
 #
-#   flock /tmp/acr-e2e.lock bash scripts/static-chroot.sh [--bin PATH]
+#   flock /tmp/acr-e2e.lock bash scripts/static-chroot.sh [--archive PATH.tar.gz | --bin PATH]
 #
 # Needs root (chroot, unshare). Everything runs in a private network namespace (unshare --net)
 # holding only loopback, so the fake API can take port 443 without touching the host, and the
-# helper could not reach any other network even if it tried. --bin tests a given binary instead
-# of building the archive. Prints PASS:/FAIL: per check; exits non-zero if any failed.
+# helper could not reach any other network even if it tried. --archive takes the binary from an
+# archive package.sh already built; --bin tests a given binary; default: build the archive. Prints PASS:/FAIL: per check; exits non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin=
+bin= archive=
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin=$(realpath "$2"); shift 2 ;;
+    --archive) archive=$(realpath "$2"); shift 2 ;;
     --inner) shift; inner=1 ;;
     *) echo "static-chroot: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -31,7 +32,7 @@ if [ -z "${inner:-}" ]; then
   tmp=$(mktemp -d /tmp/acr-static.XXXXXX)
   trap 'rm -rf "$tmp"' EXIT
   if [ -z "$bin" ]; then
-    archive=$(bash scripts/package.sh --out "$tmp/dist" | tail -n 1)
+    [ -n "$archive" ] || archive=$(bash scripts/package.sh --out "$tmp/dist" | tail -n 1)
     tar -xzf "$archive" -C "$tmp"
     bin=$(echo "$tmp"/docker-credential-acr-helper_*/docker-credential-acr-helper)
   fi
