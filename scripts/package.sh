@@ -61,7 +61,10 @@ case "$target" in
   *-linux-gnu)
     build+=(--features static)
     # --target keeps RUSTFLAGS away from build scripts and proc macros (which cannot be static).
-    export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C target-feature=+crt-static"
+    # getrandom: in a static glibc binary its default backend finds libc's getrandom() with
+    # dlsym, which fails, and falls back to /dev/urandom, which an empty container may not have
+    # (seen in scripts/static-chroot.sh: hickory's ThreadRng panicked). Call getrandom() directly.
+    export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C target-feature=+crt-static --cfg getrandom_backend=\"linux_getrandom\""
     ;;
 esac
 echo "package.sh: ${build[*]}${RUSTFLAGS:+ (RUSTFLAGS=$RUSTFLAGS)}" >&2

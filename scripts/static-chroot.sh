@@ -44,6 +44,7 @@ fi
 
 # ---- inside the private network namespace -------------------------------------------------
 ip link set lo up
+chroot_bin=$(command -v chroot) # env -i below clears PATH
 work=$(mktemp -d /tmp/acr-static-inner.XXXXXX)
 pid=
 cleanup() {
@@ -78,7 +79,7 @@ run() {
   local -a e=()
   while [ "$1" != -- ]; do e+=("$1"); shift; done
   shift
-  env -i "${e[@]}" chroot "$root" /docker-credential-acr-helper "$@"
+  env -i "${e[@]}" "$chroot_bin" "$root" /docker-credential-acr-helper "$@"
 }
 creds=(ALIBABA_CLOUD_ACCESS_KEY_ID=testid ALIBABA_CLOUD_ACCESS_KEY_SECRET=testsecret
   ALIBABA_CLOUD_ECS_METADATA_DISABLED=true SSL_CERT_FILE=/etc/ssl/certs/ca.pem)
@@ -105,16 +106,16 @@ check "get with HOME=/root twice: cache created in the chroot, second get served
 mv "$root/etc/ssl/certs/ca.pem" "$work/ca.away"
 out=$(run "${creds[@]}" DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE=true -- get <<<registry.cn-hangzhou.aliyuncs.com 2>&1) && rc=0 || rc=$?
 mv "$work/ca.away" "$root/etc/ssl/certs/ca.pem"
-check "without the CA file: exit 1, one line (${out:0:160}...)" \
+check "without the CA file: exit 1, one line (exit $rc: ${out:0:200}...)" \
   '[ $rc = 1 ] && [ "$(printf "%s\n" "$out" | wc -l)" = 1 ]'
 mv "$root/etc/hosts" "$work/hosts.away"
 out=$(run "${creds[@]}" DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE=true -- get <<<registry.cn-hangzhou.aliyuncs.com 2>&1) && rc=0 || rc=$?
 mv "$work/hosts.away" "$root/etc/hosts"
-check "without /etc/hosts the name does not resolve: exit 1, one line (${out:0:160}...)" \
+check "without /etc/hosts the name does not resolve: exit 1, one line (exit $rc: ${out:0:200}...)" \
   '[ $rc = 1 ] && [ "$(printf "%s\n" "$out" | wc -l)" = 1 ]'
 if [ -x target/release/docker-credential-acr-helper ]; then
   cp target/release/docker-credential-acr-helper "$root/dynamic"
-  env -i chroot "$root" /dynamic version >/dev/null 2>&1 && rc=0 || rc=$?
+  env -i "$chroot_bin" "$root" /dynamic version >/dev/null 2>&1 && rc=0 || rc=$?
   rm -f "$root/dynamic"
   check "control: the ordinary (dynamically linked) release build cannot even start there (exit $rc)" '[ $rc != 0 ]'
 fi
