@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end suite: docker-credential-acr-helper driven by REAL clients (docker CLI + dockerd,
-# skopeo, podman) against a real distribution registry (TLS + htpasswd) on loopback, with the
+# skopeo, podman, buildah, and the Rust OCI client of examples/oci_pull.rs) against a real distribution registry (TLS + htpasswd) on loopback, with the
 # project's fake Alibaba Cloud API (examples/fake_api) minting the registry password.
 #
 #   bash tests/e2e/run.sh
@@ -20,7 +20,9 @@
 #
 # Environment:
 #   E2E_BIN_DIR=DIR   use prebuilt binaries: DIR/docker-credential-acr-helper and DIR/fake_api
-#                     (or DIR/examples/fake_api); default: cargo build --release
+#                     (or DIR/examples/fake_api), DIR/oci_pull (or DIR/examples/oci_pull);
+#                     default: cargo build --release (oci_pull: the debug build `cargo test`
+#                     already made, so its dependencies are not compiled a second time with LTO)
 #   E2E_NO_INSTALL=1  never run apt-get (clients that are missing are skipped; FAIL under CI=true)
 #   CI=true           a check that cannot run fails instead of being skipped
 #   E2E_KEEP=1        keep the temp dir (logs, configs) after the run
@@ -137,6 +139,7 @@ have docker-registry || [ -x /usr/bin/docker-registry ] || need+=(docker-registr
 have dockerd || need+=(docker.io)
 have skopeo || need+=(skopeo)
 have podman || need+=(podman)
+have buildah || need+=(buildah)
 have htpasswd || need+=(apache2-utils)
 have openssl || need+=(openssl)
 have curl || need+=(curl)
@@ -175,6 +178,14 @@ else
 fi
 helper=$bindir/docker-credential-acr-helper
 [ -x "$helper" ] || fatal "no helper binary at $helper"
+if [ -n "${E2E_BIN_DIR:-}" ]; then
+  oci_pull=$bindir/oci_pull
+  [ -x "$oci_pull" ] || oci_pull=$bindir/examples/oci_pull
+else
+  say "cargo build --example oci_pull (debug profile)"
+  (cd "$repo" && cargo build --locked --quiet --example oci_pull)
+  oci_pull=$target/debug/examples/oci_pull
+fi
 [ -x "$fake_bin" ] || fatal "no fake_api binary at $fake_bin"
 docker_cli=$(command -v docker || true)
 
@@ -788,6 +799,113 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
+section "buildah"
+if ! have buildah; then
+  skip "buildah: not installed on this machine (package buildah)"
+elif ! is_root; then
+  skip "buildah: this suite runs buildah as root only (rootless needs subuid setup)"
+else
+  say "$(buildah --version)"
+  mkdir -p "$tmp/buildah"/{root,run}
+  bh=(buildah --root "$tmp/buildah/root" --runroot "$tmp/buildah/run" --storage-driver vfs)
+  check_refused "buildah pull without the helper is refused" - \
+    cenv acr none "${bh[@]}" pull --authfile "$tmp/cfg/none/config.json" --cert-dir "$tmp/certs" "docker://$R1/e2e/tiny:1" || true
+  # The auth file through REGISTRY_AUTH_FILE (no flag): what a CI job sets once.
+  if check_helper "buildah pull docker://$R1/e2e/tiny:1 through the helper (REGISTRY_AUTH_FILE with credHelpers)" "$R1" \
+    cenv acr helper env REGISTRY_AUTH_FILE="$tmp/cfg/helper/config.json" "${bh[@]}" pull --cert-dir "$tmp/certs" "docker://$R1/e2e/tiny:1"; then
+    run cenv acr none "${bh[@]}" inspect --type image --format '{{.FromImageDigest}}' "$R1/e2e/tiny:1"
+    if [ "$rc" = 0 ] && grep -q -- "$tiny_digest" "$log"; then
+      ok "buildah inspect: the pulled image is in buildah's storage with the seeded digest"
+    else
+      bad "pulled image not in buildah storage (or another digest)"
+      show_log
+    fi
+  fi
+  check_refused "buildah push without the helper is refused" - \
+    cenv acr none "${bh[@]}" push --authfile "$tmp/cfg/none/config.json" --cert-dir "$tmp/certs" \
+    "$R1/e2e/tiny:1" "docker://$R1/e2e/buildah-pushed:1" || true
+  if check_helper "buildah push to docker://$R1/e2e/buildah-pushed:1 through the helper (--authfile credHelpers)" "$R1" \
+    cenv acr helper "${bh[@]}" push --authfile "$tmp/cfg/helper/config.json" --cert-dir "$tmp/certs" \
+    "$R1/e2e/tiny:1" "docker://$R1/e2e/buildah-pushed:1"; then
+    d=$(digest_of "$R1/e2e/buildah-pushed:1" --creds "$reg_user:$reg_pass")
+    if [ -n "$d" ]; then
+      ok "the buildah-pushed image is in the registry ($d)"
+    else
+      bad "buildah push reported success but the image is not in the registry"
+    fi
+  fi
+  if [ -n "$RE" ]; then
+    check_helper "buildah pull docker://$RE/e2e/tiny:1 (standard ACR Enterprise hostname) through the helper" "$RE" \
+      cenv plain ent "${bh[@]}" pull --authfile "$tmp/cfg/ent/config.json" --cert-dir "$tmp/certs" "docker://$RE/e2e/tiny:1" || true
+  fi
+  check_anon "buildah pull $R2 (credHelpers, host not ACR): helper says not found, anonymous pull works" "$R2" \
+    cenv plain both "${bh[@]}" pull --authfile "$tmp/cfg/both/config.json" --cert-dir "$tmp/certs" "docker://$R2/e2e/tiny:1" || true
+fi
+
+# ---------------------------------------------------------------------------------------------
+section "Rust OCI client (oci-client crate) through the library: examples/oci_pull.rs"
+# Not through the shim: the example calls Helper::get in-process, so the proof is the fake API's
+# count and the manifest digest the registry served with those credentials.
+lib_gets=0 lib_ent_gets=0 # credential answers the library gave in-process (counted below)
+oci_check() { # NAME HOST(for ListInstance: $RE or -) EXPECT(ok|refused|notacr) COMMAND...
+  local name=$1 host=$2 expect=$3 why=
+  shift 3
+  mark
+  run "$@"
+  local d l
+  d=$(gat_delta)
+  l=$(li_delta)
+  case "$expect" in
+    ok)
+      [ "$rc" = 0 ] || why="exit $rc"
+      grep -q -- " $tiny_digest " "$log" || why="${why:+$why; }no manifest digest $tiny_digest in the output"
+      [ "$d" -ge 1 ] || why="${why:+$why; }no GetAuthorizationToken call at the fake API"
+      if [ "$host" = "$RE" ]; then
+        [ "$l" -ge 1 ] || why="${why:+$why; }no ListInstance call for the Enterprise hostname"
+      fi
+      ;;
+    refused)
+      [ "$rc" != 0 ] || why="succeeded"
+      grep -Eqi "$refused_re|not authorized" "$log" || why="${why:+$why; }no 401/unauthorized in the output"
+      [ "$d" = 0 ] || why="${why:+$why; }unexpected API call"
+      ;;
+    notacr)
+      [ "$rc" = 1 ] || why="exit $rc"
+      grep -q "is not an ACR registry" "$log" || why="${why:+$why; }no 'not an ACR registry' message"
+      [ "$d" = 0 ] || why="${why:+$why; }unexpected API call"
+      ;;
+  esac
+  grep -q -- "$reg_pass" "$log" && why="${why:+$why; }the registry password appears in the output"
+  if [ -z "$why" ]; then
+    if [ "$expect" = ok ]; then
+      lib_gets=$((lib_gets + 1))
+      [ "$host" != "$RE" ] || lib_ent_gets=$((lib_ent_gets + 1))
+    fi
+    ok "$name (fake API: ListInstance +$l, GetAuthorizationToken +$d)"
+    return 0
+  fi
+  bad "$name: $why"
+  show_log
+  return 1
+}
+if [ ! -x "$oci_pull" ]; then
+  bad "no oci_pull binary at $oci_pull"
+else
+  oci_check "oci_pull $R1/e2e/tiny:1: Helper::get -> RegistryAuth::Basic, manifest pulled (CA via --ca)" "$R1" ok \
+    cenv acr helper "$oci_pull" --ca "$pki/ca.crt" "$R1/e2e/tiny:1" || true
+  oci_check "oci_pull $R1/e2e/tiny:1 trusting the registry through SSL_CERT_FILE" "$R1" ok \
+    cenv acr helper env SSL_CERT_FILE="$pki/ca.crt" "$oci_pull" "$R1/e2e/tiny:1" || true
+  if [ -n "$RE" ]; then
+    oci_check "oci_pull $RE/e2e/tiny:1 (standard ACR Enterprise hostname: ListInstance, then the token)" "$RE" ok \
+      cenv plain ent "$oci_pull" --ca "$pki/ca.crt" "$RE/e2e/tiny:1" || true
+  fi
+  oci_check "oci_pull $R1 without an instance configured: the library says not ACR, exit 1, no API call" - notacr \
+    cenv plain none "$oci_pull" --ca "$pki/ca.crt" "$R1/e2e/tiny:1" || true
+  oci_check "oci_pull $R1 anonymously (--anonymous-if-not-acr): the registry refuses, so the credentials above were needed" - refused \
+    cenv plain none "$oci_pull" --ca "$pki/ca.crt" --anonymous-if-not-acr "$R1/e2e/tiny:1" || true
+fi
+
+# ---------------------------------------------------------------------------------------------
 section "what the helper did, seen from outside"
 n_calls=$(wc -l <"$tmp/shim/calls")
 if [ "$n_calls" -gt 0 ] && [ ! -s "$tmp/shim/stderr" ]; then
@@ -796,11 +914,11 @@ else
   bad "helper stderr was not empty (or the helper was never run: $n_calls invocations)"
   sed -e "s/$reg_pass/<password>/g; s/^/    | /" "$tmp/shim/stderr" | tail -n 20
 fi
-acr_gets=$(($(grep '^get ' "$tmp/shim/calls" | grep -c ' rc=0$' || true) + direct_gets))
+acr_gets=$(($(grep '^get ' "$tmp/shim/calls" | grep -c ' rc=0$' || true) + direct_gets + lib_gets))
 gat_total=$(stat_of GetAuthorizationToken)
 list_total=$(stat_of ListInstance)
 ent_gets=0
-[ -z "$RE" ] || ent_gets=$(grep -c -F -x "get $RE rc=0" "$tmp/shim/calls" || true)
+[ -z "$RE" ] || ent_gets=$(($(grep -c -F -x "get $RE rc=0" "$tmp/shim/calls" || true) + lib_ent_gets))
 summary=$(sort "$tmp/shim/calls" | uniq -c | sed -e 's/^ *//' | tr '\n' ';')
 if [ "$gat_total" -ge 1 ] && [ "$gat_total" -le "$acr_gets" ] && [ "$list_total" -le "$ent_gets" ] &&
   { [ "$ent_gets" = 0 ] || [ "$list_total" -ge 1 ]; }; then
