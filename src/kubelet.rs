@@ -216,7 +216,7 @@ pub fn decode_request(text: &str) -> Result<Request> {
     let version = ApiVersion::parse(&version_text).ok_or_else(|| {
         invalid(format!(
             "apiVersion {:?} is not supported; use {API_V1}, {API_V1BETA1} or {API_V1ALPHA1}",
-            shorten(&version_text)
+            crate::protocol::shorten(&version_text)
         ))
     })?;
     match meta.kind.as_deref() {
@@ -224,7 +224,7 @@ pub fn decode_request(text: &str) -> Result<Request> {
         Some(other) => {
             return Err(invalid(format!(
                 "kind {:?} is not {REQUEST_KIND}",
-                shorten(other)
+                crate::protocol::shorten(other)
             )));
         }
         None => return Err(invalid("kind is missing")),
@@ -274,13 +274,13 @@ pub fn image_registry(image: &str) -> Result<ImageRegistry> {
     if image.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid(format!(
             "image {:?} contains whitespace or control characters",
-            shorten(image)
+            crate::protocol::shorten(image)
         )));
     }
     if image.contains("://") {
         return Err(invalid(format!(
             "image {:?} has a URL scheme; images are host/path[:tag]",
-            shorten(image)
+            crate::protocol::shorten(image)
         )));
     }
     let first = image.split('/').next().unwrap_or_default();
@@ -305,7 +305,7 @@ pub fn image_registry(image: &str) -> Result<ImageRegistry> {
     let bad = || {
         invalid(format!(
             "image {:?} does not start with a registry host[:port]",
-            shorten(image)
+            crate::protocol::shorten(image)
         ))
     };
     if host.is_empty()
@@ -442,7 +442,7 @@ pub fn provider_account(provider_arn: &str, origin: &str) -> Result<String> {
             origin,
             format!(
                 "{:?} is not an OIDC provider ARN like acs:ram::<account id>:oidc-provider/<name>",
-                shorten(provider_arn)
+                crate::protocol::shorten(provider_arn)
             ),
         )
     };
@@ -477,7 +477,7 @@ pub fn workload_role(
         if !ok {
             return Err(invalid(format!(
                 "service-account annotation {ANNOTATION_ROLE_ARN} {:?} is not a RAM role ARN like acs:ram::<account id>:role/<name>",
-                shorten(arn)
+                crate::protocol::shorten(arn)
             )));
         }
         return Ok(arn.to_string());
@@ -490,7 +490,7 @@ pub fn workload_role(
         {
             return Err(invalid(format!(
                 "service-account annotation {ANNOTATION_ROLE_NAME} {:?} is not a RAM role name (letters, digits, '.', '-', '_', at most 64)",
-                shorten(name)
+                crate::protocol::shorten(name)
             )));
         }
         let account = provider_account(provider_arn, provider_origin)?;
@@ -652,17 +652,6 @@ pub fn run(
             let _ = writeln!(stderr, "{} {SUBCOMMAND}: {e}", crate::cli::NAME);
             1
         }
-    }
-}
-
-fn shorten(s: &str) -> String {
-    const MAX: usize = 100;
-    if s.chars().count() <= MAX {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(MAX).collect();
-        out.push('…');
-        out
     }
 }
 

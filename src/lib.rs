@@ -535,17 +535,9 @@ impl Helper {
         );
         let domains = acr::enterprise::list_instance_domains(&client, id)
             .await
-            .map_err(|err| match err {
-                Error::Api {
-                    service,
-                    action,
-                    status,
-                    code,
-                    message,
-                    request_id,
-                    hint,
-                } => Error::Api {
-                    hint: Some(match code.as_str() {
+            .map_err(|mut err| {
+                if let Error::Api { code, hint, .. } = &mut err {
+                    *hint = Some(match code.as_str() {
                         "Forbidden.RAM" | "NoPrivilege" | "Forbidden" | "Forbidden.AccessDenied" => format!(
                             "{} lists no domains, so the helper asks for those of instance {id}: grant the identity cr:ListInstanceEndpoint, or list the domains in the entry",
                             self.entry_location(e)
@@ -553,17 +545,11 @@ impl Helper {
                         _ => format!(
                             "while listing the domains of instance {id} for {}{}",
                             self.entry_location(e),
-                            hint.map(|h| format!("; {h}")).unwrap_or_default()
+                            hint.take().map(|h| format!("; {h}")).unwrap_or_default()
                         ),
-                    }),
-                    service,
-                    action,
-                    status,
-                    code,
-                    message,
-                    request_id,
-                },
-                other => other,
+                    });
+                }
+                err
             })?;
         if let Some(cache) = self.cache() {
             cache.store_instance_domains(

@@ -119,7 +119,8 @@ pub fn parse_server_url(input: &str) -> Result<ServerUrl> {
     })
 }
 
-fn shorten(s: &str) -> String {
+/// `s` cut to 100 characters (with `…`), for quoting input in an error.
+pub(crate) fn shorten(s: &str) -> String {
     const MAX: usize = 100;
     if s.chars().count() <= MAX {
         s.to_string()
