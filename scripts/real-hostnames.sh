@@ -13,7 +13,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 0
 fi
 
-cargo build --release --quiet --bin docker-credential-acr-helper --example fake_api
+cargo build --release --locked --quiet --bin docker-credential-acr-helper --example fake_api
 BIN=target/release/docker-credential-acr-helper
 tmp=$(mktemp -d)
 cp /etc/hosts "$tmp/hosts.orig"
