@@ -101,7 +101,7 @@ if "$bin" completions bash >/dev/null 2>&1; then
   "$bin" completions bash >"$dir/completions/$name.bash"
   "$bin" completions zsh >"$dir/completions/_$name"
   "$bin" completions fish >"$dir/completions/$name.fish"
-  "$bin" completions powershell >"$dir/completions/_$name.ps1" 2>/dev/null || rm -f "$dir/completions/_$name.ps1"
+  "$bin" completions powershell >"$dir/completions/_$name.ps1"
 else
   echo "package.sh: NOTE: this binary has no 'completions' command; archive without completions/" >&2
 fi
