@@ -93,12 +93,14 @@ check "get: token from https://$host (resolved from /etc/hosts, TLS verified wit
   '[ $rc = 0 ] && [ "$out" = "$want" ] && [ ! -s "$work/err" ]'
 [ $rc = 0 ] || sed 's/^/    | /' "$work/err"
 
-# The cache as a kaniko image uses it: HOME=/root, which does not exist yet.
+# The cache as a kaniko image uses it: HOME=/root, an empty directory. (The helper creates the
+# cache inside an existing home, never a missing home itself.)
+mkdir -m 0700 "$root/root"
 out=$(run "${creds[@]}" HOME=/root -- get <<<registry.cn-hangzhou.aliyuncs.com 2>"$work/err") && rc=0 || rc=$?
 out2=$(run "${creds[@]}" HOME=/root -- get <<<registry.cn-hangzhou.aliyuncs.com 2>>"$work/err") && rc2=0 || rc2=$?
 calls=$(curl -s --cacert "$work/ca.pem" --resolve "$host:443:127.0.0.1" "https://$host/__fake/stats" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
-check "get with HOME=/root twice: cache created in the chroot, second get served from it (API calls in total: $calls, want 2)" \
+check "get with HOME=/root (empty) twice: cache created in the chroot, second get served from it (API calls in total: $calls, want 2)" \
   '[ $rc = 0 ] && [ $rc2 = 0 ] && [ "$out" = "$want" ] && [ "$out2" = "$want" ] && [ "$calls" = 2 ] && [ ! -s "$work/err" ]'
 [ -s "$work/err" ] && sed 's/^/    | /' "$work/err"
 
@@ -107,8 +109,8 @@ check "get with HOME=/root twice: cache created in the chroot, second get served
 mv "$root/etc/ssl/certs/ca.pem" "$work/ca.away"
 out=$(run "${creds[@]}" DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE=true -- get <<<registry.cn-hangzhou.aliyuncs.com 2>/dev/null) && rc=0 || rc=$?
 mv "$work/ca.away" "$root/etc/ssl/certs/ca.pem"
-check "without the CA file: exit 1, one line on stdout naming the trust store (exit $rc: $out)" \
-  '[ $rc = 1 ] && [ "$(printf "%s\n" "$out" | wc -l)" = 1 ] && [[ "$out" == *"No CA certificates"* ]]'
+check "without the CA file: exit 1, one line on stdout naming SSL_CERT_FILE and its path (exit $rc: $out)" \
+  '[ $rc = 1 ] && [ "$(printf "%s\n" "$out" | wc -l)" = 1 ] && [[ "$out" == *"SSL_CERT_FILE"*"/etc/ssl/certs/ca.pem"* ]]'
 mv "$root/etc/hosts" "$work/hosts.away"
 out=$(run "${creds[@]}" DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE=true -- get <<<registry.cn-hangzhou.aliyuncs.com 2>/dev/null) && rc=0 || rc=$?
 mv "$work/hosts.away" "$root/etc/hosts"
