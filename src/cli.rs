@@ -414,7 +414,7 @@ fn get(
 
 /// Writes one answer line; a reader that went away (closed pipe, full disk) is an error, so the
 /// exit status never claims an answer was delivered when it was not.
-fn write_answer(stdout: &mut dyn Write, line: &str) -> Result<()> {
+pub(crate) fn write_answer(stdout: &mut dyn Write, line: &str) -> Result<()> {
     stdout
         .write_all(format!("{line}\n").as_bytes())
         .and_then(|()| stdout.flush())

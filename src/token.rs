@@ -260,12 +260,8 @@ pub fn run(
         logging::init(level);
         collect(args, env)
     });
-    match outcome {
-        Ok(text) => {
-            let _ = stdout.write_all(format!("{text}\n").as_bytes());
-            let _ = stdout.flush();
-            0
-        }
+    match outcome.and_then(|text| crate::cli::write_answer(stdout, &text)) {
+        Ok(()) => 0,
         Err(e) => {
             let _ = writeln!(stderr, "{} token: {e}", crate::cli::NAME);
             1

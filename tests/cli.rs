@@ -229,17 +229,25 @@ fn get_whose_answer_cannot_be_written_exits_1() {
         sinks.push(("/dev/full", &dev_full));
     }
     for (what, sink) in sinks {
-        for args in [&["get"][..], &["list"]] {
+        let request = format!(
+            r#"{{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"{PERSONAL}/team/app:v1"}}"#
+        );
+        for (args, input) in [
+            (&["get"][..], PERSONAL.to_string()),
+            (&["list"], PERSONAL.to_string()),
+            (&["token", PERSONAL], String::new()),
+            (&["kubelet-plugin"], request.clone()),
+        ] {
             let t = Test::new().api(&api).args(args);
             let mut cmd = t.command();
             cmd.stdout(sink());
             let mut child = cmd.spawn().expect("spawn");
-            // `list` may exit before reading stdin.
+            // `list` and `token` may exit before reading stdin.
             let _ = child
                 .stdin
                 .take()
                 .expect("stdin")
-                .write_all(PERSONAL.as_bytes());
+                .write_all(input.as_bytes());
             let out = child.wait_with_output().expect("wait");
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(1), "{what} {args:?}: {stderr}");
