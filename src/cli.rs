@@ -412,6 +412,23 @@ fn get(
     write_answer(stdout, &line)
 }
 
+/// Ends a command whose stdout is a pipe (`token`, `kubelet-plugin`): the answer line, or one
+/// error line on stderr only, so nothing but an answer ever reaches the pipe.
+pub(crate) fn finish(
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    command: &str,
+    outcome: Result<String>,
+) -> i32 {
+    match outcome.and_then(|line| write_answer(stdout, &line)) {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(stderr, "{NAME} {command}: {e}");
+            1
+        }
+    }
+}
+
 /// Writes one answer line; a reader that went away (closed pipe, full disk) is an error, so the
 /// exit status never claims an answer was delivered when it was not.
 pub(crate) fn write_answer(stdout: &mut dyn Write, line: &str) -> Result<()> {

@@ -641,14 +641,8 @@ pub fn run(
         let resp = respond(&req, args, env)?;
         serde_json::to_string(&resp).map_err(|e| invalid(e.to_string()))
     });
-    match outcome.and_then(|line| crate::cli::write_answer(stdout, &line)) {
-        Ok(()) => 0,
-        Err(e) => {
-            // stdout stays empty: the kubelet appends stderr to its error.
-            let _ = writeln!(stderr, "{} {SUBCOMMAND}: {e}", crate::cli::NAME);
-            1
-        }
-    }
+    // On failure stdout stays empty: the kubelet appends stderr to its error.
+    crate::cli::finish(stdout, stderr, SUBCOMMAND, outcome)
 }
 
 #[cfg(test)]

@@ -260,13 +260,7 @@ pub fn run(
         logging::init(level);
         collect(args, env)
     });
-    match outcome.and_then(|text| crate::cli::write_answer(stdout, &text)) {
-        Ok(()) => 0,
-        Err(e) => {
-            let _ = writeln!(stderr, "{} token: {e}", crate::cli::NAME);
-            1
-        }
-    }
+    crate::cli::finish(stdout, stderr, "token", outcome)
 }
 
 #[cfg(test)]
