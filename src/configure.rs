@@ -138,10 +138,10 @@ fn configure(
         .map_err(|e| format!("cannot follow the symlink {}: {e}", named.display()))?;
     let shown = target.display().to_string();
 
-    let original = match fs::read(&target) {
+    let original = match crate::input::read(&target, crate::input::Kind::DockerConfig) {
         Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(format!("cannot read {shown}: {e}")),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(e.to_string()),
     };
     let before = match &original {
         Some(bytes) => parse(bytes, &shown)?,

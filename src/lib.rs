@@ -90,7 +90,9 @@
 //! | `$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`), podman's `auth.json` with `--podman`, or `--config FILE`; `FILE.bak` beside it | `configure-docker` only: read, then replaced atomically with the old one kept as `.bak` |
 //!
 //! The kubelet plugin reads its request (with any service-account token) from stdin, not from a
-//! file.
+//! file. Every file above but the cache's own is read one way: regular files only (a FIFO or a
+//! device is refused unopened), non-blocking, at most 1 MiB (configs, INI), 64 KiB (OIDC token)
+//! or 8 MiB (CA files, docker's `config.json`).
 //!
 //! ACR and STS endpoints must be `https://` unless the host is literally loopback. Everything the
 //! helper prints (errors, logs) passes one redaction step that removes every secret in play.
@@ -108,6 +110,7 @@ pub(crate) mod configure;
 pub(crate) mod credentials;
 pub(crate) mod doctor;
 pub(crate) mod error;
+pub(crate) mod input;
 pub(crate) mod kubelet;
 pub(crate) mod logging;
 pub(crate) mod openapi;

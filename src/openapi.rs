@@ -237,8 +237,9 @@ pub struct Transport {
 }
 
 /// The variables that decide whom TLS trusts and which proxy API calls go through, captured so
-/// that a value that cannot work is an error naming it rather than a silent fallback. (The TLS
-/// and proxy layers read the same variables from the process environment.)
+/// that a value that cannot work is an error naming it rather than a silent fallback. The CA
+/// files are read here (through [`crate::input`]) and handed to TLS; the proxy layer reads the
+/// proxy variables from the process environment.
 #[derive(Debug, Clone, Default)]
 struct NetworkEnv {
     cert_file: Option<String>,
@@ -286,16 +287,22 @@ impl NetworkEnv {
         }
     }
 
-    fn check_trust(&self) -> Result<()> {
+    /// The CAs of `SSL_CERT_FILE` / `SSL_CERT_DIR`, read through [`crate::input`], that replace
+    /// the system roots; `None` when neither is set (the platform verifier's system roots).
+    fn roots(&self) -> Result<Option<Vec<reqwest::Certificate>>> {
+        if self.cert_file.is_none() && self.cert_dir.is_none() {
+            return Ok(None);
+        }
+        let mut roots = Roots::default();
         if let Some(f) = &self.cert_file {
-            check_cert_file(f)?;
+            roots.add_file(f)?;
         }
         if let Some(d) = &self.cert_dir {
             for dir in std::env::split_paths(d).filter(|p| !p.as_os_str().is_empty()) {
-                check_cert_dir(&dir)?;
+                roots.add_dir(&dir)?;
             }
         }
-        Ok(())
+        Ok(Some(roots.certs))
     }
 
     fn check_proxies(&self) -> Result<()> {
@@ -311,60 +318,83 @@ pub const ENV_CERT_FILE: &str = "SSL_CERT_FILE";
 /// `SSL_CERT_DIR`: directories of PEM CA files, replacing the system roots.
 pub const ENV_CERT_DIR: &str = "SSL_CERT_DIR";
 
-/// Counts the PEM certificates in `path` (stops after `enough`).
-fn pem_certificates(path: &std::path::Path, enough: usize) -> std::result::Result<usize, String> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let iter = CertificateDer::pem_file_iter(path).map_err(|e| e.to_string())?;
-    let mut n = 0;
-    for cert in iter {
-        cert.map_err(|e| format!("not a PEM file ({e})"))?;
-        n += 1;
-        if n >= enough {
-            break;
-        }
-    }
-    Ok(n)
+/// Trusted CAs gathered from `SSL_CERT_FILE` and the directories of `SSL_CERT_DIR`, each
+/// certificate once (a CA directory holds every file twice: by name and by hash link).
+#[derive(Default)]
+struct Roots {
+    certs: Vec<reqwest::Certificate>,
+    seen: std::collections::HashSet<Vec<u8>>,
 }
 
-fn check_cert_file(path: &str) -> Result<()> {
-    match pem_certificates(std::path::Path::new(path), usize::MAX) {
-        Ok(0) => Err(Error::config(
-            ENV_CERT_FILE,
-            format!(
-                "{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----); point it at a CA bundle or unset it to use the system roots"
-            ),
-        )),
-        Ok(_) => Ok(()),
-        Err(e) => Err(Error::config(
-            ENV_CERT_FILE,
-            format!(
-                "cannot read CA certificates from {path}: {e}; point it at a CA bundle or unset it to use the system roots"
-            ),
-        )),
+impl Roots {
+    /// Adds the certificates of one PEM file; how many it held, or what is wrong with it.
+    fn add_pem(&mut self, path: &std::path::Path) -> std::result::Result<usize, String> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let bytes = crate::input::read(path, crate::input::Kind::CaCertificates)
+            .map_err(|e| format!("it {}", e.problem))?;
+        let mut n = 0;
+        for cert in CertificateDer::pem_slice_iter(&bytes) {
+            let der = cert.map_err(|e| format!("not a PEM file ({e})"))?;
+            let cert = reqwest::Certificate::from_der(&der).map_err(|e| {
+                format!(
+                    "{} holds a certificate that cannot be used ({e})",
+                    path.display()
+                )
+            })?;
+            n += 1;
+            if self.seen.insert(der.to_vec()) {
+                self.certs.push(cert);
+            }
+        }
+        Ok(n)
     }
-}
 
-fn check_cert_dir(dir: &std::path::Path) -> Result<()> {
-    let shown = dir.display();
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Error::config(
-            ENV_CERT_DIR,
-            format!("cannot read the CA directory {shown}: {e}; fix it or unset it to use the system roots"),
-        )
-    })?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_file() && matches!(pem_certificates(&path, 1), Ok(n) if n > 0) {
-            return Ok(());
+    fn add_file(&mut self, path: &str) -> Result<()> {
+        match self.add_pem(std::path::Path::new(path)) {
+            Ok(0) => Err(Error::config(
+                ENV_CERT_FILE,
+                format!(
+                    "{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----); point it at a CA bundle or unset it to use the system roots"
+                ),
+            )),
+            Ok(_) => Ok(()),
+            Err(e) => Err(Error::config(
+                ENV_CERT_FILE,
+                format!(
+                    "cannot read CA certificates from {path}: {e}; point it at a CA bundle or unset it to use the system roots"
+                ),
+            )),
         }
     }
-    Err(Error::config(
-        ENV_CERT_DIR,
-        format!(
-            "the CA directory {shown} holds no PEM certificate; fix it or unset it to use the system roots"
-        ),
-    ))
+
+    /// Adds every regular file of `dir` that holds PEM certificates (others are passed over, as
+    /// OpenSSL does); a directory with none is an error.
+    fn add_dir(&mut self, dir: &std::path::Path) -> Result<()> {
+        let shown = dir.display();
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            Error::config(
+                ENV_CERT_DIR,
+                format!("cannot read the CA directory {shown}: {e}; fix it or unset it to use the system roots"),
+            )
+        })?;
+        let mut found = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if crate::input::is_regular_file(&path) {
+                found += self.add_pem(&path).unwrap_or(0);
+            }
+        }
+        if found == 0 {
+            return Err(Error::config(
+                ENV_CERT_DIR,
+                format!(
+                    "the CA directory {shown} holds no PEM certificate; fix it or unset it to use the system roots"
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A proxy variable must be a URL the HTTP client can use; its value is never repeated (it may
@@ -435,7 +465,7 @@ impl Transport {
         if let Some(c) = cell.get() {
             return Ok(c);
         }
-        self.network.check_trust()?;
+        let roots = self.network.roots()?;
         if route == Route::Api {
             self.network.check_proxies()?;
         }
@@ -448,6 +478,9 @@ impl Transport {
             .pool_max_idle_per_host(2);
         if route == Route::Direct {
             builder = builder.no_proxy();
+        }
+        if let Some(roots) = roots {
+            builder = builder.tls_certs_only(roots);
         }
         let client = builder.build().map_err(|e| {
             Error::config(

@@ -39,9 +39,6 @@ pub const ENV_CONFIG: &str = "DOCKER_CREDENTIAL_ACR_HELPER_CONFIG";
 const CONFIG_DIR_NAME: &str = "docker-credential-acr-helper";
 const CONFIG_FILE_NAME: &str = "config.json";
 
-/// The largest config file read (a few hundred entries fit comfortably).
-const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
-
 /// `"policy": "pull-only"`: what a registry password needs to pull, and nothing else.
 pub const PULL_ONLY_POLICY: &str = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":["cr:GetAuthorizationToken","cr:ListInstance*","cr:PullRepository"],"Resource":"*"}]}"#;
 
@@ -203,20 +200,13 @@ pub fn load(env: &Env) -> Result<Option<RegistryConfig>> {
         return Ok(None);
     };
     let shown = path.display().to_string();
-    let text = match std::fs::metadata(&path) {
-        Ok(m) if m.len() > MAX_CONFIG_BYTES => {
-            return Err(Error::config(
-                &shown,
-                format!("the file is larger than {MAX_CONFIG_BYTES} bytes"),
-            ));
-        }
-        Ok(_) => std::fs::read_to_string(&path)
-            .map_err(|e| Error::config(&shown, format!("cannot read the file: {e}")))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(None),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let text = match crate::input::read_text(&path, crate::input::Kind::Config) {
+        Ok(text) => text,
+        Err(e) if e.is_not_found() && !explicit => return Ok(None),
+        Err(e) if e.is_not_found() => {
             return Err(Error::config(ENV_CONFIG, format!("{shown} does not exist")));
         }
-        Err(e) => return Err(Error::config(&shown, format!("cannot read the file: {e}"))),
+        Err(e) => return Err(e.into()),
     };
     parse(&text, &shown, env).map(|entries| {
         Some(RegistryConfig {

@@ -27,9 +27,6 @@ pub const ENV_TOKEN_FILE: &str = "ALIBABA_CLOUD_OIDC_TOKEN_FILE";
 /// Source name used in messages.
 pub const NAME: &str = "RRSA/OIDC environment";
 
-/// Largest token file we read (tokens are at most 20000 characters).
-const MAX_TOKEN_BYTES: u64 = 64 * 1024;
-
 /// A role assumed with an OIDC token file.
 #[derive(Debug, Clone)]
 pub struct OidcRole {
@@ -111,26 +108,15 @@ impl OidcTokenRole {
     }
 }
 
-fn read_token(path: &PathBuf, origin: &str, source: &str) -> Result<Secret> {
+fn read_token(path: &std::path::Path, origin: &str, source: &str) -> Result<Secret> {
     let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| {
+    let text = crate::input::read_text(path, crate::input::Kind::Token).map_err(|e| {
         Error::source(
-            source,
-            format!("cannot read the OIDC token file {shown} (from {origin}): {e}"),
-        )
-    })?;
-    if meta.len() > MAX_TOKEN_BYTES {
-        return Err(Error::source(
             source,
             format!(
-                "the OIDC token file {shown} (from {origin}) is larger than {MAX_TOKEN_BYTES} bytes"
+                "cannot read the OIDC token file {shown} (from {origin}): it {}",
+                e.problem
             ),
-        ));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::source(
-            source,
-            format!("cannot read the OIDC token file {shown} (from {origin}): {e}"),
         )
     })?;
     let token = text.trim();

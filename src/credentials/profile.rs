@@ -73,17 +73,14 @@ pub fn locate(
 
 /// Reads a credentials file: `Ok(None)` when a default path does not exist.
 pub fn read_file(path: &Path, explicit: bool, var: &str) -> Result<Option<String>> {
-    match std::fs::read_to_string(path) {
+    match crate::input::read_text(path, crate::input::Kind::Config) {
         Ok(s) => Ok(Some(s)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(None),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::config(
+        Err(e) if e.is_not_found() && !explicit => Ok(None),
+        Err(e) if e.is_not_found() => Err(Error::config(
             var,
             format!("{} does not exist", path.display()),
         )),
-        Err(e) => Err(Error::config(
-            path.display().to_string(),
-            format!("cannot read the file: {e}"),
-        )),
+        Err(e) => Err(e.into()),
     }
 }
 
