@@ -241,7 +241,7 @@ fn requested_hosts(args: &ConfigureArgs) -> Result<Vec<String>, String> {
         hosts.push(normalize_host(h)?);
     }
     for region in &args.regions {
-        if !registry::is_region_id(region) {
+        if !registry::is_registry_region(region) {
             return Err(format!(
                 "invalid --region {region:?}: expected a region id such as cn-hangzhou"
             ));

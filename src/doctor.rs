@@ -54,6 +54,9 @@ pub struct RegistryReport {
     pub region: String,
     /// `public`, `vpc` or `internal`.
     pub network: String,
+    /// Set when the host is a well-known public registry that a setting names exactly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// The registry config file and the entry that matched.
@@ -391,6 +394,12 @@ impl Helper {
             .entry
             .as_ref()
             .and_then(|(i, _)| self.registries.as_ref().and_then(|c| c.entries.get(*i)));
+        if let Some(rr) = &mut report.registry {
+            let by = entry.map_or("DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS".into(), |e| {
+                format!("{} domains", e.label())
+            });
+            rr.warning = crate::registry::public_registry_warning(&r.host, &by);
+        }
         report.config.matched = t
             .entry
             .as_ref()
@@ -443,6 +452,7 @@ fn registry_report(r: &crate::Registry) -> RegistryReport {
             Network::Internal => "internal",
         }
         .into(),
+        warning: None,
     }
 }
 
@@ -470,6 +480,9 @@ impl Report {
             }
             s.push_str(&format!(", {} network", r.network));
             line("registry", &s);
+            if let Some(w) = &r.warning {
+                line("  warning", w);
+            }
         }
         let file = self
             .config

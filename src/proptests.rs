@@ -16,7 +16,7 @@ fn cases() -> ProptestConfig {
 }
 
 fn region() -> impl Strategy<Value = String> {
-    "[a-z]{2}-[a-z]{3,10}(-[0-9])?"
+    "(cn|ap|us|eu|me|na|sa)-[a-z]{3,10}(-[0-9])?"
 }
 
 proptest! {
@@ -38,7 +38,7 @@ proptest! {
     fn host_parser_never_panics_and_only_accepts_aliyuncs(s in "[a-zA-Z0-9.-]{0,80}") {
         if let Some(r) = registry::parse_host(&s, &Overrides::default()) {
             prop_assert!(r.host.ends_with(".aliyuncs.com"));
-            prop_assert!(registry::is_region_id(&r.region));
+            prop_assert!(registry::is_registry_region(&r.region));
         }
     }
 

@@ -509,6 +509,10 @@ impl RegistryConfig {
                     return Lookup::Matched(Match::Discovered(e, d));
                 }
             } else if let Some(p) = e.domains.iter().find(|p| p.matches(host_port)) {
+                let by = format!("{} domains", e.label());
+                if let Some(w) = registry::public_registry_warning(&host, &by) {
+                    log::debug!("{w}");
+                }
                 return Lookup::Matched(Match::Domain(e, p.to_string()));
             }
         }

@@ -7,16 +7,20 @@
 //! | `registry[-intl][-vpc\|-internal][.distributed].REGION.aliyuncs.com` | personal |
 //! | `NAME-registry[-intl][-vpc\|-internal][.distributed].REGION.cr.aliyuncs.com` | enterprise, by instance name |
 //!
-//! `REGION` is lowercase letters and digits in at least two hyphen-separated parts
-//! (`cn-hangzhou`, `ap-southeast-1`). Instance names may contain hyphens and even `-registry`:
-//! the longest name that leaves a valid suffix wins (`my-registry-registry.…` is instance
-//! `my-registry`), as in the original Go helper.
+//! `REGION` is an Alibaba Cloud region id ([`is_registry_region`]): one of [`REGIONS`], or a
+//! region id in one of the documented areas ([`REGION_AREAS`]: `cn-`, `ap-`, `us-`, … then a word),
+//! so a region opened after this release works. Anything else is not ACR: OSS bucket hosts such as
+//! `registry.oss-cn-hangzhou.aliyuncs.com` have the same shape, and their first label is anyone's
+//! to choose. A registry config entry can still name any host. Instance names may contain hyphens
+//! and even `-registry`: the longest name that leaves a valid suffix wins
+//! (`my-registry-registry.…` is instance `my-registry`), as in the original Go helper.
 //!
 //! Overrides (environment, see [`Overrides`] and [`parse_host_port`]): with both an instance id
 //! and a region, a custom-domain host is that enterprise instance: only the hosts listed in
 //! `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` when it is set, else any host but the well-known public
 //! registries ([`PUBLIC_REGISTRIES`]); standard ACR hosts always parse as themselves. With an
-//! instance id, enterprise hosts use it and skip the instance-name lookup.
+//! instance id, enterprise hosts use it and skip the instance-name lookup. A `*` in a domain
+//! pattern never matches a public registry ([`DomainPattern`]); only its exact name does.
 
 /// Which edition of ACR serves a registry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -76,7 +80,73 @@ pub struct Overrides {
     pub domains: Option<Vec<DomainPattern>>,
 }
 
-/// True when `s` looks like an Alibaba Cloud region id (`cn-hangzhou`, `ap-southeast-1`).
+/// Alibaba Cloud region ids known at this release (public cloud, finance and government
+/// clouds, retired ones whose hosts may still be configured).
+pub const REGIONS: &[&str] = &[
+    "cn-hangzhou",
+    "cn-shanghai",
+    "cn-qingdao",
+    "cn-beijing",
+    "cn-zhangjiakou",
+    "cn-huhehaote",
+    "cn-wulanchabu",
+    "cn-shenzhen",
+    "cn-heyuan",
+    "cn-guangzhou",
+    "cn-chengdu",
+    "cn-nanjing",
+    "cn-fuzhou",
+    "cn-wuhan-lr",
+    "cn-zhongwei",
+    "cn-hongkong",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ap-southeast-8",
+    "ap-south-1",
+    "us-east-1",
+    "us-west-1",
+    "us-southeast-1",
+    "eu-central-1",
+    "eu-west-1",
+    "me-east-1",
+    "me-central-1",
+    "na-south-1",
+    "cn-hangzhou-finance",
+    "cn-shanghai-finance-1",
+    "cn-shenzhen-finance-1",
+    "cn-beijing-finance-1",
+    "cn-north-2-gov-1",
+];
+
+/// The areas region ids begin with (`cn-hangzhou`, `ap-southeast-1`, `us-east-1`, `eu-west-1`,
+/// `me-east-1`, `na-south-1`, and `sa-` kept for South America).
+pub const REGION_AREAS: &[&str] = &["cn", "ap", "us", "eu", "me", "na", "sa"];
+
+/// True when `s` may be the region of a standard ACR host: one of [`REGIONS`], or an area of
+/// [`REGION_AREAS`], a word of letters and more parts (`ap-southeast-9`, `cn-foo`). Rejects
+/// `oss-cn-hangzhou` (an OSS endpoint: its buckets are anyone's to name) and `foo-bar`.
+pub fn is_registry_region(s: &str) -> bool {
+    if REGIONS.contains(&s) {
+        return true;
+    }
+    let mut parts = s.split('-');
+    let (Some(area), Some(word)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    REGION_AREAS.contains(&area)
+        && word.len() >= 2
+        && word.bytes().all(|b| b.is_ascii_lowercase())
+        && is_region_id(s)
+}
+
+/// True when `s` looks like an Alibaba Cloud region id (`cn-hangzhou`, `ap-southeast-1`): the
+/// check for configured regions, which may name a region this release does not know.
 pub fn is_region_id(s: &str) -> bool {
     let mut parts = 0;
     for part in s.split('-') {
@@ -108,23 +178,49 @@ fn registry_flags(s: &str) -> Option<(bool, Network)> {
     Some((intl, network))
 }
 
-/// Well-known public registries. Without `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` the instance
-/// override never applies to them, so docker's `credsStore` cannot send an ACR password there.
-/// Each entry matches the name itself and every name under it (`gcr.io` covers `k8s.gcr.io`,
-/// `amazonaws.com` covers `ACCOUNT.dkr.ecr.REGION.amazonaws.com`).
+/// Well-known public registries and other clouds' registries. A `*` in a domain pattern never
+/// matches them, and without `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` the instance override never
+/// applies to them, so docker's `credsStore` cannot send an ACR password there; only a pattern
+/// naming one exactly can. Each entry matches the name itself and every name under it (`gcr.io`
+/// covers `k8s.gcr.io`, `amazonaws.com` covers `ACCOUNT.dkr.ecr.REGION.amazonaws.com`).
 pub const PUBLIC_REGISTRIES: &[&str] = &[
+    // Docker Hub: docker.io, index.docker.io, registry-1.docker.io, registry.hub.docker.com.
     "docker.io",
     "docker.com",
+    // GitHub, GitLab, Quay, NVIDIA, Kubernetes.
     "ghcr.io",
+    "docker.pkg.github.com",
+    "registry.gitlab.com",
     "quay.io",
+    "nvcr.io",
+    "registry.k8s.io",
+    // Google (gcr.io, k8s.gcr.io, eu.gcr.io; Artifact Registry REGION-docker.pkg.dev).
     "gcr.io",
     "pkg.dev",
+    // AWS (ECR ACCOUNT.dkr.ecr.REGION.amazonaws.com, ECR Public).
     "amazonaws.com",
+    "amazonaws.com.cn",
     "public.ecr.aws",
-    "azurecr.io",
+    // Microsoft.
     "mcr.microsoft.com",
-    "registry.k8s.io",
-    "nvcr.io",
+    "azurecr.io",
+    "azurecr.cn",
+    "azurecr.us",
+    // Red Hat, SUSE, Chainguard, Elastic, Oracle, IBM, JFrog, LinuxServer.
+    "registry.redhat.io",
+    "registry.access.redhat.com",
+    "registry.suse.com",
+    "cgr.dev",
+    "docker.elastic.co",
+    "container-registry.oracle.com",
+    "ocir.io",
+    "icr.io",
+    "jfrog.io",
+    "lscr.io",
+    // Tencent Cloud and Huawei Cloud registries.
+    "tencentcloudcr.com",
+    "ccs.tencentyun.com",
+    "myhuaweicloud.com",
 ];
 
 /// True when `host` (lowercase, no port) is one of [`PUBLIC_REGISTRIES`] or under one.
@@ -135,6 +231,16 @@ pub fn is_public_registry(host: &str) -> bool {
             || host.len() > p.len()
                 && host.as_bytes()[host.len() - p.len() - 1] == b'.'
                 && host[host.len() - p.len()..].eq_ignore_ascii_case(p)
+    })
+}
+
+/// The plain warning for a public registry that gets ACR credentials because `by` (a setting)
+/// names it exactly; `None` for any other host.
+pub fn public_registry_warning(host: &str, by: &str) -> Option<String> {
+    is_public_registry(host).then(|| {
+        format!(
+            "{host} is a well-known public registry; it gets ACR credentials only because {by} names it exactly (a * pattern never matches it)"
+        )
     })
 }
 
@@ -184,6 +290,10 @@ pub fn parse_host_port(host: &str, port: Option<u16>, overrides: &Overrides) -> 
             if !domains.iter().any(|d| d.matches(&host_port)) {
                 return standard;
             }
+            if let Some(w) = public_registry_warning(&host, "DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS")
+            {
+                log::debug!("{w}");
+            }
             match &overrides.region {
                 Some(region) => Some(custom(region)),
                 None => standard.map(with_id),
@@ -209,7 +319,7 @@ fn parse_standard(host: &str) -> Option<Registry> {
         [first, "distributed", region] => (*first, true, *region),
         _ => return None,
     };
-    if !is_region_id(region) {
+    if !is_registry_region(region) {
         return None;
     }
     let (edition, intl, network) = if enterprise {
@@ -243,7 +353,9 @@ fn parse_standard(host: &str) -> Option<Registry> {
 /// registry config entry: a DNS name in which a `*` label matches exactly one DNS label
 /// (`*.example.com` matches `a.example.com`, not `example.com` nor `a.b.example.com`), like the
 /// kubelet's `matchImages`. Matching is case-insensitive and ignores a trailing dot; a pattern
-/// with a port (`host:5000`) matches only that port, one without matches any port.
+/// with a port (`host:5000`) matches only that port, one without matches any port. A pattern with
+/// a `*` never matches a well-known public registry ([`is_public_registry`]: `*.io` does not match
+/// `ghcr.io`); only a pattern naming it exactly does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DomainPattern {
     labels: Vec<String>,
@@ -303,6 +415,13 @@ impl DomainPattern {
                 .iter()
                 .zip(&labels)
                 .all(|(p, l)| p == "*" || p.eq_ignore_ascii_case(l))
+            // A `*` stands for hosts nobody named: never a public registry.
+            && (self.is_exact() || !is_public_registry(name))
+    }
+
+    /// True when the pattern has no `*`: it names one host.
+    pub fn is_exact(&self) -> bool {
+        !self.labels.iter().any(|l| l == "*")
     }
 
     /// Parses a comma-separated list of patterns (empty items are ignored).
@@ -743,6 +862,121 @@ mod tests {
             "hangzhou", "cn-", "-cn", "cn--x", "CN-HZ", "cn_hz", "1-cn", "",
         ] {
             assert!(!is_region_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn oss_bucket_and_unknown_region_hosts_are_not_acr() {
+        for host in [
+            // OSS buckets: the first label is the bucket's name, anyone's to choose.
+            "registry.oss-cn-hangzhou.aliyuncs.com",
+            "registry-vpc.oss-cn-hangzhou-internal.aliyuncs.com",
+            "registry-intl.oss-ap-southeast-1.aliyuncs.com",
+            "registry.oss-accelerate.aliyuncs.com",
+            "registry.oss-accelerate-overseas.aliyuncs.com",
+            "registry.vpc100-oss-cn-hangzhou.aliyuncs.com",
+            "registry.oss.aliyuncs.com",
+            "registrybucket.oss-accelerate.aliyuncs.com",
+            "registry.distributed.oss-cn-hangzhou.aliyuncs.com",
+            "x-registry.oss-cn-hangzhou.cr.aliyuncs.com",
+            // Region-shaped labels outside the documented areas.
+            "registry.foo-bar.aliyuncs.com",
+            "registry.hologres-1.aliyuncs.com",
+            "x-registry-vpc.distributed.foo-bar.cr.aliyuncs.com",
+        ] {
+            assert_eq!(parse_host(host, &Overrides::default()), None, "{host}");
+        }
+    }
+
+    #[test]
+    fn every_known_region_and_documented_area_parses() {
+        let none = Overrides::default();
+        for region in REGIONS {
+            assert!(is_registry_region(region), "{region}");
+            for host in [
+                format!("registry.{region}.aliyuncs.com"),
+                format!("registry-intl-vpc.distributed.{region}.aliyuncs.com"),
+                format!("my-inst-registry-vpc.distributed.{region}.cr.aliyuncs.com"),
+            ] {
+                let r = parse_host(&host, &none).unwrap_or_else(|| panic!("{host}"));
+                assert_eq!(r.region, *region);
+            }
+        }
+        // A region this release does not list yet, in a documented area.
+        for region in ["ap-southeast-9", "cn-foo", "us-north-2", "sa-east-1"] {
+            assert!(is_registry_region(region), "{region}");
+            assert!(parse_host(&format!("registry.{region}.aliyuncs.com"), &none).is_some());
+        }
+        for bad in [
+            "oss-cn-hangzhou",
+            "foo-bar",
+            "cn",
+            "cn-",
+            "cn-1",
+            "cn-h",
+            "cn--hangzhou",
+            "xx-east-1",
+            "CN-HANGZHOU",
+            "oss-accelerate",
+        ] {
+            assert!(!is_registry_region(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn wildcards_never_match_public_registries_exact_names_do() {
+        let wild = both(Some("*.io,*.com,*.docker.io,*.*.amazonaws.com"));
+        for host in [
+            "ghcr.io",
+            "quay.io",
+            "nvcr.io",
+            "docker.io",
+            "docker.com",
+            "registry-1.docker.io",
+            "index.docker.io",
+            "gcr.io",
+            "icr.io",
+            "ocir.io",
+            "jfrog.io",
+            "ecr.us-east-1.amazonaws.com",
+            "GHCR.IO.",
+        ] {
+            assert_eq!(parse_host(host, &wild), None, "{host}");
+        }
+        // The wildcard still covers the user's own hosts.
+        for host in ["example.com", "images.io", "docker.io.example.com"] {
+            let wild = both(Some("*.io,*.com,*.*.*.com"));
+            assert!(parse_host(host, &wild).is_some(), "{host}");
+        }
+        let p = DomainPattern::parse("*.io").expect("pattern");
+        assert!(!p.is_exact());
+        assert!(!p.matches("ghcr.io") && !p.matches("ghcr.io:443") && p.matches("example.io"));
+        // Only an exact name brings a public registry in, and the warning says so.
+        let exact = both(Some("ghcr.io"));
+        let r = parse_host("ghcr.io", &exact).expect("named exactly");
+        assert_eq!(
+            r.edition,
+            Edition::Enterprise(Instance::Id("cri-abc".into()))
+        );
+        assert!(DomainPattern::parse("ghcr.io").expect("p").is_exact());
+        let w = public_registry_warning("ghcr.io", "X").expect("warning");
+        assert!(
+            w.contains("ghcr.io is a well-known public registry")
+                && w.contains("X names it exactly"),
+            "{w}"
+        );
+        assert_eq!(public_registry_warning("images.example.com", "X"), None);
+        for public in [
+            "registry.gitlab.com",
+            "k8s.gcr.io",
+            "europe-west1-docker.pkg.dev",
+            "myreg.azurecr.cn",
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
+            "registry.redhat.io",
+            "ccr.ccs.tencentyun.com",
+            "swr.cn-north-4.myhuaweicloud.com",
+        ] {
+            assert!(is_public_registry(public), "{public}");
         }
     }
 

@@ -192,6 +192,73 @@ fn domains_limit_the_instance_override() {
     );
 }
 
+/// A `*` in `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` stands for the user's own hosts: it never
+/// hands the ACR password to a well-known public registry. Only an exact name does, and the debug
+/// log and `doctor` say so.
+#[test]
+fn wildcard_domains_never_reach_public_registries() {
+    let api = FakeApi::start(FakeConfig::default());
+    let with_domains = |domains: &str| {
+        Test::new()
+            .api(&api)
+            .env(
+                "DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID",
+                "cri-myinst0000001",
+            )
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_REGION", "cn-hangzhou")
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS", domains)
+    };
+    let wild = "*.io,*.com,*.docker.io,*.gcr.io";
+    for host in [
+        "ghcr.io",
+        "quay.io",
+        "nvcr.io",
+        "docker.io",
+        "docker.com",
+        "registry-1.docker.io",
+        "https://index.docker.io/v1/",
+        "k8s.gcr.io",
+        "ghcr.io:443",
+    ] {
+        let out = with_domains(wild).get(host).run();
+        assert_eq!(
+            out.stdout, "credentials not found in native keychain\n",
+            "{host}: {}",
+            out.stderr
+        );
+        assert_eq!(out.code, 1, "{host}");
+    }
+    assert_eq!(api.total_calls(), 0, "no API call for a public registry");
+    // The same patterns still cover the user's own hosts.
+    with_domains(wild).get("images.com").run().json();
+    assert_eq!(api.calls("ACR:GetAuthorizationToken@2018-12-01"), 1);
+
+    // Named exactly, a public registry is the instance, and both the log and doctor say so.
+    let out = with_domains("ghcr.io")
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "debug")
+        .get("ghcr.io")
+        .run();
+    assert_eq!(out.json()["Username"], "cr_temp_user");
+    assert!(
+        out.stderr.contains(
+            "ghcr.io is a well-known public registry; it gets ACR credentials only because DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS names it exactly"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = with_domains("ghcr.io")
+        .args(&["doctor", "ghcr.io", "--offline"])
+        .run();
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("  warning")
+                && l.contains("ghcr.io is a well-known public registry")),
+        "{}",
+        out.stdout
+    );
+}
+
 /// The API's expiry is checked: already past is an error, far in the future is clamped to the
 /// longest lifetime ACR issues (1 h), so a bogus date cannot pin a token in the cache.
 #[test]

@@ -127,6 +127,71 @@ fn config_entries_select_identities_per_registry() {
     assert_eq!(api.total_calls(), before, "warm gets make no call");
 }
 
+/// A config entry's `*` domains never match a well-known public registry; an exact name does,
+/// and the debug log and `doctor` say so.
+#[test]
+fn entry_wildcard_domains_never_match_public_registries() {
+    let api = fake();
+    let home = Home::new();
+    home.config(
+        r#"{"registries": [
+            {"domains": ["*.io", "*.com", "*.docker.io"], "instanceId": "cri-myinst0000001",
+             "regionId": "cn-hangzhou", "profile": "alice"}
+        ]}"#,
+    );
+    for host in [
+        "ghcr.io",
+        "quay.io",
+        "nvcr.io",
+        "docker.io",
+        "docker.com",
+        "registry-1.docker.io",
+    ] {
+        let out = home.test(&api).get(host).run();
+        assert_eq!(
+            out.stdout, "credentials not found in native keychain\n",
+            "{host}: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(api.total_calls(), 0, "no API call for a public registry");
+    assert_eq!(
+        password(&home.test(&api).get("images.com").run()),
+        "password-of-LTAIalice",
+        "the entry still covers the user's own hosts"
+    );
+
+    home.config(
+        r#"{"registries": [
+            {"domains": ["ghcr.io"], "instanceId": "cri-myinst0000001",
+             "regionId": "cn-hangzhou", "profile": "alice"}
+        ]}"#,
+    );
+    let out = home
+        .test(&api)
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "debug")
+        .get("ghcr.io")
+        .run();
+    assert_eq!(password(&out), "password-of-LTAIalice");
+    assert!(
+        out.stderr.contains(
+            "ghcr.io is a well-known public registry; it gets ACR credentials only because registries[0] domains names it exactly"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = home
+        .test(&api)
+        .args(&["doctor", "ghcr.io", "--offline"])
+        .run();
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with("  warning")
+            && l.contains("because registries[0] domains names it exactly")),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn entry_endpoint_replaces_the_api_endpoint() {
     let api = fake();
