@@ -223,6 +223,10 @@ fn bad_requests_fail_with_one_line_on_stderr() {
             format!(r#"{{"apiVersion":"{v1}","kind":"CredentialProviderRequest","image":"a/b","cacheKeyType":"Image"}}"#),
             "unknown field",
         ),
+        (
+            format!(r#"{{"apiVersion":"{v1}","kind":"CredentialProviderRequest","image":"a/b","serviceAccountAnnotations":{{"pod-identity.alibabacloud.com/role-name":"reader","pod-identity.alibabacloud.com/role-name":"admin"}}}}"#),
+            "duplicate key \"pod-identity.alibabacloud.com/role-name\" in serviceAccountAnnotations",
+        ),
     ] {
         let out = Test::new().args(&["kubelet-plugin"]).stdin(&stdin).run();
         assert_eq!(out.code, 1, "{stdin}: {}", out.stdout);
