@@ -302,7 +302,7 @@ fn command() -> clap::Command {
 /// ship a single file.
 fn man(stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
     let mut page = Vec::new();
-    let result = render_man(&mut page).and_then(|()| {
+    let result = render_man(&mut page).map(|()| {
         // Each render call repeats clap_mangen's preamble (the `Aq` string for apostrophes);
         // keep one, after the `.TH` line, so the page starts with `.TH` as man pages do.
         let page = String::from_utf8_lossy(&page);
@@ -322,7 +322,7 @@ fn man(stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
             text.push_str(line);
             text.push('\n');
         }
-        Ok(text)
+        text
     });
     match result {
         Ok(text) => deliver(stdout, stderr, "man", &text, 0),
@@ -567,5 +567,11 @@ fn doctor(
         }
     };
     let text = if json { report.json() } else { report.text() };
-    deliver(stdout, stderr, "doctor", &text, if report.ok { 0 } else { 1 })
+    deliver(
+        stdout,
+        stderr,
+        "doctor",
+        &text,
+        if report.ok { 0 } else { 1 },
+    )
 }

@@ -277,9 +277,7 @@ fn output_that_cannot_be_written_exits_1_for_every_command() {
         &["completions", "bash"],
         &["man"],
     ] {
-        let t = Test::new()
-            .access_key("testid", "testsecret")
-            .args(args);
+        let t = Test::new().access_key("testid", "testsecret").args(args);
         let dev_full = std::fs::OpenOptions::new()
             .write(true)
             .open("/dev/full")
@@ -304,7 +302,10 @@ fn doctor_escapes_control_characters_in_what_it_prints() {
     let hostile = "registry.cn-hangzhou.aliyuncs.com\u{1b}[2J\u{1b}]0;owned\u{7}\u{9b}31m\u{7f}\u{85}\u{2028}\u{2029}\u{202e}\u{2066}x";
     let unsafe_char = |c: char| {
         (c.is_control() && c != '\n')
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+            || matches!(
+                c,
+                '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+            )
             || ('\u{202a}'..='\u{202e}').contains(&c)
             || ('\u{2066}'..='\u{2069}').contains(&c)
     };
@@ -317,7 +318,11 @@ fn doctor_escapes_control_characters_in_what_it_prints() {
         }
         let out = t.args(&[hostile]).run();
         let raw: Vec<char> = out.stdout.chars().filter(|c| unsafe_char(*c)).collect();
-        assert!(raw.is_empty(), "json={json}: raw {raw:?} in {:?}", out.stdout);
+        assert!(
+            raw.is_empty(),
+            "json={json}: raw {raw:?} in {:?}",
+            out.stdout
+        );
         assert!(!out.stderr.chars().any(unsafe_char), "{:?}", out.stderr);
         if json {
             let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");

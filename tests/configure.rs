@@ -807,7 +807,11 @@ fn parallel_runs_each_land_their_change() {
     for region in REGIONS {
         for prefix in ["registry", "registry-vpc", "registry-internal"] {
             let host = format!("{prefix}.{region}.aliyuncs.com");
-            assert_eq!(helpers.get(&host), Some(&Value::from("acr-helper")), "{host}");
+            assert_eq!(
+                helpers.get(&host),
+                Some(&Value::from("acr-helper")),
+                "{host}"
+            );
         }
     }
     assert_eq!(helpers.len(), 30);
@@ -856,7 +860,10 @@ fn a_held_lock_is_waited_for() {
 fn missing_home_is_an_error_and_nothing_is_created() {
     let parent = tempfile::tempdir().expect("tempdir");
     let missing = parent.path().join("nonexistent");
-    for args in [&["--region", "cn-hangzhou"][..], &["--dry-run", "--region", "cn-hangzhou"]] {
+    for args in [
+        &["--region", "cn-hangzhou"][..],
+        &["--dry-run", "--region", "cn-hangzhou"],
+    ] {
         let t = new_test()
             .env("HOME", &missing.to_string_lossy())
             .env("USERPROFILE", &missing.to_string_lossy());
@@ -876,9 +883,12 @@ fn report_that_cannot_be_written_exits_1() {
     write_fixture(&path, br#"{"auths": {}}"#, 0o600);
     let before = snapshot(&path);
     let bin_dir = Path::new(BIN).parent().expect("bin dir");
-    let t = t
-        .env("PATH", &bin_dir.to_string_lossy())
-        .args(&["configure-docker", "--dry-run", "--region", "cn-hangzhou"]);
+    let t = t.env("PATH", &bin_dir.to_string_lossy()).args(&[
+        "configure-docker",
+        "--dry-run",
+        "--region",
+        "cn-hangzhou",
+    ]);
     let dev_full = fs::OpenOptions::new()
         .write(true)
         .open("/dev/full")

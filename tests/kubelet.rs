@@ -890,9 +890,16 @@ fn token_env_lines_are_quoted_for_posix_shells() {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .output()
             .expect("run sh");
-        assert!(sh.status.success(), "{script}: {}", String::from_utf8_lossy(&sh.stderr));
+        assert!(
+            sh.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&sh.stderr)
+        );
         assert_eq!(String::from_utf8_lossy(&sh.stdout), password, "{script}");
-        assert!(!marker.exists(), "{script}: sourcing the output ran a command");
+        assert!(
+            !marker.exists(),
+            "{script}: sourcing the output ran a command"
+        );
     }
 }
 
