@@ -39,10 +39,12 @@ const LOCK_POLL: Duration = Duration::from_millis(25);
     long_about = "Map ACR registries to this helper in docker's config.json (credHelpers).
 
 Adds one credHelpers entry per registry host, pointing at this helper, to
-$DOCKER_CONFIG/config.json (default ~/.docker/config.json). Every other key of the file is kept
-as it is; the old file is saved as config.json.bak beside it and the new one is written to a
-temporary file and renamed into place, keeping its mode. Running it again changes nothing.
-podman, skopeo and buildah read ~/.docker/config.json too.
+$DOCKER_CONFIG/config.json (default ~/.docker/config.json; a missing home directory is an
+error, never created). Every other key of the file is kept as it is; the change is made under
+a lock on config.json.lock (another run's is waited for up to 10 s), the old file is saved as
+config.json.bak beside it and the new one is written to a temporary file and renamed into
+place, keeping its mode. Running it again changes nothing. podman, skopeo and buildah read
+~/.docker/config.json too.
 
 A host already mapped to another helper is left alone unless --force. With --instance, --region
 names the instances' region; add --personal to map the region's Personal Edition hosts as well.",
@@ -204,7 +206,11 @@ fn configure(
         // Another run may have changed the file since: decide again on what it holds now.
         plan = Plan::read(&target, &hosts, &helper, args.force, &shown)?;
         if plan.changes_anything() {
-            write_config(&target, plan.original.as_deref(), render(&plan.after).as_bytes())?;
+            write_config(
+                &target,
+                plan.original.as_deref(),
+                render(&plan.after).as_bytes(),
+            )?;
             if plan.original.is_some() {
                 backup = format!("; previous version in {}", backup_path(&target).display());
             }
@@ -682,7 +688,8 @@ impl ConfigLock {
         let shown = path.display();
         let start = Instant::now();
         loop {
-            let file = open_lock_file(path).map_err(|e| format!("cannot open the lock {shown}: {e}"))?;
+            let file =
+                open_lock_file(path).map_err(|e| format!("cannot open the lock {shown}: {e}"))?;
             loop {
                 match file.try_lock() {
                     Ok(()) => break,
@@ -856,11 +863,13 @@ mod tests {
         held.lock().expect("lock");
         let wait = Duration::from_millis(200);
         let start = Instant::now();
-        let e = ConfigLock::acquire(&path, wait)
-            .err()
-            .expect("times out");
+        let e = ConfigLock::acquire(&path, wait).err().expect("times out");
         assert!(start.elapsed() >= wait, "waited {:?}", start.elapsed());
-        assert!(start.elapsed() < wait * 10, "bounded: {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < wait * 10,
+            "bounded: {:?}",
+            start.elapsed()
+        );
         assert!(
             e.contains(&path.display().to_string()) && e.contains("200ms"),
             "{e}"

@@ -38,6 +38,14 @@ pub enum Format {
 
 /// Arguments of `token`.
 #[derive(clap::Args, Debug, Clone)]
+#[command(after_help = "Examples:
+  # A Secret for pods in namespace shop
+  docker-credential-acr-helper token --format secret --name acr-pull --namespace shop \\
+      registry.cn-hangzhou.aliyuncs.com | kubectl apply -f -
+
+  # Shell variables: quote the whole output for eval, or source a file with set -a
+  eval \"$(docker-credential-acr-helper token --format env registry.cn-hangzhou.aliyuncs.com)\"
+  set -a; . ./acr.env; set +a")]
 pub struct TokenArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = Format::Dockerconfigjson)]
