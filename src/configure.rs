@@ -146,7 +146,7 @@ impl Plan {
         force: bool,
         shown: &str,
     ) -> Result<Plan, String> {
-        let original = read_config(target).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        let original = read_config(target)?;
         let before = match &original {
             Some(bytes) => parse(bytes, shown)?,
             None => Map::new(),
@@ -274,12 +274,13 @@ fn configure(
     Ok(())
 }
 
-/// The docker config's bytes, `None` when there is no file: the one place the file is read.
-fn read_config(path: &Path) -> io::Result<Option<Vec<u8>>> {
+/// The docker config's bytes, `None` when there is no file; else the one-line error naming it.
+/// The one place the file is read (switched to the helper's input-file reader at merge).
+fn read_config(path: &Path) -> Result<Option<Vec<u8>>, String> {
     match fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
     }
 }
 
