@@ -158,8 +158,7 @@ pub fn run(
             use clap::error::ErrorKind;
             return match e.kind() {
                 ErrorKind::DisplayHelp => {
-                    let _ = write!(stdout, "{}", e.render());
-                    0
+                    return deliver(stdout, stderr, "help", &e.render().to_string(), 0);
                 }
                 // Commands for people (not docker) get clap's own message, on one line.
                 _ if is_interactive_command(&args) => {
@@ -188,8 +187,7 @@ pub fn run(
     };
     let action = match (cli.version, cli.action) {
         (true, _) | (false, Some(Action::Version)) => {
-            let _ = writeln!(stdout, "{}", version_line());
-            return 0;
+            return finish(stdout, stderr, "version", Ok(version_line()));
         }
         (false, None) => {
             let _ = writeln!(stdout, "{}", usage());
@@ -218,8 +216,16 @@ pub fn run(
                 .disable_help_subcommand(true)
                 .args(full.get_arguments().cloned())
                 .subcommands(full.get_subcommands().filter(|c| !c.is_hide_set()).cloned());
-            clap_complete::generate(shell, &mut visible, NAME, stdout);
-            return 0;
+            // Generated whole first: the generators panic on a failed write.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut visible, NAME, &mut script);
+            return deliver(
+                stdout,
+                stderr,
+                "completions",
+                &String::from_utf8_lossy(&script),
+                0,
+            );
         }
         (false, Some(Action::Man)) => return man(stdout, stderr),
         (false, Some(a)) => a,
@@ -239,7 +245,15 @@ pub fn run(
                 host,
                 offline,
                 json,
-            } => Ok(doctor(stdout, env, profile, host.as_deref(), offline, json)),
+            } => Ok(doctor(
+                stdout,
+                stderr,
+                env,
+                profile,
+                host.as_deref(),
+                offline,
+                json,
+            )),
             Action::Version
             | Action::ConfigureDocker(_)
             | Action::Completions { .. }
@@ -288,7 +302,7 @@ fn command() -> clap::Command {
 /// ship a single file.
 fn man(stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
     let mut page = Vec::new();
-    let result = render_man(&mut page).and_then(|()| {
+    let result = render_man(&mut page).map(|()| {
         // Each render call repeats clap_mangen's preamble (the `Aq` string for apostrophes);
         // keep one, after the `.TH` line, so the page starts with `.TH` as man pages do.
         let page = String::from_utf8_lossy(&page);
@@ -308,10 +322,10 @@ fn man(stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
             text.push_str(line);
             text.push('\n');
         }
-        stdout.write_all(text.as_bytes())
+        text
     });
     match result {
-        Ok(()) => 0,
+        Ok(text) => deliver(stdout, stderr, "man", &text, 0),
         Err(e) => {
             let _ = writeln!(stderr, "{NAME}: man: {e}");
             1
@@ -412,16 +426,17 @@ fn get(
     write_answer(stdout, &line)
 }
 
-/// Ends a command whose stdout is a pipe (`token`, `kubelet-plugin`): the answer line, or one
-/// error line on stderr only, so nothing but an answer ever reaches the pipe.
+/// Ends a command whose stdout is a pipe (`token`, `kubelet-plugin`) or that answers in one
+/// line (`version`): the answer line, or one error line on stderr only, so nothing but an
+/// answer ever reaches the pipe.
 pub(crate) fn finish(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
     command: &str,
     outcome: Result<String>,
 ) -> i32 {
-    match outcome.and_then(|line| write_answer(stdout, &line)) {
-        Ok(()) => 0,
+    match outcome {
+        Ok(line) => deliver(stdout, stderr, command, &format!("{line}\n"), 0),
         Err(e) => {
             let _ = writeln!(stderr, "{NAME} {command}: {e}");
             1
@@ -429,11 +444,35 @@ pub(crate) fn finish(
     }
 }
 
-/// Writes one answer line; a reader that went away (closed pipe, full disk) is an error, so the
-/// exit status never claims an answer was delivered when it was not.
+/// Ends a command that printed `text` (help, `version`, `doctor`, `configure-docker`,
+/// `completions`, `man`): exit `code` once all of it is written, else 1 with one stderr line.
+pub(crate) fn deliver(
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    command: &str,
+    text: &str,
+    code: i32,
+) -> i32 {
+    match write_output(stdout, text) {
+        Ok(()) => code,
+        Err(e) => {
+            let _ = writeln!(stderr, "{NAME} {command}: {e}");
+            1
+        }
+    }
+}
+
+/// Writes one answer line (see [`write_output`]).
 pub(crate) fn write_answer(stdout: &mut dyn Write, line: &str) -> Result<()> {
+    write_output(stdout, &format!("{line}\n"))
+}
+
+/// The one way output reaches stdout: written whole (so a reader never sees half an answer)
+/// and flushed. A reader that went away (closed pipe, full disk) is an error, so the exit
+/// status never claims output was delivered when it was not.
+pub(crate) fn write_output(stdout: &mut dyn Write, text: &str) -> Result<()> {
     stdout
-        .write_all(format!("{line}\n").as_bytes())
+        .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
         .map_err(|e| Error::Output {
             detail: e.to_string(),
@@ -500,6 +539,7 @@ fn list(stdout: &mut dyn Write, env: Env) -> Result<()> {
 /// `doctor`: prints the report (text or JSON) and returns 0 when a `get` would succeed.
 fn doctor(
     stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
     env: Env,
     profile: Option<String>,
     host: Option<&str>,
@@ -515,23 +555,23 @@ fn doctor(
             {
                 Ok(rt) => rt.block_on(helper.doctor(host, offline)),
                 Err(e) => {
-                    let _ = writeln!(stdout, "{NAME}: cannot start the async runtime: {e}");
-                    return 1;
+                    let line = format!("{NAME}: cannot start the async runtime: {e}\n");
+                    return deliver(stdout, stderr, "doctor", &line, 1);
                 }
             }
         }
         Err(e) => {
             // Settings or the config file are broken: that is the finding.
-            let _ = writeln!(stdout, "{NAME}: {e}");
-            return 1;
+            let line = crate::doctor::printable(&format!("{NAME}: {e}")) + "\n";
+            return deliver(stdout, stderr, "doctor", &line, 1);
         }
     };
-    let text = if json {
-        serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
-    } else {
-        report.text()
-    };
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
-    if report.ok { 0 } else { 1 }
+    let text = if json { report.json() } else { report.text() };
+    deliver(
+        stdout,
+        stderr,
+        "doctor",
+        &text,
+        if report.ok { 0 } else { 1 },
+    )
 }

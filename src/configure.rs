@@ -2,17 +2,21 @@
 //! podman's `auth.json`), so `docker pull` works without editing the file by hand.
 //!
 //! The file is parsed as JSON and only `credHelpers` is touched: every other key and value stays,
-//! in its order. A change is written to a temporary file in the same directory and renamed into
+//! in its order. A change is made under an exclusive lock on `NAME.lock` beside the file (waited
+//! for at most [`LOCK_WAIT`]), reading the file again under it, so runs at the same time each
+//! land their change; it is written to a temporary file in the same directory and renamed into
 //! place, with the old file's mode (and owner, when we may set it); the old file is first copied
 //! to `NAME.bak` beside it (one generation: the state before the latest change). A symlinked
 //! config is written through the link. A host already mapped to another helper is left alone
 //! unless `--force`. Nothing is written when nothing changes, or with `--dry-run`, which prints
-//! a diff instead.
+//! a diff instead. The report goes to stdout only after the change has landed. A missing home
+//! directory is never created.
 
 use std::ffi::OsStr;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
@@ -23,6 +27,10 @@ use crate::registry::{self, Edition, Instance, Overrides};
 const HELPER_PREFIX: &str = "docker-credential-";
 /// The helper name when the binary's own name does not tell (`acr-helper`).
 const DEFAULT_HELPER: &str = "acr-helper";
+/// How long a run waits for another run's lock on the config file before giving up.
+pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(10);
+/// How often a waiting run tries the lock again.
+const LOCK_POLL: Duration = Duration::from_millis(25);
 
 /// Arguments of `configure-docker`.
 #[derive(clap::Args, Debug)]
@@ -31,10 +39,12 @@ const DEFAULT_HELPER: &str = "acr-helper";
     long_about = "Map ACR registries to this helper in docker's config.json (credHelpers).
 
 Adds one credHelpers entry per registry host, pointing at this helper, to
-$DOCKER_CONFIG/config.json (default ~/.docker/config.json). Every other key of the file is kept
-as it is; the old file is saved as config.json.bak beside it and the new one is written to a
-temporary file and renamed into place, keeping its mode. Running it again changes nothing.
-podman, skopeo and buildah read ~/.docker/config.json too.
+$DOCKER_CONFIG/config.json (default ~/.docker/config.json; a missing home directory is an
+error, never created). Every other key of the file is kept as it is; the change is made under
+a lock on config.json.lock (another run's is waited for up to 10 s), the old file is saved as
+config.json.bak beside it and the new one is written to a temporary file and renamed into
+place, keeping its mode. Running it again changes nothing. podman, skopeo and buildah read
+~/.docker/config.json too.
 
 A host already mapped to another helper is left alone unless --force. With --instance, --region
 names the instances' region; add --personal to map the region's Personal Edition hosts as well.",
@@ -103,12 +113,58 @@ pub(crate) fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> i32 {
-    match configure(args, argv0, env, stdout, stderr) {
-        Ok(()) => 0,
+    // The report is written in one piece at the end, the way every command's output is.
+    let mut report = Vec::new();
+    match configure(args, argv0, env, &mut report, stderr) {
+        Ok(()) => crate::cli::deliver(
+            stdout,
+            stderr,
+            "configure-docker",
+            &String::from_utf8_lossy(&report),
+            0,
+        ),
         Err(e) => {
             let _ = writeln!(stderr, "{}: configure-docker: {e}", crate::cli::NAME);
             1
         }
+    }
+}
+
+/// The file as read, and what the change makes of it.
+struct Plan {
+    original: Option<Vec<u8>>,
+    before: Map<String, Value>,
+    after: Map<String, Value>,
+    changes: Vec<Change>,
+}
+
+impl Plan {
+    fn read(
+        target: &Path,
+        hosts: &[String],
+        helper: &str,
+        force: bool,
+        shown: &str,
+    ) -> Result<Plan, String> {
+        let original = read_config(target)?;
+        let before = match &original {
+            Some(bytes) => parse(bytes, shown)?,
+            None => Map::new(),
+        };
+        let mut after = before.clone();
+        let changes = apply(&mut after, hosts, helper, force, shown)?;
+        Ok(Plan {
+            original,
+            before,
+            after,
+            changes,
+        })
+    }
+
+    fn changes_anything(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| matches!(c, Change::Added | Change::Replaced(_)))
     }
 }
 
@@ -138,17 +194,35 @@ fn configure(
         .map_err(|e| format!("cannot follow the symlink {}: {e}", named.display()))?;
     let shown = target.display().to_string();
 
-    let original = match crate::input::read(&target, crate::input::Kind::DockerConfig) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.is_not_found() => None,
-        Err(e) => return Err(e.to_string()),
-    };
-    let before = match &original {
-        Some(bytes) => parse(bytes, &shown)?,
-        None => Map::new(),
-    };
-    let mut after = before.clone();
-    let changes = apply(&mut after, &hosts, &helper, args.force, &shown)?;
+    // A first look without the lock: a run with nothing to change, or a dry run, writes nothing
+    // and needs none.
+    let mut plan = Plan::read(&target, &hosts, &helper, args.force, &shown)?;
+    let mut backup = String::new();
+    if plan.changes_anything() && !args.dry_run {
+        let dir = parent_dir(&target);
+        create_private_dir(&dir)
+            .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
+        let lock = ConfigLock::acquire(&lock_path(&target), LOCK_WAIT)?;
+        // Another run may have changed the file since: decide again on what it holds now.
+        plan = Plan::read(&target, &hosts, &helper, args.force, &shown)?;
+        if plan.changes_anything() {
+            write_config(
+                &target,
+                plan.original.as_deref(),
+                render(&plan.after).as_bytes(),
+            )?;
+            if plan.original.is_some() {
+                backup = format!("; previous version in {}", backup_path(&target).display());
+            }
+        }
+        drop(lock);
+    }
+    let Plan {
+        original,
+        before,
+        after,
+        changes,
+    } = plan;
 
     for (host, change) in hosts.iter().zip(&changes) {
         match change {
@@ -183,28 +257,31 @@ fn configure(
         );
         return Ok(());
     }
-    let old_text = if original.is_some() {
-        render(&before)
-    } else {
-        String::new()
-    };
-    let new_text = render(&after);
     if args.dry_run {
-        let _ = write!(out, "{}", diff(&old_text, &new_text, &shown));
+        let old_text = if original.is_some() {
+            render(&before)
+        } else {
+            String::new()
+        };
+        let _ = write!(out, "{}", diff(&old_text, &render(&after), &shown));
         let _ = writeln!(out, "dry run: {shown} not written");
         return Ok(());
     }
-    write_config(&target, original.as_deref(), new_text.as_bytes())?;
-    let backup = if original.is_some() {
-        format!("; previous version in {}", backup_path(&target).display())
-    } else {
-        String::new()
-    };
     let _ = writeln!(
         out,
         "updated {shown}: {added} added, {replaced} replaced, {unchanged} already set{backup}"
     );
     Ok(())
+}
+
+/// The docker config's bytes, `None` when there is no file; else the one-line error naming it.
+/// The one place the file is read (switched to the helper's input-file reader at merge).
+fn read_config(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    match crate::input::read(path, crate::input::Kind::DockerConfig) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// `acr-helper` for `docker-credential-acr-helper[.exe]`; a renamed binary maps to its own name.
@@ -333,10 +410,20 @@ fn config_path(args: &ConfigureArgs, env: &Env) -> Result<PathBuf, String> {
     if let Some(path) = &args.config {
         return Ok(path.clone());
     }
+    // The home directory must exist: a missing (or mistyped) home is never created.
     let home = || {
-        env.home_dir().ok_or_else(|| {
-            "no home directory (HOME is not set); name the file with --config".to_string()
-        })
+        let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
+        let home = env.home_dir().ok_or_else(|| {
+            format!("no home directory ({var} is not set); name the file with --config")
+        })?;
+        if home.is_dir() {
+            Ok(home)
+        } else {
+            Err(format!(
+                "the home directory {} ({var}) does not exist and is not created; fix {var} or name the file with --config",
+                home.display()
+            ))
+        }
     };
     if args.podman {
         if let Some(file) = env.get("REGISTRY_AUTH_FILE") {
@@ -573,20 +660,110 @@ fn backup_path(target: &Path) -> PathBuf {
     target.with_file_name(name)
 }
 
+/// The directory holding `target` (`.` for a bare file name).
+fn parent_dir(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `config.json.lock` beside `config.json`.
+fn lock_path(target: &Path) -> PathBuf {
+    let mut name = target.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    target.with_file_name(name)
+}
+
+/// An exclusive lock on the lock file beside the config (`flock` on unix, `LockFileEx` on
+/// Windows, through std's `File::lock`, as the cache's locks are). On unix the holder removes
+/// the file before unlocking, so no lock file is left in `~/.docker`; a waiter that then finds
+/// it has locked a removed file opens the new one and tries again.
+struct ConfigLock {
+    file: fs::File,
+    path: PathBuf,
+}
+
+impl ConfigLock {
+    fn acquire(path: &Path, wait: Duration) -> Result<ConfigLock, String> {
+        let shown = path.display();
+        let start = Instant::now();
+        loop {
+            let file =
+                open_lock_file(path).map_err(|e| format!("cannot open the lock {shown}: {e}"))?;
+            loop {
+                match file.try_lock() {
+                    Ok(()) => break,
+                    Err(fs::TryLockError::WouldBlock) => {}
+                    Err(fs::TryLockError::Error(e)) => {
+                        return Err(format!("cannot lock {shown}: {e}"));
+                    }
+                }
+                if start.elapsed() >= wait {
+                    return Err(format!(
+                        "another run has held the lock {shown} for over {}; try again, or remove the file if no configure-docker is running",
+                        humantime::format_duration(wait)
+                    ));
+                }
+                std::thread::sleep(LOCK_POLL);
+            }
+            if still_in_place(&file, path) {
+                return Ok(ConfigLock {
+                    file,
+                    path: path.to_path_buf(),
+                });
+            }
+        }
+    }
+}
+
+impl Drop for ConfigLock {
+    fn drop(&mut self) {
+        // Removed while still locked: whoever opens the name next gets a new, free file.
+        #[cfg(unix)]
+        let _ = fs::remove_file(&self.path);
+        #[cfg(not(unix))]
+        let _ = &self.path;
+        let _ = self.file.unlock();
+    }
+}
+
+fn open_lock_file(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // A symlink planted at the lock's name is not followed.
+        options
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    options.open(path)
+}
+
+/// Whether `path` still names the locked `file` (the previous holder did not remove it meanwhile).
+#[cfg(unix)]
+fn still_in_place(file: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn still_in_place(_file: &fs::File, _path: &Path) -> bool {
+    // The lock file is never removed here.
+    true
+}
+
 /// Backs up the old file (if any) and atomically replaces it with `new`, keeping its mode.
 fn write_config(target: &Path, original: Option<&[u8]>, new: &[u8]) -> Result<(), String> {
     let shown = target.display();
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     let old_md = match original {
         Some(_) => Some(fs::metadata(target).map_err(|e| format!("cannot read {shown}: {e}"))?),
-        None => {
-            create_private_dir(&dir)
-                .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
-            None
-        }
+        None => None,
     };
     if let (Some(bytes), Some(md)) = (original, &old_md) {
         let backup = backup_path(target);
@@ -611,47 +788,35 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Writes `bytes` to a new temporary file beside `path` and renames it over `path`. The file
-/// gets the mode and owner of `like` (the file it replaces), else `0600`: the config may hold
-/// registry passwords.
+/// gets the mode and owner of `like` (the file it replaces), else `0600` (tempfile's mode): the
+/// config may hold registry passwords. A failed write leaves no temporary file behind.
 fn write_atomic(path: &Path, bytes: &[u8], like: Option<&fs::Metadata>) -> io::Result<()> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let mut nonce = [0u8; 6];
-    getrandom::fill(&mut nonce).map_err(|e| io::Error::other(e.to_string()))?;
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", hex::encode(nonce)));
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(parent_dir(path))?;
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&tmp)?;
-    let result = (|| {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::{MetadataExt, PermissionsExt};
-            if let Some(md) = like {
-                if md.uid() != rustix::process::geteuid().as_raw()
-                    || md.gid() != rustix::process::getegid().as_raw()
-                {
-                    std::os::unix::fs::fchown(&file, Some(md.uid()), Some(md.gid())).map_err(
-                        |e| io::Error::new(e.kind(), format!("cannot keep the file's owner ({e})")),
-                    )?;
-                }
-                file.set_permissions(fs::Permissions::from_mode(md.mode() & 0o7777))?;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        if let Some(md) = like {
+            if md.uid() != rustix::process::geteuid().as_raw()
+                || md.gid() != rustix::process::getegid().as_raw()
+            {
+                std::os::unix::fs::fchown(tmp.as_file(), Some(md.uid()), Some(md.gid())).map_err(
+                    |e| io::Error::new(e.kind(), format!("cannot keep the file's owner ({e})")),
+                )?;
             }
+            tmp.as_file()
+                .set_permissions(fs::Permissions::from_mode(md.mode() & 0o7777))?;
         }
-        #[cfg(not(unix))]
-        let _ = like;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
     }
-    result
+    #[cfg(not(unix))]
+    let _ = like;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -689,6 +854,33 @@ mod tests {
         for bad in ["", "a b", "x..y", "host:0", "host:port", "ü.example"] {
             assert!(normalize_host(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn lock_held_too_long_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("config.json.lock");
+        let held = open_lock_file(&path).expect("open");
+        held.lock().expect("lock");
+        let wait = Duration::from_millis(200);
+        let start = Instant::now();
+        let e = ConfigLock::acquire(&path, wait).err().expect("times out");
+        assert!(start.elapsed() >= wait, "waited {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < wait * 10,
+            "bounded: {:?}",
+            start.elapsed()
+        );
+        assert!(
+            e.contains(&path.display().to_string()) && e.contains("200ms"),
+            "{e}"
+        );
+        assert_eq!(e.lines().count(), 1);
+        drop(held);
+        let lock = ConfigLock::acquire(&path, wait).expect("free now");
+        drop(lock);
+        #[cfg(unix)]
+        assert!(!path.exists(), "the holder removes the lock file");
     }
 
     #[test]

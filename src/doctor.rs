@@ -6,6 +6,12 @@
 //! token (bypassing the token cache) and times it. Secrets appear only as short fingerprints
 //! (`sha256:` and the first 8 hex digits of their hash). The verdict is `ok` when a `get` would
 //! succeed.
+//!
+//! The report repeats what it was given (the host argument, config values, API messages), so
+//! every character a terminal would act on is printed escaped: C0 and C1 controls (ESC, CSI
+//! U+009B, …), DEL, the line and paragraph separators and the bidirectional-text controls. The
+//! text form shows them as `\x1b` / `\u{202e}`, the JSON form as `\u001b` / `\u202e`, which
+//! JSON readers decode back to the exact value.
 
 use std::time::{Duration, Instant};
 
@@ -456,6 +462,52 @@ fn registry_report(r: &crate::Registry) -> RegistryReport {
     }
 }
 
+/// Characters a terminal acts on or that reorder or break the displayed text.
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{feff}'
+        )
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `s` with every [unsafe](is_unsafe_char) character escaped (`\t`, `\x1b`, `\u{9b}`), for
+/// text shown on a terminal.
+pub(crate) fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if is_unsafe_char(c) && (c as u32) < 0x80 => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JSON text with the [unsafe](is_unsafe_char) characters serde_json leaves raw (DEL, C1,
+/// U+2028/9, bidi controls) written as `\uXXXX` escapes. Outside strings JSON text is ASCII
+/// punctuation, so every such character is inside a string, where the escape means the same.
+fn json_escape_unsafe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if is_unsafe_char(c) && c != '\n' {
+            // All of them are in the Basic Multilingual Plane: one \u escape each.
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn minutes(secs: i64) -> String {
     let m = (secs.abs() + 30) / 60;
     if secs < 0 {
@@ -466,11 +518,16 @@ fn minutes(secs: i64) -> String {
 }
 
 impl Report {
-    /// The human-readable form.
+    /// The JSON form (pretty, with a final newline), control characters escaped.
+    pub fn json(&self) -> String {
+        json_escape_unsafe(&serde_json::to_string_pretty(self).unwrap_or_default()) + "\n"
+    }
+
+    /// The human-readable form, control characters escaped.
     pub fn text(&self) -> String {
         let mut out = String::new();
         let mut line = |k: &str, v: &str| {
-            out.push_str(&format!("{k:<13}{v}\n"));
+            out.push_str(&format!("{k:<13}{}\n", printable(v)));
         };
         line("host", self.host.as_deref().unwrap_or("(none)"));
         if let Some(r) = &self.registry {

@@ -127,7 +127,41 @@ struct RequestV1 {
     #[serde(default)]
     service_account_token: Option<String>,
     #[serde(default)]
-    service_account_annotations: Option<BTreeMap<String, String>>,
+    service_account_annotations: Option<UniqueKeys>,
+}
+
+/// A string map whose keys must be unique: serde's maps silently keep the last of duplicate
+/// keys, where the derived structs reject duplicate fields; this rejects them the same way, as
+/// a decoding error.
+struct UniqueKeys(BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = UniqueKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of strings")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<UniqueKeys, A::Error> {
+                let mut keys = BTreeMap::new();
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    if keys.contains_key(&k) {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "duplicate key {:?} in serviceAccountAnnotations",
+                            crate::protocol::shorten(&k)
+                        )));
+                    }
+                    keys.insert(k, v);
+                }
+                Ok(UniqueKeys(keys))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
 }
 
 /// `CredentialProviderRequest` of `v1beta1` and `v1alpha1` (no service-account fields).
@@ -236,7 +270,9 @@ pub fn decode_request(text: &str) -> Result<Request> {
             (
                 r.image,
                 r.service_account_token,
-                r.service_account_annotations.unwrap_or_default(),
+                r.service_account_annotations
+                    .map(|a| a.0)
+                    .unwrap_or_default(),
             )
         }
         ApiVersion::V1beta1 | ApiVersion::V1alpha1 => {

@@ -4,7 +4,9 @@
 //! systems: `dockerconfigjson` (the `~/.docker/config.json` `auths` form, several registries),
 //! `secret` (a complete `kubernetes.io/dockerconfigjson` Secret manifest, encoded as
 //! `kubectl create secret docker-registry` does, ready for `kubectl apply -f -`), `json` (one
-//! registry: username, password, expiry) and `env` (`KEY=value` lines). Credentials come from
+//! registry: username, password, expiry) and `env` (`KEY='value'` lines, quoted for POSIX shells
+//! so that sourcing them only ever assigns: `eval "$(… --format env …)"` or `set -a; . FILE`).
+//! Credentials come from
 //! [`Helper::get_blocking`], so the cache is shared with `get`. Output goes to stdout only;
 //! errors are one line on stderr, so a failing run never pipes an error into `kubectl apply`.
 
@@ -28,12 +30,22 @@ pub enum Format {
     Secret,
     /// `{"registry","username","password","expiresAt"}` for one registry.
     Json,
-    /// `ACR_REGISTRY=`, `ACR_USERNAME=`, `ACR_PASSWORD=`, `ACR_EXPIRES_AT=` lines, one registry.
+    /// `ACR_REGISTRY=`, `ACR_USERNAME=`, `ACR_PASSWORD=`, `ACR_EXPIRES_AT=` lines, one registry,
+    /// values single-quoted for POSIX shells: `eval "$(… token -o env REGISTRY)"`, or
+    /// `set -a; . FILE; set +a` (not docker's `--env-file`, which does not unquote).
     Env,
 }
 
 /// Arguments of `token`.
 #[derive(clap::Args, Debug, Clone)]
+#[command(after_help = "Examples:
+  # A Secret for pods in namespace shop
+  docker-credential-acr-helper token --format secret --name acr-pull --namespace shop \\
+      registry.cn-hangzhou.aliyuncs.com | kubectl apply -f -
+
+  # Shell variables: quote the whole output for eval, or source a file with set -a
+  eval \"$(docker-credential-acr-helper token --format env registry.cn-hangzhou.aliyuncs.com)\"
+  set -a; . ./acr.env; set +a")]
 pub struct TokenArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = Format::Dockerconfigjson)]
@@ -206,15 +218,23 @@ pub fn render(args: &TokenArgs, entries: &[Entry]) -> String {
             let e = &entries[0];
             format!(
                 "ACR_REGISTRY={}\nACR_USERNAME={}\nACR_PASSWORD={}\nACR_EXPIRES_AT={}",
-                e.server,
-                e.credentials.username,
-                e.credentials.password.expose(),
-                e.credentials
-                    .expires_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                sh_quote(&e.server),
+                sh_quote(&e.credentials.username),
+                sh_quote(e.credentials.password.expose()),
+                sh_quote(
+                    &e.credentials
+                        .expires_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )
             )
         }
     }
+}
+
+/// `value` as one POSIX shell word that expands to exactly `value`: single quotes, inside which
+/// nothing is special (`$(…)`, backquotes, `\`, newlines), and each `'` written as `'\''`.
+fn sh_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
 }
 
 fn collect(args: &TokenArgs, env: Env) -> Result<String> {
@@ -230,14 +250,15 @@ fn collect(args: &TokenArgs, env: Env) -> Result<String> {
             Error::NotFound => usage(format!("{server} is not an ACR registry host")),
             e => e,
         })?;
+        // A shell variable cannot hold a NUL; anything else is quoted.
         if args.format == Format::Env
             && [&credentials.username, credentials.password.expose()]
                 .iter()
-                .any(|v| v.contains(['\n', '\r']))
+                .any(|v| v.contains('\0'))
         {
             return Err(Error::invalid_response(
                 server,
-                "the registry credentials contain a line break and cannot be written as env lines",
+                "the registry credentials contain a NUL character and cannot be written as shell variables",
             ));
         }
         entries.push(Entry {
@@ -320,8 +341,16 @@ mod tests {
         assert_eq!(j["expiresAt"], "2026-12-01T10:00:00Z");
         assert_eq!(
             render(&args(Format::Env, None, None, 1), &e),
-            "ACR_REGISTRY=registry.cn-hangzhou.aliyuncs.com\nACR_USERNAME=u\nACR_PASSWORD=p\nACR_EXPIRES_AT=2026-12-01T10:00:00Z"
+            "ACR_REGISTRY='registry.cn-hangzhou.aliyuncs.com'\nACR_USERNAME='u'\nACR_PASSWORD='p'\nACR_EXPIRES_AT='2026-12-01T10:00:00Z'"
         );
+    }
+
+    #[test]
+    fn env_values_are_single_quoted() {
+        assert_eq!(sh_quote(""), "''");
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's"), r"'it'\''s'");
+        assert_eq!(sh_quote("$(x)`y`\\\n"), "'$(x)`y`\\\n'");
     }
 
     #[test]

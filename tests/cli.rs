@@ -262,3 +262,77 @@ fn get_whose_answer_cannot_be_written_exits_1() {
         }
     }
 }
+
+/// Linux: `/dev/full` as stdout. Output nobody received is a failure for every command, told
+/// in one stderr line.
+#[cfg(target_os = "linux")]
+#[test]
+fn output_that_cannot_be_written_exits_1_for_every_command() {
+    for args in [
+        &["version"][..],
+        &["--version"],
+        &["--help"],
+        &["doctor", "--offline", PERSONAL],
+        &["doctor", "--offline", "--json", PERSONAL],
+        &["completions", "bash"],
+        &["man"],
+    ] {
+        let t = Test::new().access_key("testid", "testsecret").args(args);
+        let dev_full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full exists on Linux");
+        let out = t
+            .command()
+            .stdin(std::process::Stdio::null())
+            .stdout(dev_full)
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
+        assert!(stderr.contains("cannot write"), "{args:?}: {stderr}");
+    }
+}
+
+/// `doctor` prints its argument back: terminal escapes, C1 controls, line separators and bidi
+/// overrides in it are shown escaped, in text and JSON alike.
+#[test]
+fn doctor_escapes_control_characters_in_what_it_prints() {
+    let hostile = "registry.cn-hangzhou.aliyuncs.com\u{1b}[2J\u{1b}]0;owned\u{7}\u{9b}31m\u{7f}\u{85}\u{2028}\u{2029}\u{202e}\u{2066}x";
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n')
+            || matches!(
+                c,
+                '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+            )
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    for json in [false, true] {
+        let mut t = Test::new()
+            .access_key("testid", "testsecret")
+            .args(&["doctor", "--offline"]);
+        if json {
+            t = t.args(&["--json"]);
+        }
+        let out = t.args(&[hostile]).run();
+        let raw: Vec<char> = out.stdout.chars().filter(|c| unsafe_char(*c)).collect();
+        assert!(
+            raw.is_empty(),
+            "json={json}: raw {raw:?} in {:?}",
+            out.stdout
+        );
+        assert!(!out.stderr.chars().any(unsafe_char), "{:?}", out.stderr);
+        if json {
+            let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+            assert_eq!(v["host"], hostile, "the JSON still carries the exact value");
+        } else {
+            assert!(
+                out.stdout.contains("\\x1b[2J") && out.stdout.contains("\\u{202e}"),
+                "{}",
+                out.stdout
+            );
+        }
+    }
+}

@@ -223,6 +223,10 @@ fn bad_requests_fail_with_one_line_on_stderr() {
             format!(r#"{{"apiVersion":"{v1}","kind":"CredentialProviderRequest","image":"a/b","cacheKeyType":"Image"}}"#),
             "unknown field",
         ),
+        (
+            format!(r#"{{"apiVersion":"{v1}","kind":"CredentialProviderRequest","image":"a/b","serviceAccountAnnotations":{{"pod-identity.alibabacloud.com/role-name":"reader","pod-identity.alibabacloud.com/role-name":"admin"}}}}"#),
+            "duplicate key \"pod-identity.alibabacloud.com/role-name\" in serviceAccountAnnotations",
+        ),
     ] {
         let out = Test::new().args(&["kubelet-plugin"]).stdin(&stdin).run();
         assert_eq!(out.code, 1, "{stdin}: {}", out.stdout);
@@ -846,15 +850,57 @@ fn token_formats() {
     let out = token_in(home.path(), &api, &["-o", "env", PERSONAL]);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{}", out.stdout);
-    assert_eq!(lines[0], format!("ACR_REGISTRY={PERSONAL}"));
-    assert_eq!(lines[1], "ACR_USERNAME=cr_temp_user");
-    assert_eq!(lines[2], format!("ACR_PASSWORD={PASSWORD}"));
-    assert!(lines[3].starts_with("ACR_EXPIRES_AT=20"));
+    assert_eq!(lines[0], format!("ACR_REGISTRY='{PERSONAL}'"));
+    assert_eq!(lines[1], "ACR_USERNAME='cr_temp_user'");
+    assert_eq!(lines[2], format!("ACR_PASSWORD='{PASSWORD}'"));
+    assert!(lines[3].starts_with("ACR_EXPIRES_AT='20"));
     assert_eq!(
         api.calls("ACR:GetAuthorizationToken"),
         2,
         "cached across formats"
     );
+}
+
+/// `token --format env` is shell input: a hostile password is one quoted value, never code.
+#[cfg(unix)]
+#[test]
+fn token_env_lines_are_quoted_for_posix_shells() {
+    let dir = tempfile::tempdir().expect("dir");
+    let marker = dir.path().join("pwned");
+    let password = format!(
+        "a$(touch {m})`touch {m}`'b\"c\\\nd;touch {m} $HOME\t*",
+        m = marker.display()
+    );
+    let mut cfg = FakeConfig::default();
+    cfg.registry_password = password.clone();
+    let api = FakeApi::start(cfg);
+    let out = token(&api, &["--format", "env", PERSONAL]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let env_file = dir.path().join("acr.env");
+    std::fs::write(&env_file, &out.stdout).expect("write env file");
+    // Both documented ways: `set -a; . FILE` and `eval "$(...)"`.
+    for script in [
+        r#"set -a; . "$1"; printf '%s' "$ACR_PASSWORD""#,
+        r#"eval "$(cat "$1")"; printf '%s' "$ACR_PASSWORD""#,
+    ] {
+        let sh = std::process::Command::new("sh")
+            .args(["-c", script, "sh"])
+            .arg(&env_file)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .output()
+            .expect("run sh");
+        assert!(
+            sh.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&sh.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&sh.stdout), password, "{script}");
+        assert!(
+            !marker.exists(),
+            "{script}: sourcing the output ran a command"
+        );
+    }
 }
 
 #[test]
