@@ -325,6 +325,22 @@ mod tests {
     }
 
     #[test]
+    fn messages_are_redacted_whole_then_capped() {
+        let token = format!("CAIS{}", "Zk9vYmFy".repeat(125));
+        crate::redact::register(&token);
+        // The token straddles the cap.
+        let e = Error::source(
+            "environment",
+            format!("{} {token} {}", "x".repeat(1400), "y".repeat(100 * 1024)),
+        );
+        let s = e.to_string();
+        assert!(s.len() <= crate::redact::MAX_MESSAGE_BYTES, "{}", s.len());
+        assert!(s.ends_with(" bytes cut)"), "{s}");
+        assert!(s.contains(crate::redact::PLACEHOLDER), "{s}");
+        assert!(!s.contains("CAIS") && !s.contains("Zk9vYmFy"), "{s}");
+    }
+
+    #[test]
     fn not_found_is_the_exact_protocol_text() {
         assert_eq!(
             Error::NotFound.to_string(),

@@ -16,8 +16,8 @@
 //!
 //! Text is only ever cut *after* it is redacted: [`clip`] (and [`server_field`], [`line`], built
 //! on it) redacts the whole text, then caps it with a visible `…(N bytes cut)` marker. Cutting
-//! first would leave a piece of a secret that no longer matches. Nothing else in the crate cuts
-//! text that is printed.
+//! first would leave a piece of a secret that no longer matches, so code that shortens text for
+//! a message uses these (`protocol::shorten` is [`clip`]).
 //!
 //! Registering is cheap (it runs on the warm `get` path when a cached token is read); the index
 //! of fragments is built only when something is redacted, which happens on error and log paths.

@@ -585,6 +585,43 @@ mod tests {
     }
 
     #[test]
+    fn what_a_failing_command_printed_is_redacted_from_its_stderr() {
+        let e = run(
+            &argv(
+                "sh -c \"printf '{\\\"mode\\\":\\\"AK\\\",\\\"access_key_secret\\\":\\\"printed-secret-value-77\\\"}'; echo 'bad printed-secret-value-77' >&2; exit 1\"",
+            ),
+            Duration::from_secs(5),
+            "test",
+        )
+        .expect_err("fails");
+        let e = e.to_string();
+        assert!(e.contains("the command failed"), "{e}");
+        assert!(!e.contains("printed-secret"), "{e}");
+    }
+
+    #[test]
+    fn printed_secrets_are_found_by_their_names() {
+        let v = serde_json::json!({
+            "mode": "StsToken",
+            "access_key_id": "LTAIvisible-id",
+            "access_key_secret": "secret-one-value",
+            "nested": [{"SessionToken": "token-two-value"}, {"Password": "password-three"}],
+        });
+        register_printed_secrets(&v);
+        let shown =
+            crate::redact::redact("LTAIvisible-id secret-one-value token-two-value password-three");
+        assert_eq!(shown, "LTAIvisible-id <redacted> <redacted> <redacted>");
+    }
+
+    #[test]
+    fn arguments_are_secrets_but_the_program_is_named() {
+        let _p = ExternalProcess::new("x".into(), "/opt/tools/get-creds --token argument-secret-9")
+            .expect("ok");
+        let shown = crate::redact::redact("cannot start /opt/tools/get-creds (argument-secret-9)");
+        assert_eq!(shown, "cannot start /opt/tools/get-creds (<redacted>)");
+    }
+
+    #[test]
     fn identity_does_not_show_the_command_but_tells_commands_apart() {
         let p = ExternalProcess::new("x".into(), "get-creds --token hunter2").expect("ok");
         assert!(!p.identity().contains("hunter2"));
