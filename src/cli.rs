@@ -166,7 +166,8 @@ pub fn run(
                     let text = text.split("\n\n").next().unwrap_or_default();
                     let text = text.strip_prefix("error: ").unwrap_or(text);
                     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                    let _ = writeln!(stderr, "{NAME}: {text} (see --help)");
+                    let line = crate::redact::line(&format!("{NAME}: {text} (see --help)"));
+                    let _ = writeln!(stderr, "{line}");
                     return 1;
                 }
                 ErrorKind::InvalidSubcommand => {
@@ -174,7 +175,8 @@ pub fn run(
                         .get(1)
                         .map(|a| a.to_string_lossy().into_owned())
                         .unwrap_or_default();
-                    let _ = writeln!(stdout, "{NAME}: unknown action: {action}");
+                    let line = crate::redact::line(&format!("{NAME}: unknown action: {action}"));
+                    let _ = writeln!(stdout, "{line}");
                     let _ = writeln!(stdout, "{}", usage());
                     1
                 }
@@ -270,7 +272,7 @@ pub fn run(
         }
         Err(e) => {
             // Display already redacts; this is the last gate before anything is printed.
-            let line = crate::redact::redact(&format!("{NAME}: {e}"));
+            let line = crate::redact::line(&format!("{NAME}: {e}"));
             let _ = writeln!(stdout, "{line}");
             let _ = writeln!(stderr, "{line}");
             1

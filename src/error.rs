@@ -2,8 +2,9 @@
 //!
 //! Every variant renders as a single line that says what went wrong, where (endpoint, file,
 //! variable, API request id) and, where we know it, what to do about it. No variant ever
-//! carries a secret value, and `Display` passes the line through `redact::redact`, so
-//! a secret echoed by a server or a program is removed before anyone sees it.
+//! carries a secret value, and `Display` passes the line through `redact::clip`, so a secret
+//! echoed by a server or a program is removed before anyone sees it, and only then is the line
+//! cut to `redact::MAX_MESSAGE_BYTES`.
 
 use std::fmt;
 use std::time::Duration;
@@ -161,8 +162,13 @@ fn one_line(s: &str) -> String {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Redacted as a whole, then cut: a message never carries a piece of a secret, and with
+        // the program's prefix it still fits in one printed line.
         let line = Unredacted(self).to_string();
-        f.write_str(&crate::redact::redact(&line))
+        f.write_str(&crate::redact::clip(
+            &line,
+            crate::redact::MAX_MESSAGE_BYTES,
+        ))
     }
 }
 
@@ -316,6 +322,22 @@ mod tests {
             ),
             "{s}"
         );
+    }
+
+    #[test]
+    fn messages_are_redacted_whole_then_capped() {
+        let token = format!("CAIS{}", "Zk9vYmFy".repeat(125));
+        crate::redact::register(&token);
+        // The token straddles the cap.
+        let e = Error::source(
+            "environment",
+            format!("{} {token} {}", "x".repeat(1400), "y".repeat(100 * 1024)),
+        );
+        let s = e.to_string();
+        assert!(s.len() <= crate::redact::MAX_MESSAGE_BYTES, "{}", s.len());
+        assert!(s.ends_with(" bytes cut)"), "{s}");
+        assert!(s.contains(crate::redact::PLACEHOLDER), "{s}");
+        assert!(!s.contains("CAIS") && !s.contains("Zk9vYmFy"), "{s}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A minimal stderr logger behind the `log` facade; the level comes from
 //! `DOCKER_CREDENTIAL_ACR_HELPER_LOG` (default `warn`, so a successful `get` prints nothing).
-//! Every line goes through `redact::redact` first.
+//! Every line goes through `redact::line` first: redacted, then cut to
+//! [`MAX_LINE_BYTES`](crate::redact::MAX_LINE_BYTES).
 
 use std::io::Write;
 
@@ -22,9 +23,14 @@ impl log::Log for StderrLogger {
             return;
         }
         let level = record.level().as_str().to_ascii_lowercase();
-        let text = crate::redact::redact(&record.args().to_string());
-        let line = format!("{}: {level}: {text}\n", env!("CARGO_PKG_NAME"));
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        let line = crate::redact::line(&format!(
+            "{}: {level}: {}",
+            env!("CARGO_PKG_NAME"),
+            record.args()
+        ));
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(format!("{line}\n").as_bytes());
     }
 
     fn flush(&self) {}

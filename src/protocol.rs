@@ -119,16 +119,9 @@ pub fn parse_server_url(input: &str) -> Result<ServerUrl> {
     })
 }
 
-/// `s` cut to 100 characters (with `…`), for quoting input in an error.
+/// `s` redacted and cut to 100 bytes (with `…(N bytes cut)`), for quoting input in an error.
 pub(crate) fn shorten(s: &str) -> String {
-    const MAX: usize = 100;
-    if s.chars().count() <= MAX {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(MAX).collect();
-        out.push('…');
-        out
-    }
+    crate::redact::clip(s, 100)
 }
 
 #[cfg(test)]

@@ -260,3 +260,254 @@ fn endpoint_user_info_is_never_echoed() {
         }
     }
 }
+
+/// Every run of [`FRAGMENT`] consecutive characters of `secret`.
+const FRAGMENT: usize = 12;
+
+/// Fails if any run of 12 characters of `secret` is in `text`.
+fn assert_no_piece(text: &str, secret: &str, context: &str) {
+    for i in 0..=secret.len().saturating_sub(FRAGMENT) {
+        let piece = &secret[i..i + FRAGMENT];
+        assert!(
+            !text.contains(piece),
+            "{context}: {piece:?} (at {i}) of a secret was shown: {text}"
+        );
+    }
+}
+
+/// The text of every file under `dir` (the cache's `failures/` included).
+fn files_under(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+    }
+    out
+}
+
+/// A realistic STS security token: `CAIS`, then ~1000 base64 characters (with `+`, `/`, `=`).
+fn long_security_token() -> String {
+    use base64::Engine;
+    let mut bytes = vec![0u8; 750];
+    getrandom::fill(&mut bytes).expect("random bytes");
+    format!(
+        "CAIS{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+/// Runs `get` signed with STS credentials whose token is `token`, the fake answering `fault`.
+fn get_with_token_echo(token: &str, fault: Fault, log: &str) -> (Output, Vec<(String, String)>) {
+    let api = FakeApi::start(FakeConfig::default());
+    api.push_faults([fault]);
+    let t = Test::new()
+        .api(&api)
+        .access_key("STS.fakeid-echo", "sts-secret-for-the-echo-test")
+        .env("ALIBABA_CLOUD_SECURITY_TOKEN", token)
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", log)
+        .get(PERSONAL);
+    let out = t.run();
+    assert_eq!(api.calls("ACR:"), 1, "the fake answered: {}", out.stderr);
+    (out, files_under(t.home.path()))
+}
+
+/// A gateway quoting a ~1000-character security token in a long message: the message is cut
+/// (to 512 bytes) only after the token is removed, so no piece of it reaches stdout (which docker
+/// shows), stderr, or the failure record in the cache.
+#[test]
+fn a_long_token_echoed_in_a_long_message_leaves_no_piece_anywhere() {
+    let token = long_security_token();
+    assert!(token.len() > 1000, "{}", token.len());
+    let echo: fn(&str) -> String = |t| {
+        format!(
+            "{}The specified SecurityToken {t} is not valid for this request; {}",
+            "The request was refused by the API gateway in front of the service. ".repeat(5),
+            "see the documentation. ".repeat(20)
+        )
+    };
+    for log in ["warn", "trace"] {
+        let (out, files) = get_with_token_echo(&token, Fault::EchoToken(400, echo), log);
+        let line = out.error_line();
+        assert!(line.contains("Code InvalidParameter"), "{line}");
+        assert_no_piece(&out.stdout, &token, "stdout");
+        assert_no_piece(&out.stderr, &token, "stderr");
+        assert!(line.contains("<redacted>"), "{line}");
+        assert!(
+            files
+                .iter()
+                .any(|(_, text)| text.contains("InvalidParameter")),
+            "the failure is recorded in the cache: {files:?}"
+        );
+        for (path, text) in &files {
+            assert_no_piece(text, &token, path);
+        }
+    }
+}
+
+/// A server echoing a token base64-encoded, alone or inside a larger base64 value (as docker's
+/// `auth` holds `user:password`), shows none of it either.
+#[test]
+fn a_base64_encoded_token_echo_is_redacted() {
+    use base64::Engine;
+    let token = long_security_token();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let echoes: [fn(&str) -> String; 2] = [
+        |t| {
+            format!(
+                "header X-Acs-Token-B64 {} is malformed",
+                base64::engine::general_purpose::STANDARD.encode(t)
+            )
+        },
+        |t| {
+            format!(
+                "auth {} refused",
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("user:{t}"))
+            )
+        },
+    ];
+    for echo in echoes {
+        let (out, files) = get_with_token_echo(&token, Fault::EchoToken(400, echo), "warn");
+        let line = out.error_line();
+        let shown = format!("{}\n{}", out.stdout, out.stderr);
+        for secret in [
+            token.clone(),
+            b64(&token),
+            // The echoed base64 value itself.
+            echo(&token)
+                .split(' ')
+                .max_by_key(|w| w.len())
+                .unwrap_or_default()
+                .to_string(),
+        ] {
+            assert_no_piece(&shown, &secret, "output");
+            for (path, text) in &files {
+                assert_no_piece(text, &secret, path);
+            }
+        }
+        assert!(line.contains("<redacted>"), "{line}");
+    }
+}
+
+/// The ECS metadata service's session token (IMDSv2) is a secret too: an error quoting the
+/// service's answer never shows it.
+#[test]
+fn the_metadata_session_token_echoed_by_the_service_is_redacted() {
+    let mut cfg = FakeConfig::default();
+    cfg.ecs_role = Some("node-role".into());
+    cfg.imds_echo_token = Some(|t| format!("Failed: the session token {t} is not valid here"));
+    let api = FakeApi::start(cfg);
+    let out = Test::new()
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &api.url())
+        .env("ALIBABA_CLOUD_IMDS_ENDPOINT", &api.url())
+        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "false")
+        .env("ALIBABA_CLOUD_ECS_METADATA", "node-role")
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "trace")
+        .get(PERSONAL)
+        .run();
+    let token = api
+        .seen()
+        .into_iter()
+        .find_map(|s| s.headers.get("x-aliyun-ecs-metadata-token").cloned())
+        .expect("the helper used an IMDSv2 token");
+    let line = out.error_line();
+    assert_no_piece(&out.stdout, &token, "stdout");
+    assert_no_piece(&out.stderr, &token, "stderr");
+    assert!(
+        line.contains("Code is") && line.contains("<redacted>"),
+        "{line}"
+    );
+}
+
+/// A credential command whose `mode` or stderr quotes the secret it printed: the secret is
+/// registered before either is quoted.
+#[test]
+#[cfg(unix)]
+fn a_credential_command_quoting_its_own_secret_shows_none_of_it() {
+    let token = long_security_token();
+    let secret = "command-printed-access-key-secret-0042";
+    let printed = |mode: &str| {
+        format!(
+            r#"{{"mode":"{mode}","access_key_id":"LTAIcmd","access_key_secret":"{secret}","sts_token":"{token}"}}"#
+        )
+    };
+    let cases = [
+        (
+            "mode quoting a piece of the token",
+            format!(
+                "printf '%s' '{}'\n",
+                printed(&format!("StsToken {}", &token[..80]))
+            ),
+            "printed mode",
+        ),
+        (
+            "stderr quoting the secret, after printing it",
+            format!(
+                "printf '%s' '{}'\necho 'refresh failed for {secret} / {}' >&2\nexit 3\n",
+                printed("StsToken"),
+                &token[100..300]
+            ),
+            "the command failed",
+        ),
+    ];
+    for (context, script, expected) in cases {
+        let t = Test::new();
+        let path = t.file("bin/creds.sh", &format!("#!/bin/sh\n{script}"));
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        t.file(
+            ".aliyun/config.json",
+            &format!(
+                r#"{{"current":"default","profiles":[{{"name":"default","mode":"External","process_command":"{path}"}}]}}"#
+            ),
+        );
+        let out = t
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "trace")
+            .get(PERSONAL)
+            .run();
+        let line = out.error_line();
+        assert!(line.contains(expected), "{context}: {line}");
+        for s in [secret, token.as_str()] {
+            assert_no_piece(&out.stdout, s, context);
+            assert_no_piece(&out.stderr, s, context);
+        }
+        assert!(line.contains("<redacted>"), "{context}: {line}");
+    }
+}
+
+/// A huge variable cannot flood the terminal: every line the helper prints (warnings, the
+/// error line) is capped, with a marker saying how much was cut.
+#[test]
+fn every_printed_line_is_capped() {
+    const CAP: usize = 2048;
+    let endpoint = format!("https://{}.example.com", "a".repeat(127 * 1024));
+    for log in ["warn", "trace"] {
+        let out = Test::new()
+            .access_key("testid", LONG_TERM_SECRET)
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT", &endpoint)
+            .env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", log)
+            .get(PERSONAL)
+            .run();
+        let line = out.error_line();
+        for l in out.stdout.lines().chain(out.stderr.lines()) {
+            assert!(
+                l.len() <= CAP,
+                "{log}: a {}-byte line: {}…",
+                l.len(),
+                &l[..200]
+            );
+        }
+        assert!(line.ends_with(" bytes cut)"), "{line}");
+    }
+}

@@ -217,7 +217,11 @@ impl EcsRole {
             .await
         {
             Ok(r) if r.status == 200 && !r.body.is_empty() => {
-                Some(String::from_utf8_lossy(&r.body).trim().to_string())
+                let token = String::from_utf8_lossy(&r.body).trim().to_string();
+                // The session token opens the instance's metadata: never printed, even when
+                // the service's own error text repeats it.
+                crate::redact::register(&token);
+                Some(token)
             }
             Ok(r) if self.v1_disabled => {
                 return Err(Error::source(
@@ -299,6 +303,7 @@ impl EcsRole {
         let label = format!("{base} (role {role})");
         let v: serde_json::Value = serde_json::from_slice(&r.body)
             .map_err(|e| Error::invalid_response(&label, format!("not JSON ({e})")))?;
+        sts::register_secrets(&v);
         match v.get("Code").and_then(|c| c.as_str()) {
             Some("Success") => {}
             other => {

@@ -13,6 +13,9 @@
 //! `{"mode":"AK"|"StsToken","access_key_id","access_key_secret","sts_token"}`, optionally with
 //! `expiration` (RFC 3339) or `sts_expiration` (Unix seconds). The command's stderr is captured
 //! (not shown: it may hold secrets) and only its last line is quoted when the command fails.
+//! Whatever secrets the command printed on stdout (`access_key_secret`, `sts_token`, any field
+//! named like a secret or token) are registered for redaction before anything quoting its
+//! output (its `mode`, its stderr) is built, even when it failed.
 //! It is killed when it runs past 30 s or the `get` deadline, whichever comes first, so a
 //! hanging command cannot hang docker; on Unix the whole process group is killed (a signal sent
 //! directly, not through a `kill` program found on `PATH`), so helpers it started go too.
@@ -33,6 +36,8 @@ use crate::secret::Secret;
 pub const MAX_RUNTIME: Duration = Duration::from_secs(30);
 /// Largest stdout we read.
 const MAX_OUTPUT: usize = 64 * 1024;
+/// Longest `mode` quoted back in an error.
+const MAX_MODE_BYTES: usize = 64;
 
 /// A credential process.
 #[derive(Debug, Clone)]
@@ -70,10 +75,14 @@ impl ExternalProcess {
                 format!("process_command is not a valid command line: {why}"),
             )
         })?;
+        // Its arguments may be secrets (`--token …`): registered for redaction. The program is
+        // not, so a program that cannot start is still named.
+        for arg in argv.iter().skip(1) {
+            crate::redact::register(arg);
+        }
         Ok(ExternalProcess {
             name,
-            // The command line is registered for redaction; its split form is the same text.
-            command: Secret::new(command.to_string()),
+            command: Secret::hidden(command.to_string()),
             argv: Secret::hidden(argv),
         })
     }
@@ -91,19 +100,26 @@ impl ExternalProcess {
         let out = tokio::task::spawn_blocking(move || run(argv.expose(), limit, &name))
             .await
             .map_err(|e| Error::source(&self.name, format!("the command could not run: {e}")))??;
-        let o: Output = serde_json::from_slice(&out).map_err(|e| {
+        let not_expected = |e: serde_json::Error| {
             Error::source(
                 &self.name,
                 format!("the command's stdout is not the expected JSON object ({e})"),
             )
-        })?;
+        };
+        // Its secrets are registered first: a type error or a bad `mode` may quote them.
+        let printed: serde_json::Value = serde_json::from_slice(&out).map_err(not_expected)?;
+        register_printed_secrets(&printed);
+        let o: Output = serde_json::from_value(printed).map_err(not_expected)?;
         let need_token = match o.mode.as_str() {
             "AK" => false,
             "StsToken" => true,
             other => {
                 return Err(Error::source(
                     &self.name,
-                    format!("the command printed mode {other:?}; use \"AK\" or \"StsToken\""),
+                    format!(
+                        "the command printed mode \"{}\"; use \"AK\" or \"StsToken\"",
+                        crate::redact::one_line(other, MAX_MODE_BYTES)
+                    ),
                 ));
             }
         };
@@ -153,6 +169,30 @@ impl ExternalProcess {
             o.mode
         );
         Ok(c)
+    }
+}
+
+/// Registers every string the command printed under a name that says secret, token or
+/// password (`access_key_secret`, `sts_token`, …), at any depth.
+fn register_printed_secrets(v: &serde_json::Value) {
+    match v {
+        serde_json::Value::Object(fields) => {
+            for (name, value) in fields {
+                let name = name.to_ascii_lowercase();
+                match value {
+                    serde_json::Value::String(s)
+                        if ["secret", "token", "password"]
+                            .iter()
+                            .any(|w| name.contains(w)) =>
+                    {
+                        crate::redact::register(s)
+                    }
+                    other => register_printed_secrets(other),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(register_printed_secrets),
+        _ => {}
     }
 }
 
@@ -316,6 +356,10 @@ fn run(argv: &[String], limit: Duration, name: &str) -> Result<Vec<u8>> {
         started.elapsed().as_millis()
     );
     if !status.success() {
+        // What it printed before failing may be the very secret its stderr now quotes.
+        if let Ok(printed) = serde_json::from_slice::<serde_json::Value>(&stdout) {
+            register_printed_secrets(&printed);
+        }
         let last = String::from_utf8_lossy(&stderr)
             .lines()
             .rev()
@@ -538,6 +582,43 @@ mod tests {
         assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text:?}");
         assert!(text.contains("red"), "{text}");
         assert!(text.len() < 1200, "{} bytes", text.len());
+    }
+
+    #[test]
+    fn what_a_failing_command_printed_is_redacted_from_its_stderr() {
+        let e = run(
+            &argv(
+                "sh -c \"printf '{\\\"mode\\\":\\\"AK\\\",\\\"access_key_secret\\\":\\\"printed-secret-value-77\\\"}'; echo 'bad printed-secret-value-77' >&2; exit 1\"",
+            ),
+            Duration::from_secs(5),
+            "test",
+        )
+        .expect_err("fails");
+        let e = e.to_string();
+        assert!(e.contains("the command failed"), "{e}");
+        assert!(!e.contains("printed-secret"), "{e}");
+    }
+
+    #[test]
+    fn printed_secrets_are_found_by_their_names() {
+        let v = serde_json::json!({
+            "mode": "StsToken",
+            "access_key_id": "LTAIvisible-id",
+            "access_key_secret": "secret-one-value",
+            "nested": [{"SessionToken": "token-two-value"}, {"Password": "password-three"}],
+        });
+        register_printed_secrets(&v);
+        let shown =
+            crate::redact::redact("LTAIvisible-id secret-one-value token-two-value password-three");
+        assert_eq!(shown, "LTAIvisible-id <redacted> <redacted> <redacted>");
+    }
+
+    #[test]
+    fn arguments_are_secrets_but_the_program_is_named() {
+        let _p = ExternalProcess::new("x".into(), "/opt/tools/get-creds --token argument-secret-9")
+            .expect("ok");
+        let shown = crate::redact::redact("cannot start /opt/tools/get-creds (argument-secret-9)");
+        assert_eq!(shown, "cannot start /opt/tools/get-creds (<redacted>)");
     }
 
     #[test]

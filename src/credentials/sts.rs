@@ -280,6 +280,16 @@ fn finish(
     temporary_credentials(c, &label, source, identity, ctx)
 }
 
+/// Registers the secrets of an answer in the shape [`temporary_credentials`] reads, as soon as
+/// it is parsed: before any error (`Code is …`, a bad field) or log line could quote it.
+pub(crate) fn register_secrets(v: &serde_json::Value) {
+    for name in ["AccessKeySecret", "SecurityToken"] {
+        if let Some(s) = v.get(name).and_then(|s| s.as_str()) {
+            crate::redact::register(s);
+        }
+    }
+}
+
 /// Reads `AccessKeyId`, `AccessKeySecret`, `SecurityToken`, `Expiration` (STS, ECS metadata and
 /// credentials-URI answers share these names).
 pub fn temporary_credentials(
@@ -289,6 +299,7 @@ pub fn temporary_credentials(
     identity: &str,
     ctx: &Context<'_>,
 ) -> Result<Credentials> {
+    register_secrets(v);
     let field = |name: &str| openapi::string_field(v, name, label);
     let id = field("AccessKeyId")?;
     let secret = field("AccessKeySecret")?;

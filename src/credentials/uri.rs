@@ -124,6 +124,7 @@ impl CredentialsUri {
         }
         let v: serde_json::Value = serde_json::from_slice(&resp.body)
             .map_err(|e| Error::invalid_response(&label, format!("not JSON ({e})")))?;
+        sts::register_secrets(&v);
         if let Some(code) = v.get("Code").and_then(|c| c.as_str())
             && code != "Success"
         {

@@ -3,14 +3,18 @@
 //! the sanity checks on expiries the services return.
 //!
 //! Server-provided text (`Code`, `Message`, `RequestId`, a non-JSON body) is passed through
-//! `redact::server_field` when the body is decoded, so it is one
-//! line of bounded length with no control characters and no echoed string-to-sign.
+//! `redact::server_field` (`redact::one_line` for a non-JSON body) when the body is decoded, so
+//! it is one line of bounded length, redacted before it is cut, with no control characters and
+//! no echoed string-to-sign.
 
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::decode_error_body;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
+
+/// Longest excerpt of an error body that is not JSON, in bytes.
+const NON_JSON_BYTES: usize = 200;
 
 /// Turns an error answer into [`Error::Api`]. `hint` is asked about the code unless the answer
 /// is a clock-skew error and the server's `Date` told us by how much.
@@ -24,7 +28,8 @@ pub(crate) fn api_error(
 ) -> Error {
     let b = decode_error_body(body);
     if b.code.is_empty() && b.message.is_empty() {
-        let snippet = crate::redact::server_field(&String::from_utf8_lossy(body));
+        // Not JSON (an HTML error page, a proxy's text): a short excerpt is enough.
+        let snippet = crate::redact::one_line(&String::from_utf8_lossy(body), NON_JSON_BYTES);
         return Error::Api {
             service: service.into(),
             action: action.into(),
@@ -33,7 +38,7 @@ pub(crate) fn api_error(
             message: if snippet.is_empty() {
                 "(empty body)".into()
             } else {
-                crate::redact::truncate(&snippet, 200)
+                snippet
             },
             request_id: b.request_id,
             hint: None,

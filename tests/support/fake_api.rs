@@ -46,6 +46,10 @@ pub enum Fault {
     Drop,
     /// Answer with this status and raw body.
     Raw(u16, Vec<u8>),
+    /// Answer with this status and a JSON error whose `Message` is made from the security token
+    /// the request carried (`x-acs-security-token` header or `SecurityToken` parameter), as a
+    /// gateway that quotes the request does.
+    EchoToken(u16, fn(&str) -> String),
 }
 
 /// What the fake accepts and answers.
@@ -86,6 +90,8 @@ pub struct FakeConfig {
     pub imds_refuse_token: bool,
     /// What the role's credentials path answers instead of fresh credentials (status, body).
     pub imds_credentials_body: Option<(u16, String)>,
+    /// The role's credentials path answers `Code` made from the request's IMDSv2 token.
+    pub imds_echo_token: Option<fn(&str) -> String>,
     /// TLS certificate chain and key (DER), when serving HTTPS.
     pub tls: Option<(Vec<Vec<u8>>, Vec<u8>)>,
     /// Per-identity registry credentials: (principal, user, password). The principal of a
@@ -120,6 +126,7 @@ impl Default for FakeConfig {
             imds_require_token: true,
             imds_refuse_token: false,
             imds_credentials_body: None,
+            imds_echo_token: None,
             tls: None,
             passwords: Vec::new(),
             instance_domains: Vec::new(),
@@ -494,6 +501,14 @@ async fn handle(
             return Err(std::io::Error::other("fault: drop connection"));
         }
         Some(Fault::Status(status, code)) => api_error(status, code, "injected fault", "fake"),
+        Some(Fault::EchoToken(status, message)) => {
+            let token = headers
+                .get("x-acs-security-token")
+                .cloned()
+                .or_else(|| seen.params.get("SecurityToken").cloned())
+                .unwrap_or_default();
+            api_error(status, "InvalidParameter", &message(&token), "fake")
+        }
         Some(Fault::Raw(status, body)) => Response::builder()
             .status(status)
             .header("content-type", "application/json")
@@ -1147,6 +1162,14 @@ fn imds(
     };
     match path.strip_prefix("/latest/meta-data/ram/security-credentials/") {
         Some("") => text_resp(200, role),
+        Some(r) if r == role && cfg.imds_echo_token.is_some() => {
+            let token = headers
+                .get("x-aliyun-ecs-metadata-token")
+                .cloned()
+                .unwrap_or_default();
+            let code = cfg.imds_echo_token.map(|f| f(&token)).unwrap_or_default();
+            json_resp(200, serde_json::json!({"Code": code}))
+        }
         Some(r) if r == role && cfg.imds_credentials_body.is_some() => {
             let (status, body) = cfg.imds_credentials_body.clone().unwrap_or_default();
             text_resp(status, &body)
