@@ -254,7 +254,12 @@ impl Helper {
         self.cache
             .get_or_init(|| {
                 let dir = self.settings.cache_dir.as_deref()?;
-                Cache::open(dir, self.settings.min_ttl)
+                let origin = if self.settings.cache_dir_configured {
+                    cache::Origin::Configured
+                } else {
+                    cache::Origin::Default
+                };
+                Cache::open(dir, origin, self.settings.min_ttl)
             })
             .as_ref()
     }
