@@ -262,6 +262,9 @@ pub struct Settings {
     pub timeout: Duration,
     /// Directory of the on-disk cache; `None` when disabled or there is nowhere to put it.
     pub cache_dir: Option<PathBuf>,
+    /// `cache_dir` was named by `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR` (not the platform
+    /// default): used only when new, empty or marked as this helper's cache.
+    pub cache_dir_configured: bool,
     /// A cached token is reused while it has more than this left (capped at half its lifetime).
     pub min_ttl: Duration,
 }
@@ -333,6 +336,7 @@ impl Settings {
             },
             timeout,
             cache_dir: cache_dir(env)?,
+            cache_dir_configured: env.get(ENV_CACHE_DIR).is_some(),
             min_ttl,
         })
     }

@@ -65,7 +65,7 @@
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT` | ACR API endpoint tried first for `-vpc`/`-internal` hosts (default `cr-vpc.REGION.aliyuncs.com`), falling back to the public one |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG` | registry config file: per-registry identities, roles, policies (see README, "Registry config file") |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT` | deadline for a whole `get` (default `30s`) |
-//! | `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR` | token cache directory (default `$XDG_CACHE_HOME/docker-credential-acr-helper`, `~/.cache/…`, `~/Library/Caches/…`, `%LOCALAPPDATA%\…`) |
+//! | `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR` | token cache directory, new or empty (default `$XDG_CACHE_HOME/docker-credential-acr-helper`, `~/.cache/…`, `~/Library/Caches/…`, `%LOCALAPPDATA%\…`) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE` | `true`: no on-disk cache |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL` | reuse a cached token while it has more than this left (default `15m`, capped at half its lifetime) |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_LOG` | stderr log level (default `warn`) |
@@ -85,7 +85,8 @@
 //! | `~/.alibabacloud/credentials`, else `~/.alibabacloud/credentials.ini` (or `ALIBABA_CLOUD_CREDENTIALS_FILE`) | INI credentials; also any `credentialsFile` a registry config entry names |
 //! | the file in `ALIBABA_CLOUD_OIDC_TOKEN_FILE` | RRSA: the OIDC token exchanged with STS `AssumeRoleWithOIDC` |
 //! | `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG`, else `$XDG_CONFIG_HOME/docker-credential-acr-helper/config.json` (`~/.config/…`; `~/Library/Application Support/…` on macOS; `%APPDATA%\…` on Windows) | the registry config file, if present |
-//! | the cache directory (see `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR`) | read and written: tokens, temporary credentials, instance ids, lock files (0600 files in a 0700 directory) |
+//! | the cache directory (see `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR`) | read and written: tokens, temporary credentials, instance ids, lock files (0600 files in a 0700 directory); used only when new, empty or marked by its `CACHEDIR.TAG`, and only files it wrote are ever deleted |
+//! | `CACHEDIR.TAG` in the cache directory | written when the cache takes a directory; read by every `get` to check the directory is the cache's |
 //! | `SSL_CERT_FILE`, the files of `SSL_CERT_DIR` | when set: the CAs trusted instead of the built-in roots |
 //! | `$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`), podman's `auth.json` with `--podman`, or `--config FILE`; `FILE.bak` beside it | `configure-docker` only: read, then replaced atomically with the old one kept as `.bak` |
 //!
@@ -257,7 +258,12 @@ impl Helper {
         self.cache
             .get_or_init(|| {
                 let dir = self.settings.cache_dir.as_deref()?;
-                Cache::open(dir, self.settings.min_ttl)
+                let origin = if self.settings.cache_dir_configured {
+                    cache::Origin::Configured
+                } else {
+                    cache::Origin::Default
+                };
+                Cache::open(dir, origin, self.settings.min_ttl)
             })
             .as_ref()
     }

@@ -291,7 +291,7 @@ proptest! {
     fn corrupt_cache_files_are_ignored_never_panic(b in proptest::collection::vec(any::<u8>(), 0..300)) {
         use crate::cache::{Cache, Key};
         let dir = tempfile::tempdir().expect("dir");
-        let cache = Cache::open(&dir.path().join("c"), std::time::Duration::from_secs(900)).expect("cache");
+        let cache = Cache::open(&dir.path().join("c"), crate::cache::Origin::Configured, std::time::Duration::from_secs(900)).expect("cache");
         let reg = registry::parse_host("registry.cn-hangzhou.aliyuncs.com", &Overrides::default()).expect("acr");
         let key = Key::token(&reg, "https://cr.cn-hangzhou.aliyuncs.com/", "ak:test");
         let now = chrono::Utc::now();

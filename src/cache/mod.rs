@@ -9,6 +9,7 @@
 //! Layout (one small JSON file per key, so different registries never serialize):
 //!
 //! ```text
+//! DIR/CACHEDIR.TAG           marks DIR as this cache (cache directory tag: backup tools skip it)
 //! DIR/tokens/KEY.json        registry token: hosts, username, password, obtained/expiry time
 //! DIR/tokens/KEY.lock        single-flight lock for that token (never holds data)
 //! DIR/failures/KEY.json      the last failed attempt at that token (code, one-line message; 15 s)
@@ -23,6 +24,12 @@
 //! two identities never share an entry. Each file also records the full digest it was minted
 //! for and is served only to that lookup (a copied or planted file is ignored).
 //!
+//! The cache owns its directory and touches only what it wrote (the `ownership` submodule): it
+//! uses a directory it created, found empty, or finds marked by its `CACHEDIR.TAG` (the default
+//! directory also when everything in it is named like the cache's files, as an earlier release
+//! left it), and refuses any other with one warning. It deletes only files named exactly as it
+//! names them and, for entries, in its own format recording the digest the name comes from.
+//!
 //! The filesystem rules live in the `store` submodule: every file is opened relative to a checked directory
 //! handle, links are not followed, FIFOs and devices are refused before any read, directories
 //! are 0700 and files 0600, and anything owned by another user or writable by others is
@@ -33,6 +40,7 @@
 //! Time always comes from the caller (`now`), so expiry is tested without sleeping.
 
 mod entry;
+mod ownership;
 mod store;
 
 use std::collections::BTreeMap;
@@ -53,6 +61,7 @@ use crate::registry::{Edition, Instance, Registry};
 pub(crate) use entry::RecentFailure;
 pub use entry::{CREDENTIALS_MARGIN, CachedToken, FAILURE_TTL, INSTANCE_TTL};
 use entry::{Common, CredentialsEntry, DomainsEntry, EndpointEntry, InstanceEntry, Stored};
+use ownership::{EntryName, NotOurs};
 use store::{Dir, DirProblem, Opened};
 
 /// Longest wait for another process's API call before making our own.
@@ -200,10 +209,27 @@ pub struct Cache {
     warned: AtomicBool,
 }
 
+/// Who chose the cache directory: it decides what an unmarked directory may hold and still be
+/// adopted (see the `ownership` submodule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Named by `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR`: used only when new, empty or marked.
+    Configured,
+    /// The platform default, named after this helper: also adopted unmarked when everything in
+    /// it is named like what the cache writes (the cache of an earlier release).
+    Default,
+}
+
 impl Cache {
-    /// Opens (creating, 0700) the cache in `dir`; `None` when it cannot be used safely.
-    pub fn open(dir: &Path, min_ttl: Duration) -> Option<Cache> {
+    /// Opens (creating, 0700, and marking) the cache in `dir`; `None` when it cannot be used
+    /// safely or is not ours (one warning line says what to do).
+    pub fn open(dir: &Path, origin: Origin, min_ttl: Duration) -> Option<Cache> {
         let root = usable(dir, dir, Dir::open_root(dir))?;
+        let subdirs = Kind::ALL.map(Kind::dir);
+        if let Err(e) = ownership::claim(&root, &subdirs, origin == Origin::Default) {
+            refuse(dir, origin, e);
+            return None;
+        }
         let mut dirs = Vec::with_capacity(Kind::ALL.len());
         for kind in Kind::ALL {
             dirs.push(usable(dir, &dir.join(kind.dir()), root.child(kind.dir()))?);
@@ -313,20 +339,18 @@ impl Cache {
         Some(stored.entry)
     }
 
-    /// The entries of a kind that are what their file name says: `(stem, entry)`.
+    /// The entries of a kind that the cache wrote and that are what their file name says:
+    /// `(stem, entry)`.
     fn entries<T: DeserializeOwned>(&self, kind: Kind) -> Vec<(String, T)> {
         self.kind_dir(kind)
             .names()
             .into_iter()
             .filter_map(|name| {
-                let stem = name.strip_suffix(".json")?;
-                if stem.starts_with('.') {
+                let EntryName::Entry(stem) = EntryName::parse(&name)? else {
                     return None;
-                }
+                };
                 let stored: Stored<T> = self.read_file(kind, &name)?;
-                stored
-                    .minted_for
-                    .starts_with(stem)
+                ownership::minted_here(stem, &stored.minted_for)
                     .then(|| (stem.to_string(), stored.entry))
             })
             .collect()
@@ -353,10 +377,13 @@ impl Cache {
         self.prune(kind, now, key);
     }
 
-    /// Removes an entry.
+    /// Removes an entry (only one the cache wrote for `key`).
     pub fn remove(&self, kind: Kind, key: &Key) {
         let dir = self.kind_dir(kind);
         let name = format!("{}.json", key.as_str());
+        if own_entry(dir, &name, key.as_str()).is_none_or(|s| s.minted_for != key.full) {
+            return;
+        }
         match dir.remove(&name) {
             Ok(()) => log::debug!("cache: removed {}", dir.path().join(&name).display()),
             Err(e) => log::debug!(
@@ -596,56 +623,49 @@ impl Cache {
         n
     }
 
-    /// Deletes expired and corrupt entries of a kind (except `keep`), and temporary files left
-    /// by crashed writers. Lock files go with their entry only when nobody holds them. Never
-    /// deletes what is not ours (the read refuses it and warns).
+    /// Deletes the expired entries of a kind (except `keep`), and temporary files left by
+    /// crashed writers. Lock files go with their entry only when nobody holds them. Deletes only
+    /// what the cache wrote (see the `ownership` submodule): a name it writes and, for an entry,
+    /// our stored format recording the digest the name comes from; a file named like an entry
+    /// that is not (corrupt, another tool's) is left alone.
     fn prune(&self, kind: Kind, now: DateTime<Utc>, keep: &Key) {
         let dir = self.kind_dir(kind);
         for name in dir.names() {
-            if name.starts_with('.') && name.ends_with(".tmp") {
-                if let Ok(Opened::File(_, md)) = dir.open(&name) {
-                    let old = md
-                        .modified()
-                        .ok()
-                        .and_then(|m| m.elapsed().ok())
-                        .is_some_and(|age| age > STALE_TMP);
-                    if old {
-                        let _ = dir.remove(&name);
+            let stem = match EntryName::parse(&name) {
+                Some(EntryName::Entry(stem)) => stem,
+                Some(EntryName::Tmp) => {
+                    if let Ok(Opened::File(_, md)) = dir.open(&name) {
+                        let old = md
+                            .modified()
+                            .ok()
+                            .and_then(|m| m.elapsed().ok())
+                            .is_some_and(|age| age > STALE_TMP);
+                        if old {
+                            let _ = dir.remove(&name);
+                        }
                     }
+                    continue;
                 }
+                // A lock goes with its entry; anything else is not ours.
+                Some(EntryName::Lock(_)) | None => continue,
+            };
+            if stem == keep.as_str() {
                 continue;
             }
-            let Some(stem) = name.strip_suffix(".json") else {
-                continue;
-            };
-            if stem == keep.as_str() || stem.starts_with('.') {
-                continue;
-            }
-            let Ok(Opened::File(file, md)) = dir.open(&name) else {
-                continue;
-            };
-            let expired = if md.len() > MAX_ENTRY_BYTES {
-                true
-            } else {
-                let mut bytes = Vec::new();
-                match file
-                    .take(MAX_ENTRY_BYTES + 1)
-                    .read_to_end(&mut bytes)
-                    .ok()
-                    .and_then(|_| serde_json::from_slice::<Stored<Common>>(&bytes).ok())
-                {
-                    Some(s) => !s.minted_for.starts_with(stem) || s.entry.expires_at <= now,
-                    None => true,
-                }
-            };
-            if !expired {
-                continue;
+            match own_entry(dir, &name, stem) {
+                Some(s) if s.entry.expires_at <= now => {}
+                _ => continue,
             }
             // Delete only under the entry's lock (or when it has none): a process holding it may
-            // be renaming a fresh entry into place right now, which must not be lost.
+            // be renaming a fresh entry into place right now, which must not be lost. A lock file
+            // holding data is not ours: the entry is left as it is.
             let lock_name = format!("{stem}.lock");
             let lock = match dir.open_lock(&lock_name, false) {
-                Ok(Some(f)) if f.try_lock().is_ok() => Some(f),
+                Ok(Some(f))
+                    if f.metadata().is_ok_and(|md| md.len() == 0) && f.try_lock().is_ok() =>
+                {
+                    Some(f)
+                }
                 Ok(None) => None,
                 _ => continue,
             };
@@ -659,6 +679,62 @@ impl Cache {
                 let _ = f.unlock();
             }
         }
+    }
+}
+
+/// The entry file `name` of `dir`, when the cache wrote it: a regular file of ours in our stored
+/// format, recording the digest its name `stem` comes from. Quiet: a file that is not (corrupt,
+/// another tool's) is only logged at debug level, and every caller leaves it alone.
+fn own_entry(dir: &Dir, name: &str, stem: &str) -> Option<Stored<Common>> {
+    let stored = match dir.open(name) {
+        Ok(Opened::File(file, md)) if md.len() <= MAX_ENTRY_BYTES => {
+            let mut bytes = Vec::new();
+            file.take(MAX_ENTRY_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .ok()
+                .and_then(|_| serde_json::from_slice::<Stored<Common>>(&bytes).ok())
+        }
+        Ok(Opened::Absent) => return None,
+        _ => None,
+    };
+    match stored {
+        Some(s) if ownership::minted_here(stem, &s.minted_for) => Some(s),
+        _ => {
+            log::debug!(
+                "cache: leaving {} alone: not an entry this cache wrote",
+                dir.path().join(name).display()
+            );
+            None
+        }
+    }
+}
+
+/// Says why the cache is not used in `root`, which is not ours: one warning line naming what to
+/// do (debug only when it could not be marked: a read-only cache is no cache).
+fn refuse(root: &Path, origin: Origin, why: NotOurs) {
+    let fix = "set DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR to a new or empty directory";
+    let own_fix = match origin {
+        Origin::Configured => String::new(),
+        Origin::Default => String::from("remove it if nothing in it is yours, or "),
+    };
+    match why {
+        NotOurs::Unwritable(e) => {
+            log::debug!("cache disabled: cannot mark {}: {e}", root.display())
+        }
+        NotOurs::Marker(why) => log::warn!(
+            "not using the cache in {}: its {} is {why}; {}{fix}",
+            root.display(),
+            ownership::MARKER,
+            match origin {
+                Origin::Configured => "",
+                Origin::Default => "remove that file if the directory is this helper's cache, or ",
+            },
+        ),
+        NotOurs::Unmarked { example } => log::warn!(
+            "not using the cache in {}: it holds files this helper did not write (such as {example}) and no {} of this helper; {own_fix}{fix}",
+            root.display(),
+            ownership::MARKER,
+        ),
     }
 }
 
@@ -744,7 +820,7 @@ mod tests {
     }
 
     fn open(dir: &Path) -> Cache {
-        Cache::open(dir, Duration::from_secs(15 * 60)).expect("cache")
+        Cache::open(dir, Origin::Configured, Duration::from_secs(15 * 60)).expect("cache")
     }
 
     /// Root-only checks: skipped with a note on a workstation, but under `CI=true` a test that
@@ -872,11 +948,11 @@ mod tests {
         let d = tempfile::tempdir().expect("dir");
         let home = d.path().join("missing").join("home");
         let dir = home.join(".cache").join(crate::config::CACHE_DIR_NAME);
-        assert!(Cache::open(&dir, Duration::ZERO).is_none());
+        assert!(Cache::open(&dir, Origin::Configured, Duration::ZERO).is_none());
         assert!(!d.path().join("missing").exists(), "nothing created");
         // With the home present, its cache directory and ours are created.
         fs::create_dir_all(&home).expect("home");
-        assert!(Cache::open(&dir, Duration::ZERO).is_some());
+        assert!(Cache::open(&dir, Origin::Configured, Duration::ZERO).is_some());
         assert!(dir.join("tokens").is_dir());
     }
 
@@ -891,7 +967,7 @@ mod tests {
             let _ = fs::DirBuilder::new().mode(0o755).create(p);
             let _ = fs::set_permissions(p, fs::Permissions::from_mode(0o755));
         })));
-        let opened = Cache::open(&root, Duration::ZERO);
+        let opened = Cache::open(&root, Origin::Configured, Duration::ZERO);
         store::hook::set_before_mkdir(None);
         assert!(opened.is_none(), "0755 directory appeared in between");
 
@@ -912,7 +988,7 @@ mod tests {
                 let _ = fs::DirBuilder::new().mode(0o700).create(p);
                 std::os::unix::fs::chown(p, Some(65534), Some(65534)).expect("chown");
             })));
-            let opened = Cache::open(&root, Duration::ZERO);
+            let opened = Cache::open(&root, Origin::Configured, Duration::ZERO);
             store::hook::set_before_mkdir(None);
             assert!(opened.is_none(), "{target} created by uid 65534 in between");
         }
@@ -1088,9 +1164,12 @@ mod tests {
         assert!(c.token(&key).is_some());
 
         fs::set_permissions(d.path(), fs::Permissions::from_mode(0o777)).expect("chmod");
-        assert!(Cache::open(d.path(), Duration::ZERO).is_none(), "open dir");
+        assert!(
+            Cache::open(d.path(), Origin::Configured, Duration::ZERO).is_none(),
+            "open dir"
+        );
         fs::set_permissions(d.path(), fs::Permissions::from_mode(0o700)).expect("chmod");
-        assert!(Cache::open(d.path(), Duration::ZERO).is_some());
+        assert!(Cache::open(d.path(), Origin::Configured, Duration::ZERO).is_some());
     }
 
     #[cfg(unix)]
@@ -1116,25 +1195,69 @@ mod tests {
         assert!(path.exists());
         let sub = d.path().join("tokens");
         std::os::unix::fs::chown(&sub, Some(65534), None).expect("chown");
-        assert!(Cache::open(d.path(), Duration::ZERO).is_none());
+        assert!(Cache::open(d.path(), Origin::Configured, Duration::ZERO).is_none());
     }
 
     #[test]
-    fn expired_and_corrupt_entries_are_pruned_on_write() {
+    fn expired_entries_are_pruned_on_write_and_nothing_else() {
         let d = tempfile::tempdir().expect("dir");
         let c = open(d.path());
         let old = Key::token(&registry(PERSONAL), EP, "ak:old");
         let live = Key::token(&registry(PERSONAL), EP, "ak:live");
         c.store_token(&old, &token(PERSONAL, t0(), mins(60)), t0());
         c.store_token(&live, &token(PERSONAL, t0() + mins(50), mins(60)), t0());
-        let junk = d.path().join("tokens").join("junk.json");
-        fs::write(&junk, "{").expect("junk");
+        let tokens = d.path().join("tokens");
+        let expired = fs::read_to_string(c.path(Kind::Token, &old, "json")).expect("entry");
+        let hex = |n: u8| format!("{n:x}").repeat(32);
+        // Not ours, even named like ours: another tool's, corrupt, copied under another
+        // entry's name, without a record of what it was minted for, or too large.
+        let foreign: Vec<(std::path::PathBuf, String)> = [
+            ("junk.json".to_string(), "{".to_string()),
+            ("gcp.json".into(), expired.clone()),
+            (format!("{}.json", hex(1)), "{".into()),
+            (format!("{}.json", hex(2)), expired.clone()),
+            (format!("{}.json", hex(3)), expired.replace(&old.full, "")),
+            (format!("{}.json", hex(4)), " ".repeat(70_000)),
+            (format!("{}.lock", hex(5)), String::new()),
+            (format!(".{}.abcdef.tmp.bak", hex(6)), "x".into()),
+        ]
+        .into_iter()
+        .map(|(name, text)| {
+            let p = tokens.join(name);
+            fs::write(&p, &text).expect("plant");
+            (p, text)
+        })
+        .collect();
+        // Ours, expired, but its lock file holds data: not our lock, so the entry stays too.
+        let locked = Key::token(&registry(PERSONAL), EP, "ak:locked");
+        c.store_token(&locked, &token(PERSONAL, t0(), mins(60)), t0());
+        fs::write(c.path(Kind::Token, &locked, "lock"), "pid 1").expect("lock");
         let fresh = Key::token(&registry(PERSONAL), EP, "ak:new");
         c.store_token(&fresh, &token(PERSONAL, t0(), mins(60)), t0() + mins(61));
         assert!(c.token(&old).is_none(), "expired entry pruned");
         assert!(!c.path(Kind::Token, &old, "json").exists());
         assert!(c.token(&live).is_some());
-        assert!(!junk.exists());
+        for (p, text) in &foreign {
+            assert_eq!(
+                fs::read_to_string(p).ok().as_deref(),
+                Some(text.as_str()),
+                "{}",
+                p.display()
+            );
+        }
+        assert!(c.path(Kind::Token, &locked, "json").exists());
+        assert_eq!(
+            fs::read_to_string(c.path(Kind::Token, &locked, "lock")).expect("lock"),
+            "pid 1"
+        );
+        assert_eq!(
+            c.erase_host(PERSONAL),
+            3,
+            "erase drops ours only: live, locked, fresh"
+        );
+        for (p, _) in &foreign {
+            assert!(p.exists(), "{}", p.display());
+        }
 
         // An expired entry whose lock is held (being refreshed) is left alone.
         let busy = Key::token(&registry(PERSONAL), EP, "ak:busy");
@@ -1279,7 +1402,219 @@ mod tests {
         let d = tempfile::tempdir().expect("dir");
         let file = d.path().join("file");
         fs::write(&file, "x").expect("file");
-        assert!(Cache::open(&file.join("sub"), Duration::ZERO).is_none());
-        assert!(Cache::open(&file, Duration::ZERO).is_none());
+        assert!(Cache::open(&file.join("sub"), Origin::Configured, Duration::ZERO).is_none());
+        assert!(Cache::open(&file, Origin::Configured, Duration::ZERO).is_none());
+    }
+
+    fn marker_of(dir: &Path) -> Option<String> {
+        fs::read_to_string(dir.join(ownership::MARKER)).ok()
+    }
+
+    fn age(path: &Path, by: Duration) {
+        let then = std::time::SystemTime::now() - by;
+        fs::File::options()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_modified(then))
+            .expect("age");
+    }
+
+    #[test]
+    fn a_new_or_empty_directory_is_marked_and_one_holding_other_files_refused() {
+        let d = tempfile::tempdir().expect("dir");
+        let new = d.path().join("new");
+        open(&new);
+        let tag = marker_of(&new).expect("marked on creation");
+        assert!(tag.starts_with("Signature: 8a477f597d28d172789f06886806bc55\n"));
+        assert!(tag.contains("docker-credential-acr-helper"));
+        let empty = d.path().join("empty");
+        fs::create_dir(&empty).expect("mkdir");
+        // A temporary left by a process that died while marking does not make it full.
+        fs::write(empty.join(".CACHEDIR.aB3dE9.tmp"), "").expect("tmp");
+        open(&empty);
+        assert!(marker_of(&empty).is_some(), "adopted and marked");
+
+        let full = d.path().join("full");
+        fs::create_dir_all(full.join("tokens")).expect("mkdir");
+        fs::write(full.join("tokens").join("github.json"), "{}").expect("file");
+        for origin in [Origin::Configured, Origin::Default] {
+            assert!(
+                Cache::open(&full, origin, Duration::ZERO).is_none(),
+                "{origin:?}"
+            );
+        }
+        assert!(marker_of(&full).is_none());
+        assert!(!full.join("instances").exists(), "nothing created");
+    }
+
+    #[test]
+    fn an_unmarked_directory_of_our_files_is_adopted_only_as_the_default() {
+        let d = tempfile::tempdir().expect("dir");
+        let root = d.path().join(crate::config::CACHE_DIR_NAME);
+        let key = Key::token(&registry(PERSONAL), EP, "ak:one");
+        open(&root).store_token(&key, &token(PERSONAL, t0(), mins(60)), t0());
+        drop(rt().block_on(open(&root).lock(Kind::Token, &key, Duration::ZERO)));
+        fs::write(
+            root.join("tokens")
+                .join(format!(".{}.aB3dE9.tmp", key.as_str())),
+            "",
+        )
+        .expect("tmp");
+        // What an earlier release left: our subdirectories and names, no marker.
+        fs::remove_file(root.join(ownership::MARKER)).expect("unmark");
+        assert!(Cache::open(&root, Origin::Configured, Duration::ZERO).is_none());
+        assert!(marker_of(&root).is_none());
+        let c = Cache::open(&root, Origin::Default, Duration::ZERO).expect("adopted");
+        assert!(c.token(&key).is_some());
+        assert!(marker_of(&root).is_some());
+
+        for (foreign, make) in [
+            ("notes.txt", false),
+            ("tokens/notes.txt", false),
+            ("tokens/sub", true),
+            ("other", true),
+        ] {
+            fs::remove_file(root.join(ownership::MARKER)).expect("unmark");
+            let p = root.join(foreign);
+            if make {
+                fs::create_dir(&p).expect("mkdir");
+            } else {
+                fs::write(&p, "mine").expect("file");
+            }
+            assert!(
+                Cache::open(&root, Origin::Default, Duration::ZERO).is_none(),
+                "{foreign}"
+            );
+            assert!(marker_of(&root).is_none(), "{foreign}");
+            if make {
+                fs::remove_dir(&p).expect("rm");
+            } else {
+                assert_eq!(fs::read_to_string(&p).expect("kept"), "mine");
+                fs::remove_file(&p).expect("rm");
+            }
+            assert!(
+                Cache::open(&root, Origin::Default, Duration::ZERO).is_some(),
+                "{foreign} gone: adopted again"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_marker_that_is_a_link_a_fifo_or_not_ours_is_not_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().expect("dir");
+        let genuine = d.path().join("genuine");
+        open(&genuine);
+        let real = genuine.join(ownership::MARKER);
+        let text = fs::read_to_string(&real).expect("marker");
+        type Make<'a> = Box<dyn Fn(&Path) + 'a>;
+        let cases: Vec<(&str, Make)> = vec![
+            (
+                "link",
+                Box::new(|p| std::os::unix::fs::symlink(&real, p).expect("link")),
+            ),
+            ("fifo", Box::new(mkfifo)),
+            ("dir", Box::new(|p| fs::create_dir(p).expect("mkdir"))),
+            (
+                "other-writable",
+                Box::new(|p| {
+                    fs::write(p, &text).expect("write");
+                    fs::set_permissions(p, fs::Permissions::from_mode(0o666)).expect("chmod");
+                }),
+            ),
+            (
+                "cargo's",
+                Box::new(|p| {
+                    fs::write(
+                        p,
+                        "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by cargo.\n",
+                    )
+                    .expect("write")
+                }),
+            ),
+            (
+                "huge",
+                Box::new(|p| fs::write(p, format!("{text}{}", "#".repeat(4096))).expect("write")),
+            ),
+            ("empty", Box::new(|p| fs::write(p, "").expect("write"))),
+        ];
+        for (what, make) in cases {
+            let dir = d.path().join(what);
+            fs::create_dir(&dir).expect("mkdir");
+            make(&dir.join(ownership::MARKER));
+            let probe = dir.clone();
+            let opened = within(Duration::from_secs(5), move || {
+                [Origin::Configured, Origin::Default]
+                    .map(|o| Cache::open(&probe, o, Duration::ZERO).is_some())
+            });
+            assert_eq!(opened, [false, false], "{what}");
+            assert!(!dir.join("tokens").exists(), "{what}: nothing created");
+        }
+    }
+
+    #[test]
+    fn a_marked_directory_is_used_whatever_else_it_holds() {
+        let d = tempfile::tempdir().expect("dir");
+        open(d.path());
+        fs::write(d.path().join("notes.txt"), "mine").expect("file");
+        let c = open(d.path());
+        let key = Key::token(&registry(PERSONAL), EP, "ak:one");
+        c.store_token(&key, &token(PERSONAL, t0(), mins(60)), t0());
+        assert!(c.token(&key).is_some());
+        assert_eq!(
+            fs::read_to_string(d.path().join("notes.txt")).expect("kept"),
+            "mine"
+        );
+    }
+
+    #[test]
+    fn only_stale_temporaries_named_like_ours_are_removed() {
+        let d = tempfile::tempdir().expect("dir");
+        let c = open(d.path());
+        let key = Key::token(&registry(PERSONAL), EP, "ak:one");
+        let tokens = d.path().join("tokens");
+        let stem = "0".repeat(32);
+        let stale = tokens.join(format!(".{stem}.aB3dE9.tmp"));
+        let young = tokens.join(format!(".{stem}.zZ9yY8.tmp"));
+        let foreign = tokens.join(".session.aB3dE9.tmp");
+        for p in [&stale, &young, &foreign] {
+            fs::write(p, "partial").expect("tmp");
+        }
+        age(&stale, Duration::from_secs(3600));
+        age(&foreign, Duration::from_secs(3600));
+        c.store_token(&key, &token(PERSONAL, t0(), mins(60)), t0());
+        assert!(!stale.exists(), "a crashed writer's temporary is removed");
+        assert!(young.exists(), "a writer may still be using it");
+        assert!(foreign.exists(), "not a name the cache writes");
+    }
+
+    #[test]
+    fn remove_deletes_only_the_entry_written_for_its_key() {
+        let d = tempfile::tempdir().expect("dir");
+        let c = open(d.path());
+        let e = registry("myinst-registry.cn-hangzhou.cr.aliyuncs.com");
+        let mine = Key::instance("cn-hangzhou", EP, "ak:one", "myinst");
+        let theirs = Key::instance("cn-hangzhou", EP, "ak:two", "myinst");
+        c.store_instance_id(&theirs, &e, "myinst", "cri-2", t0());
+        let path = c.path(Kind::Instance, &mine, "json");
+        for planted in [
+            fs::read_to_string(c.path(Kind::Instance, &theirs, "json")).expect("entry"),
+            "{\"not\": \"ours\"}".to_string(),
+        ] {
+            fs::write(&path, &planted).expect("plant");
+            c.remove(Kind::Instance, &mine);
+            assert_eq!(fs::read_to_string(&path).expect("kept"), planted);
+        }
+        c.store_instance_id(&mine, &e, "myinst", "cri-1", t0());
+        c.remove(Kind::Instance, &mine);
+        assert!(!path.exists(), "ours: removed");
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt")
     }
 }

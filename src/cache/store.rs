@@ -48,6 +48,9 @@ pub(crate) struct Dir {
 /// mistyped `HOME` is never created.
 const CREATABLE_LEVELS: usize = 2;
 
+/// Random characters in a temporary file's name (see [`Dir::write_atomic`]).
+pub(crate) const TMP_RANDOM_CHARS: usize = 6;
+
 impl Dir {
     /// The path the directory was opened by (for messages and the temporary-file builder).
     pub(crate) fn path(&self) -> &Path {
@@ -63,7 +66,12 @@ impl Dir {
     /// Opens (creating 0700 when missing) the subdirectory `name`, which must be a private
     /// directory of ours: no symbolic link, no group or other access.
     pub(crate) fn child(&self, name: &str) -> Result<Dir, DirProblem> {
-        imp::child(self, name)
+        imp::child(self, name, true)
+    }
+
+    /// Opens the existing subdirectory `name`, checked like [`Dir::child`], never creating it.
+    pub(crate) fn existing_child(&self, name: &str) -> Result<Dir, DirProblem> {
+        imp::child(self, name, false)
     }
 
     /// Opens `name` for reading, refusing links, FIFOs, devices and files that are not ours.
@@ -78,13 +86,18 @@ impl Dir {
     }
 
     /// Replaces `name` with `bytes` atomically: a 0600 temporary file then a rename, so readers
-    /// see all or nothing. The temporary's name starts with `.` and ends with `.tmp`.
+    /// see all or nothing. The temporary is named `.STEM.XXXXXX.tmp` (`STEM`: `name` up to its
+    /// first `.`, `XXXXXX`: [`TMP_RANDOM_CHARS`] random letters and digits), the one pattern
+    /// of temporary files the cache may delete.
     pub(crate) fn write_atomic(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
         use std::io::Write;
         let stem = name.split('.').next().unwrap_or_default();
         let prefix = format!(".{stem}.");
         let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".tmp");
+        builder
+            .prefix(&prefix)
+            .suffix(".tmp")
+            .rand_bytes(TMP_RANDOM_CHARS);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -234,7 +247,7 @@ mod imp {
         create_in(&parent, name, path)
     }
 
-    pub(super) fn child(parent: &Dir, name: &str) -> Result<Dir, DirProblem> {
+    pub(super) fn child(parent: &Dir, name: &str, create: bool) -> Result<Dir, DirProblem> {
         let path = parent.path.join(name);
         match rustix::fs::openat(
             &parent.handle,
@@ -243,7 +256,7 @@ mod imp {
             Mode::empty(),
         ) {
             Ok(fd) => check(&path, File::from(fd), true),
-            Err(Errno::NOENT) => create_in(parent, name, &path),
+            Err(Errno::NOENT) if create => create_in(parent, name, &path),
             Err(Errno::NOTDIR | Errno::LOOP) => Err(DirProblem::NotDir),
             Err(e) => Err(DirProblem::Missing(e.into())),
         }
@@ -403,12 +416,12 @@ mod imp {
         }
     }
 
-    pub(super) fn child(parent: &Dir, name: &str) -> Result<Dir, DirProblem> {
+    pub(super) fn child(parent: &Dir, name: &str, create: bool) -> Result<Dir, DirProblem> {
         let path = parent.path.join(name);
         match fs::symlink_metadata(&path) {
             Ok(md) if md.is_dir() => Ok(Dir { path }),
             Ok(_) => Err(DirProblem::NotDir),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Err(e) if create && e.kind() == io::ErrorKind::NotFound => {
                 super::hook::before_mkdir(&path);
                 match fs::create_dir(&path) {
                     Ok(()) => {}
