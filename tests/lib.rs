@@ -14,6 +14,8 @@ mod credentials;
 mod doctor;
 mod fake_signing;
 mod get;
+#[cfg(unix)]
+mod install;
 mod kubelet;
 mod registries;
 mod reliability;
