@@ -16,7 +16,8 @@
 # What it proves, per client: without the helper the registry refuses (401); with the helper in
 # credHelpers the same command succeeds, the helper was asked for that host, and the fake API
 # minted the token; a host that is not ACR gets "credentials not found" and the client goes
-# anonymous; the helper's stderr stays empty throughout.
+# anonymous; the helper's stderr stays empty throughout. With dockerd it also builds the
+# Containerfile image from the release archive's static binary and runs it (tests/e2e/image.sh).
 #
 # Environment:
 #   E2E_BIN_DIR=DIR   use prebuilt binaries: DIR/docker-credential-acr-helper and DIR/fake_api
