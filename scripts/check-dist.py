@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks what scripts/package.sh built against release.toml (run by .ci/run).
 
-    python3 scripts/check-dist.py DIST_DIR ARCHIVE [--deb DEB]
+    python3 scripts/check-dist.py DIST_DIR ARCHIVE [--deb DEB] [--rpm RPM]
 
 - the archive's name is release.toml's template for the host target, and it holds exactly the
   listed files under one directory of its own name (plus all `generated` ones when the binary
@@ -9,6 +9,10 @@
 - `sha256sum -c checksums.txt` passes in DIST_DIR and covers the archive (and the .deb);
 - the extracted binary's `version` names the Cargo.toml version;
 - with --deb: the package's name, fields and file list match release.toml;
+- with --rpm: the package's name, header (Name, Version, Release, License, URL, Summary,
+  Description, Arch), requirements (rpmlib features only) and file list match release.toml and
+  Cargo.toml;
+- the project address in README/docs download links is Cargo.toml's `repository`;
 - the release workflow's matrix lists exactly release.toml's targets, each on its runner.
 Prints PASS:/FAIL: per check; exits 1 if any failed.
 """
@@ -35,10 +39,14 @@ def check(name, ok, detail=""):
 
 def main():
     args = sys.argv[1:]
-    deb = None
+    deb = rpm = None
     if "--deb" in args:
         i = args.index("--deb")
         deb = args[i + 1]
+        del args[i : i + 2]
+    if "--rpm" in args:
+        i = args.index("--rpm")
+        rpm = args[i + 1]
         del args[i : i + 2]
     dist, archive = args
     rel = tomllib.load(open(os.path.join(root, "release.toml"), "rb"))
@@ -104,7 +112,7 @@ def main():
     sums = os.path.join(dist, rel["checksum"]["name"])
     lines = open(sums).read().splitlines() if os.path.exists(sums) else []
     covered = {line.split("  ", 1)[1] for line in lines if "  " in line}
-    want = {os.path.basename(archive)} | ({os.path.basename(deb)} if deb else set())
+    want = {os.path.basename(archive)} | {os.path.basename(p) for p in (deb, rpm) if p}
     check(f"{rel['checksum']['name']} lists {', '.join(sorted(want))}", want <= covered, str(sorted(covered)))
     cmd = ["sha256sum", "-c", rel["checksum"]["name"]]
     res = subprocess.run(cmd, cwd=dist, capture_output=True, text=True)
@@ -112,6 +120,9 @@ def main():
 
     if deb:
         check_deb(deb, rel, fields, can_generate)
+    if rpm:
+        check_rpm(rpm, rel, fields, can_generate, cargo["package"])
+    check_repository(cargo["package"])
     check_workflow(rel)
 
 
@@ -135,6 +146,66 @@ def check_deb(deb, rel, fields, can_generate):
     check(".deb installs " + ", ".join(sorted(want)), paths == want, f"has {sorted(paths)}")
     mode = next((line.split()[0] for line in listing if line.split()[-1] == f"./usr/bin/{fields['binary']}"), "")
     check(f"/usr/bin/{fields['binary']} is -rwxr-xr-x in the .deb", mode == "-rwxr-xr-x", mode)
+
+
+def check_rpm(rpm, rel, fields, can_generate, package):
+    fields = dict(fields, rpmversion=fields["version"].replace("-", "~"), release=rel["rpm"]["release"])
+    want_name = rel["rpm"]["name"].format(**fields)
+    check(f"the .rpm is named {want_name}", os.path.basename(rpm) == want_name, os.path.basename(rpm))
+
+    def q(*args):
+        res = subprocess.run(["rpm", "-qp", *args, rpm], capture_output=True, text=True)
+        return res.stdout
+    tags = ["NAME", "VERSION", "RELEASE", "LICENSE", "URL", "SUMMARY", "ARCH", "DESCRIPTION"]
+    header = dict(zip(tags, q("--queryformat", "\x1f".join(f"%{{{t}}}" for t in tags)).split("\x1f")))
+    want = {
+        "NAME": fields["binary"],
+        "VERSION": fields["rpmversion"],
+        "RELEASE": fields["release"],
+        "LICENSE": package["license"],
+        "URL": package["repository"],
+        "SUMMARY": package["description"].split(":")[0],
+        "ARCH": fields["arch"],
+    }
+    bad = {k: (header.get(k), v) for k, v in want.items() if header.get(k) != v}
+    check(".rpm header: " + ", ".join(f"{k}={header.get(k)}" for k in want), not bad, str(bad))
+    description = header.get("DESCRIPTION", "")
+    check(".rpm Description says what it is and how to configure it",
+          "Alibaba Cloud" in description and "credHelpers" in description, description)
+    info = q("-i")
+    check("rpm -qip prints the header", f"Name        : {fields['binary']}" in info, info[:200])
+    requires = [r for r in q("-R").splitlines() if r.strip()]
+    check(f"rpm -qpR: only rpmlib() features, no library or interpreter ({len(requires)} lines)",
+          requires and all(r.startswith("rpmlib(") for r in requires), str(requires))
+    listed = {f.format(**fields) for f in rel["rpm"]["files"]}
+    generated = {f.format(**fields) for f in rel["rpm"]["generated"]}
+    want_files = listed | (generated if can_generate else set())
+    paths = set(q("-l").split())
+    check("rpm -qlp: " + ", ".join(sorted(want_files)), paths == want_files, f"has {sorted(paths)}")
+    modes = {}
+    for line in q("--queryformat", "[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]").splitlines():
+        mode, owner, path = line.split(" ", 2)
+        modes[path] = (mode, owner)
+    check(".rpm files are owned by root:root", {o for _, o in modes.values()} == {"root:root"}, str(modes))
+    binary = f"/usr/bin/{fields['binary']}"
+    check(f"{binary} is -rwxr-xr-x in the .rpm", modes.get(binary, ("",))[0] == "-rwxr-xr-x", str(modes.get(binary)))
+    flags = q("--queryformat", "[%{FILEFLAGS:fflags} %{FILENAMES}\n]")
+    check(".rpm marks the LICENSE as %license and the docs as %doc",
+          re.search(r"^l /usr/share/licenses/", flags, re.M) is not None and re.search(r"^d /usr/share/doc/", flags, re.M) is not None, flags)
+
+
+def check_repository(package):
+    """Download links in the docs use Cargo.toml's repository: one address, written once."""
+    repo = package.get("repository", "")
+    check(f"Cargo.toml has repository ({repo}), homepage and documentation",
+          repo.startswith("https://github.com/") and package.get("homepage") and package.get("documentation"))
+    others = set()
+    for doc in ["README.md", *(os.path.join("docs", f) for f in sorted(os.listdir(os.path.join(root, "docs"))))]:
+        text = open(os.path.join(root, doc), encoding="utf-8").read()
+        for url in re.findall(r"https://github\.com/[^/\s`'\"]+/docker-credential-acr-helper", text):
+            if url != repo:
+                others.add(f"{doc}: {url}")
+    check("README and docs link to the project at Cargo.toml's repository only", not others, str(sorted(others)))
 
 
 def check_workflow(rel):

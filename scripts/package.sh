@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds one release archive (and, on Linux with --deb, the .deb) exactly as
+# Builds one release archive (and, on Linux with --deb/--rpm, the .deb/.rpm) exactly as
 # .github/workflows/release.yml does — the workflow calls this script; release.toml describes the
 # result. Runs on Linux, macOS and Windows (Git Bash).
 #
-#   bash scripts/package.sh [--target TRIPLE] [--out DIR] [--deb]
+#   bash scripts/package.sh [--target TRIPLE] [--out DIR] [--deb] [--rpm]
 #
 # --target  default: the host triple. On Linux the binary is always static:
 #             *-linux-musl  musl (the release workflow adds the target with rustup)
@@ -14,6 +14,7 @@
 # --out     default: target/dist. Receives
 #             docker-credential-acr-helper_<version>_<os>_<arch>.tar.gz   (.zip on Windows)
 #             docker-credential-acr-helper_<version>_<debarch>.deb          (--deb, Linux only)
+#             docker-credential-acr-helper-<version>-1.<arch>.rpm           (--rpm, Linux only)
 #             checksums.txt   SHA-256 of the files above, `sha256sum -c` format
 # Archive contents (one top-level directory of the archive's name): the binary, LICENSE,
 # README.md, CHANGELOG.md, and completions/ + man/ when the built binary can generate them
@@ -23,12 +24,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 name=docker-credential-acr-helper
-target= out=target/dist deb=
+target= out=target/dist deb= rpm=
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target=${2:?--target needs a triple}; shift 2 ;;
     --out) out=${2:?--out needs a directory}; shift 2 ;;
     --deb) deb=1; shift ;;
+    --rpm) rpm=1; shift ;;
     *) echo "package.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +52,21 @@ case "$target" in
   *) echo "package.sh: unsupported target $target" >&2; exit 1 ;;
 esac
 
-build=(cargo build --release --locked --target "$target" --bin "$name")
+# cargo-auditable embeds the dependency tree (crate names, versions, sources) in the binary, so
+# `rust-audit-info`, `cargo audit bin` or syft can tell which crates a downloaded release holds
+# (.ci/run checks it with scripts/sbom-check.sh). Release binaries must have it: without
+# cargo-auditable this fails unless PACKAGE_NO_AUDITABLE=1 asks for a plain build.
+if command -v cargo-auditable >/dev/null 2>&1; then
+  build=(cargo auditable build)
+elif [ -n "${PACKAGE_NO_AUDITABLE:-}" ]; then
+  echo "package.sh: NOTE: PACKAGE_NO_AUDITABLE is set: building without the embedded SBOM" >&2
+  build=(cargo build)
+else
+  echo "package.sh: cargo-auditable is needed to embed the SBOM in release binaries:" \
+    "cargo install --locked --version 0.7.7 cargo-auditable (or set PACKAGE_NO_AUDITABLE=1)" >&2
+  exit 1
+fi
+build+=(--release --locked --target "$target" --bin "$name")
 case "$target" in
   *-linux-musl)
     build+=(--features static)
@@ -173,6 +189,13 @@ if [ -n "$deb" ]; then
   fi
   bash scripts/deb.sh --bin "$bin" --stage "$dir" --arch "$debarch" --version "$version" --out "$out" >&2
 fi
+if [ -n "$rpm" ]; then
+  if [ "$os" != linux ]; then
+    echo "package.sh: --rpm is for Linux targets only" >&2
+    exit 1
+  fi
+  bash scripts/rpm.sh --bin "$bin" --stage "$dir" --arch "$arch" --version "$version" --out "$out" >&2
+fi
 
 # checksums.txt: this run's files, replacing older lines for the same names.
 sha() { if command -v sha256sum >/dev/null; then sha256sum "$@"; else shasum -a 256 "$@"; fi; }
@@ -180,6 +203,7 @@ sha() { if command -v sha256sum >/dev/null; then sha256sum "$@"; else shasum -a 
   cd "$out"
   files=("$(basename "$archive")")
   [ -z "$deb" ] || files+=("${name}_${version}_${debarch}.deb")
+  [ -z "$rpm" ] || files+=("${name}-${version//-/\~}-1.${arch}.rpm")
   touch checksums.txt
   for f in "${files[@]}"; do grep -v "  $f\$" checksums.txt >checksums.txt.new || true; mv checksums.txt.new checksums.txt; done
   sha "${files[@]}" | sed 's/ \*/  /' >>checksums.txt

@@ -94,6 +94,8 @@ enum Action {
     /// Kubelet image credential provider: a CredentialProviderRequest on stdin, the response on stdout.
     #[command(name = "kubelet-plugin")]
     KubeletPlugin(crate::kubelet::PluginArgs),
+    #[command(name = "install-plugin")]
+    InstallPlugin(crate::install::InstallArgs),
     /// Explain what a get for HOST would do: parsing, config entry, credential source, cache,
     /// endpoints; then fetch a token (exit 0 when a get would succeed).
     Doctor {
@@ -202,6 +204,9 @@ pub fn run(
         (false, Some(Action::Token(a))) => {
             return crate::token::run(&a, stdin, stdout, stderr, env);
         }
+        (false, Some(Action::InstallPlugin(a))) => {
+            return crate::install::run(&a, stdout, stderr);
+        }
         (false, Some(Action::ConfigureDocker(a))) => {
             return crate::configure::run(
                 &a,
@@ -261,7 +266,8 @@ pub fn run(
             | Action::Completions { .. }
             | Action::Man
             | Action::Token(_)
-            | Action::KubeletPlugin(_) => Ok(0),
+            | Action::KubeletPlugin(_)
+            | Action::InstallPlugin(_) => Ok(0),
         }
     });
     match outcome {
@@ -289,6 +295,7 @@ fn is_interactive_command(args: &[OsString]) -> bool {
             "man",
             "token",
             crate::kubelet::SUBCOMMAND,
+            crate::install::SUBCOMMAND,
         ]
         .contains(&a.to_string_lossy().as_ref())
     })

@@ -3,7 +3,8 @@
 //! Every file the helper reads that it did not write itself goes through [`read`]: the registry
 //! config, the aliyun CLI `config.json`, the INI credentials file, the OIDC token file, the CA
 //! files of `SSL_CERT_FILE` / `SSL_CERT_DIR` (read here and handed to the TLS layer, which then
-//! opens nothing itself), and docker's `config.json` for `configure-docker`. (The cache reads only its own files, relative to its
+//! opens nothing itself), docker's `config.json` for `configure-docker`, and the helper's own
+//! executable (and an installed copy of it) for `install-plugin`. (The cache reads only its own files, relative to its
 //! directory handle, in `cache::store`.)
 //!
 //! The rules, so that no input can hang the helper or exhaust its memory:
@@ -30,6 +31,8 @@ pub(crate) enum Kind {
     CaCertificates,
     /// docker's (or podman's) `config.json`.
     DockerConfig,
+    /// The helper's own executable, copied by `install-plugin`.
+    Executable,
 }
 
 impl Kind {
@@ -40,6 +43,7 @@ impl Kind {
             // OIDC tokens are at most 20000 characters.
             Kind::Token => 64 * 1024,
             Kind::CaCertificates | Kind::DockerConfig => 8 * 1024 * 1024,
+            Kind::Executable => 256 * 1024 * 1024,
         }
     }
 
@@ -49,6 +53,7 @@ impl Kind {
             Kind::Token => "a token file",
             Kind::CaCertificates => "a CA certificate file",
             Kind::DockerConfig => "a docker config file",
+            Kind::Executable => "an executable",
         }
     }
 }

@@ -112,6 +112,7 @@ pub(crate) mod credentials;
 pub(crate) mod doctor;
 pub(crate) mod error;
 pub(crate) mod input;
+pub(crate) mod install;
 pub(crate) mod kubelet;
 pub(crate) mod logging;
 pub(crate) mod openapi;

@@ -15,6 +15,8 @@ mod doctor;
 mod fake_signing;
 mod get;
 mod inputs;
+#[cfg(unix)]
+mod install;
 mod kubelet;
 mod registries;
 mod reliability;

@@ -16,7 +16,8 @@
 # What it proves, per client: without the helper the registry refuses (401); with the helper in
 # credHelpers the same command succeeds, the helper was asked for that host, and the fake API
 # minted the token; a host that is not ACR gets "credentials not found" and the client goes
-# anonymous; the helper's stderr stays empty throughout.
+# anonymous; the helper's stderr stays empty throughout. With dockerd it also builds the
+# Containerfile image from the release archive's static binary and runs it (tests/e2e/image.sh).
 #
 # Environment:
 #   E2E_BIN_DIR=DIR   use prebuilt binaries: DIR/docker-credential-acr-helper and DIR/fake_api
@@ -26,6 +27,8 @@
 #   E2E_NO_INSTALL=1  never run apt-get (clients that are missing are skipped; FAIL under CI=true)
 #   CI=true           a check that cannot run fails instead of being skipped
 #   E2E_KEEP=1        keep the temp dir (logs, configs) after the run
+#   E2E_ARCHIVE=PATH  the Linux release archive whose static binary goes into the container image
+#                     (default: this host's newest target/dist/*_linux_<arch>.tar.gz)
 set -Eeuo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -702,6 +705,35 @@ if [ -n "$docker_ok" ]; then
     cenv plain store docker pull "$R2/e2e/tiny:1" || true
   check_refused "docker pull $R1 (credsStore, host not ACR without an instance): not found, anonymous, refused" "$R1" \
     cenv plain store docker pull "$img" || true
+fi
+
+# ---------------------------------------------------------------------------------------------
+# The Containerfile image from the release archive's static binary, and a second image that takes
+# the helper with COPY --from (tests/e2e/image.sh). E2E_ARCHIVE names the archive (.ci/run passes
+# the one scripts/package.sh built); default: this host's newest in target/dist.
+section "container image (Containerfile, FROM scratch) and COPY --from"
+image_archive=${E2E_ARCHIVE:-}
+if [ -z "$image_archive" ]; then
+  image_archive=$(ls -t "$repo"/target/dist/docker-credential-acr-helper_*_linux_"$(uname -m)".tar.gz 2>/dev/null | head -n 1 || true)
+fi
+if [ -z "$docker_ok" ]; then
+  skip "container image: dockerd is not running"
+elif [ -z "$image_archive" ] || [ ! -f "$image_archive" ]; then
+  skip "container image: no release archive (set E2E_ARCHIVE or run scripts/package.sh first)"
+else
+  run env DOCKER_HOST="unix://$dsock" PATH="$PATH" bash "$here/image.sh" --archive "$image_archive" \
+    --fake-url "$fake_url" --user "$reg_user"
+  while IFS= read -r line; do
+    case "$line" in
+      "PASS: "*) ok "image: ${line#PASS: }" ;;
+      "FAIL: "*) bad "image: ${line#FAIL: }" ;;
+      "    "*) echo "$line" ;;
+    esac
+  done <"$log"
+  grep -q '^image: [0-9]* passed, [0-9]* failed$' "$log" || bad "image: tests/e2e/image.sh stopped early (exit $rc): $(tail -n 1 "$log")"
+  grep '^image: size' "$log" | sed 's/^image: /e2e: image: /' || true
+  # Its gets minted tokens at the fake API: count them with the other credential answers.
+  direct_gets=$((direct_gets + $(sed -n 's/^image: credential answers: //p' "$log" | tail -n 1 | grep -x '[0-9]*' || echo 0)))
 fi
 
 # ---------------------------------------------------------------------------------------------
