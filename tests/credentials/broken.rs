@@ -450,4 +450,3 @@ pub(super) fn broken_cases() -> Vec<Case> {
         ),
     ]
 }
-

@@ -121,4 +121,3 @@ fn silent_metadata_falls_through_to_the_credentials_uri() {
     );
     assert_eq!(api.calls("URI"), 1);
 }
-

@@ -202,4 +202,3 @@ fn every_source_and_mode_yields_a_working_get_without_leaking_secrets() {
 fn misconfigured_sources_stop_the_chain_with_one_line_naming_the_culprit() {
     check(broken::broken_cases());
 }
-

@@ -362,4 +362,3 @@ pub(super) fn working_cases() -> Vec<Case> {
         ),
     ]
 }
-
