@@ -11,7 +11,7 @@
 //! Prints `listening on http://127.0.0.1:PORT` on stdout, then serves until killed. Calls per
 //! action: `GET /__fake/stats`.
 
-#[path = "../tests/support/fake_api.rs"]
+#[path = "../tests/support/fake_api/mod.rs"]
 mod fake_api;
 
 use std::io::Write;
