@@ -21,7 +21,6 @@ pub fn require(available: bool, reason: &str) -> bool {
 }
 
 /// `CI=true`: a test that cannot run fails instead of being skipped.
-#[allow(dead_code, unreachable_pub)]
-pub fn under_ci() -> bool {
+fn under_ci() -> bool {
     std::env::var("CI").as_deref() == Ok("true")
 }
