@@ -23,7 +23,7 @@
 //!
 //! API calls per `get` come from the fake's own counters.
 
-#[path = "../tests/support/fake_api.rs"]
+#[path = "../tests/support/fake_api/mod.rs"]
 mod fake_api;
 
 use std::io::Write;

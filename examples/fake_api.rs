@@ -1,5 +1,5 @@
 //! The project's fake Alibaba Cloud API as a standalone server, for benchmarks and the
-//! end-to-end suite (see `tests/support/fake_api.rs` for what it verifies).
+//! end-to-end suite (see `tests/support/fake_api/mod.rs` for what it verifies).
 //!
 //! ```text
 //! fake_api [--listen 127.0.0.1:0] [--access-key ID:SECRET]... [--registry-user U]
@@ -11,7 +11,7 @@
 //! Prints `listening on http://127.0.0.1:PORT` on stdout, then serves until killed. Calls per
 //! action: `GET /__fake/stats`.
 
-#[path = "../tests/support/fake_api.rs"]
+#[path = "../tests/support/fake_api/mod.rs"]
 mod fake_api;
 
 use std::io::Write;

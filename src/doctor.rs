@@ -434,8 +434,7 @@ impl Helper {
         if !t.provider.is_static() {
             report.cache.credentials_expire_in_s = cache
                 .credentials(&Key::credentials(&identity), now, Duration::ZERO)
-                .and_then(|c| c.expiration)
-                .map(|e| (e - now).num_seconds());
+                .map(|c| (c.expires_at - now).num_seconds());
         }
     }
 }

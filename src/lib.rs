@@ -596,7 +596,7 @@ impl Helper {
             let token = self.mint(&ctx, &target).await?;
             return Ok(answer(target.registry, token));
         };
-        let wait = cache::lock_wait(&deadline);
+        let wait = cache::lock_wait(deadline.remaining());
         let lock = cache.lock(Kind::Token, &key, wait).await;
         // Whoever held the lock (or made us give up waiting) may have cached what we need...
         if let Some(hit) = self.fresh(cache, &key, registry) {
@@ -706,15 +706,17 @@ impl Helper {
         let margin = cache.min_ttl().max(cache::CREDENTIALS_MARGIN);
         if let Some(c) = cache.credentials(&key, (self.clock)(), margin) {
             log::debug!("using cached credentials from {}", c.source);
-            return Ok(c);
+            return Ok(from_cached(c));
         }
-        let wait = cache::lock_wait(ctx.deadline);
+        let wait = cache::lock_wait(ctx.deadline.remaining());
         let _lock = cache.lock(Kind::Credentials, &key, wait).await;
         if let Some(c) = cache.credentials(&key, (self.clock)(), margin) {
-            return Ok(c);
+            return Ok(from_cached(c));
         }
         let creds = fetch().await?;
-        cache.store_credentials(&key, &creds, (self.clock)());
+        if let Some(c) = to_cached(&creds) {
+            cache.store_credentials(&key, &c, (self.clock)());
+        }
         Ok(creds)
     }
 
@@ -925,6 +927,31 @@ impl Target {
             self.primary.as_str(),
             &self.provider.identity(),
         )
+    }
+}
+
+/// The cache's copy of temporary credentials; `None` without an expiry (not cached: nothing
+/// says how long they work).
+fn to_cached(c: &Credentials) -> Option<cache::CachedCredentials> {
+    Some(cache::CachedCredentials {
+        source: c.source.clone(),
+        identity: c.identity.clone(),
+        access_key_id: c.access_key_id.clone(),
+        access_key_secret: c.access_key_secret.clone(),
+        security_token: c.security_token.clone(),
+        expires_at: c.expiration?,
+    })
+}
+
+/// Credentials from the cache's copy.
+fn from_cached(c: cache::CachedCredentials) -> Credentials {
+    Credentials {
+        access_key_id: c.access_key_id,
+        access_key_secret: c.access_key_secret,
+        security_token: c.security_token,
+        expiration: Some(c.expires_at),
+        source: c.source,
+        identity: c.identity,
     }
 }
 

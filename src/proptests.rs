@@ -288,6 +288,33 @@ proptest! {
     }
 
     #[test]
+    fn credentials_survive_the_cache_copy_and_only_with_an_expiry(
+        id in "[A-Za-z0-9.]{1,30}",
+        secret in any::<String>(),
+        token in proptest::option::of(any::<String>()),
+        ms in proptest::option::of(0i64..4_102_444_800_000),
+    ) {
+        use chrono::TimeZone;
+        let mut c = crate::Credentials::new(id, secret, token, "sts");
+        c.expiration = ms.and_then(|ms| chrono::Utc.timestamp_millis_opt(ms).single());
+        // Without an expiry nothing says how long they work: never cached.
+        let Some(copy) = crate::to_cached(&c) else {
+            prop_assert!(c.expiration.is_none());
+            return Ok(());
+        };
+        let back = crate::from_cached(copy);
+        prop_assert_eq!(&back.access_key_id, &c.access_key_id);
+        prop_assert_eq!(back.access_key_secret.expose(), c.access_key_secret.expose());
+        prop_assert_eq!(
+            back.security_token.as_ref().map(|t| t.expose()),
+            c.security_token.as_ref().map(|t| t.expose())
+        );
+        prop_assert_eq!(back.expiration, c.expiration);
+        prop_assert_eq!(&back.source, &c.source);
+        prop_assert_eq!(&back.identity, &c.identity);
+    }
+
+    #[test]
     fn corrupt_cache_files_are_ignored_never_panic(b in proptest::collection::vec(any::<u8>(), 0..300)) {
         use crate::cache::{Cache, Key};
         let dir = tempfile::tempdir().expect("dir");

@@ -1149,7 +1149,16 @@ const SOURCES: &[(&str, &str)] = &[
     ("tests/kubelet.rs", include_str!("kubelet.rs")),
     ("tests/registries.rs", include_str!("registries.rs")),
     ("tests/cli.rs", include_str!("cli.rs")),
-    ("tests/cache.rs", include_str!("cache.rs")),
+    ("tests/cache/mod.rs", include_str!("cache/mod.rs")),
+    (
+        "tests/cache/concurrency.rs",
+        include_str!("cache/concurrency.rs"),
+    ),
+    ("tests/cache/safety.rs", include_str!("cache/safety.rs")),
+    (
+        "tests/cache/ownership.rs",
+        include_str!("cache/ownership.rs"),
+    ),
     ("tests/doctor.rs", include_str!("doctor.rs")),
     ("tests/support/mod.rs", include_str!("support/mod.rs")),
     ("README.md", include_str!("../README.md")),

@@ -89,12 +89,14 @@ pub(crate) struct InstanceEntry {
     pub(crate) expires_at: DateTime<Utc>,
 }
 
+/// The domains of an enterprise instance: `D` is the caller's list (a slice when written, a
+/// `Vec` when read).
 #[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct DomainsEntry {
+pub(crate) struct DomainsEntry<D> {
     pub(crate) hosts: Vec<String>,
     pub(crate) region: String,
     pub(crate) instance_id: String,
-    pub(crate) domains: Vec<crate::registries::InstanceDomain>,
+    pub(crate) domains: D,
     #[serde(with = "epoch_ms")]
     pub(crate) expires_at: DateTime<Utc>,
 }
@@ -107,15 +109,23 @@ pub(crate) struct EndpointEntry {
     pub(crate) expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct CredentialsEntry {
-    pub(crate) source: String,
-    pub(crate) identity: String,
-    pub(crate) access_key_id: String,
-    pub(crate) access_key_secret: Secret,
-    pub(crate) security_token: Option<Secret>,
+/// Temporary credentials as the cache keeps them (the caller converts to and from its own
+/// credentials type).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CachedCredentials {
+    /// Where they came from (a source name, for logs).
+    pub source: String,
+    /// The identity of the credentials themselves (may differ from the lookup's).
+    pub identity: String,
+    /// AccessKey id.
+    pub access_key_id: String,
+    /// AccessKey secret.
+    pub access_key_secret: Secret,
+    /// STS security token.
+    pub security_token: Option<Secret>,
+    /// When they stop working.
     #[serde(with = "epoch_ms")]
-    pub(crate) expires_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A recent failure of the API call for one token, shared with the processes that wait for

@@ -266,3 +266,163 @@ mod tests {
         assert!(MARKER_TEXT.len() as u64 <= MAX_MARKER_BYTES);
     }
 }
+
+#[cfg(test)]
+mod open_tests {
+    //! Which directories the cache uses, as `Cache::open` meets them.
+    use super::super::testing::*;
+    use super::super::{Cache, Key, Kind, Origin};
+    use super::MARKER;
+    use std::fs;
+    use std::path::Path;
+    use std::time::Duration;
+
+    #[test]
+    fn a_new_or_empty_directory_is_marked_and_one_holding_other_files_refused() {
+        let d = tempfile::tempdir().expect("dir");
+        let new = d.path().join("new");
+        open(&new);
+        let tag = marker_of(&new).expect("marked on creation");
+        assert!(tag.starts_with("Signature: 8a477f597d28d172789f06886806bc55\n"));
+        assert!(tag.contains("docker-credential-acr-helper"));
+        let empty = d.path().join("empty");
+        fs::create_dir(&empty).expect("mkdir");
+        // A temporary left by a process that died while marking does not make it full.
+        fs::write(empty.join(".CACHEDIR.aB3dE9.tmp"), "").expect("tmp");
+        open(&empty);
+        assert!(marker_of(&empty).is_some(), "adopted and marked");
+
+        let full = d.path().join("full");
+        fs::create_dir_all(full.join("tokens")).expect("mkdir");
+        fs::write(full.join("tokens").join("github.json"), "{}").expect("file");
+        for origin in [Origin::Configured, Origin::Default] {
+            assert!(
+                Cache::open(&full, origin, Duration::ZERO).is_none(),
+                "{origin:?}"
+            );
+        }
+        assert!(marker_of(&full).is_none());
+        assert!(!full.join("instances").exists(), "nothing created");
+    }
+
+    #[test]
+    fn an_unmarked_directory_of_our_files_is_adopted_only_as_the_default() {
+        let d = tempfile::tempdir().expect("dir");
+        let root = d.path().join(CACHE_DIR_NAME);
+        let key = Key::token(&registry(PERSONAL), EP, "ak:one");
+        open(&root).store_token(&key, &token(PERSONAL, t0(), mins(60)), t0());
+        drop(rt().block_on(open(&root).lock(Kind::Token, &key, Duration::ZERO)));
+        fs::write(
+            root.join("tokens")
+                .join(format!(".{}.aB3dE9.tmp", key.as_str())),
+            "",
+        )
+        .expect("tmp");
+        // What an earlier release left: our subdirectories and names, no marker.
+        fs::remove_file(root.join(MARKER)).expect("unmark");
+        assert!(Cache::open(&root, Origin::Configured, Duration::ZERO).is_none());
+        assert!(marker_of(&root).is_none());
+        let c = Cache::open(&root, Origin::Default, Duration::ZERO).expect("adopted");
+        assert!(c.token(&key).is_some());
+        assert!(marker_of(&root).is_some());
+
+        for (foreign, make) in [
+            ("notes.txt", false),
+            ("tokens/notes.txt", false),
+            ("tokens/sub", true),
+            ("other", true),
+        ] {
+            fs::remove_file(root.join(MARKER)).expect("unmark");
+            let p = root.join(foreign);
+            if make {
+                fs::create_dir(&p).expect("mkdir");
+            } else {
+                fs::write(&p, "mine").expect("file");
+            }
+            assert!(
+                Cache::open(&root, Origin::Default, Duration::ZERO).is_none(),
+                "{foreign}"
+            );
+            assert!(marker_of(&root).is_none(), "{foreign}");
+            if make {
+                fs::remove_dir(&p).expect("rm");
+            } else {
+                assert_eq!(fs::read_to_string(&p).expect("kept"), "mine");
+                fs::remove_file(&p).expect("rm");
+            }
+            assert!(
+                Cache::open(&root, Origin::Default, Duration::ZERO).is_some(),
+                "{foreign} gone: adopted again"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_marker_that_is_a_link_a_fifo_or_not_ours_is_not_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().expect("dir");
+        let genuine = d.path().join("genuine");
+        open(&genuine);
+        let real = genuine.join(MARKER);
+        let text = fs::read_to_string(&real).expect("marker");
+        type Make<'a> = Box<dyn Fn(&Path) + 'a>;
+        let cases: Vec<(&str, Make)> = vec![
+            (
+                "link",
+                Box::new(|p| std::os::unix::fs::symlink(&real, p).expect("link")),
+            ),
+            ("fifo", Box::new(mkfifo)),
+            ("dir", Box::new(|p| fs::create_dir(p).expect("mkdir"))),
+            (
+                "other-writable",
+                Box::new(|p| {
+                    fs::write(p, &text).expect("write");
+                    fs::set_permissions(p, fs::Permissions::from_mode(0o666)).expect("chmod");
+                }),
+            ),
+            (
+                "cargo's",
+                Box::new(|p| {
+                    fs::write(
+                        p,
+                        "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by cargo.\n",
+                    )
+                    .expect("write")
+                }),
+            ),
+            (
+                "huge",
+                Box::new(|p| fs::write(p, format!("{text}{}", "#".repeat(4096))).expect("write")),
+            ),
+            ("empty", Box::new(|p| fs::write(p, "").expect("write"))),
+        ];
+        for (what, make) in cases {
+            let dir = d.path().join(what);
+            fs::create_dir(&dir).expect("mkdir");
+            make(&dir.join(MARKER));
+            let probe = dir.clone();
+            let opened = within(Duration::from_secs(5), move || {
+                [Origin::Configured, Origin::Default]
+                    .map(|o| Cache::open(&probe, o, Duration::ZERO).is_some())
+            });
+            assert_eq!(opened, [false, false], "{what}");
+            assert!(!dir.join("tokens").exists(), "{what}: nothing created");
+        }
+    }
+
+    #[test]
+    fn a_marked_directory_is_used_whatever_else_it_holds() {
+        let d = tempfile::tempdir().expect("dir");
+        open(d.path());
+        fs::write(d.path().join("notes.txt"), "mine").expect("file");
+        let c = open(d.path());
+        let key = Key::token(&registry(PERSONAL), EP, "ak:one");
+        c.store_token(&key, &token(PERSONAL, t0(), mins(60)), t0());
+        assert!(c.token(&key).is_some());
+        assert_eq!(
+            fs::read_to_string(d.path().join("notes.txt")).expect("kept"),
+            "mine"
+        );
+    }
+}

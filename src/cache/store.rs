@@ -487,3 +487,173 @@ mod imp {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod cache_tests {
+    //! The filesystem rules as the cache meets them.
+    use super::super::testing::*;
+    use super::super::{Cache, Key, Kind, Origin};
+    use std::fs;
+    use std::path::Path;
+    use std::time::Duration;
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_and_links_named_like_entries_are_refused_without_blocking() {
+        let d = tempfile::tempdir().expect("dir");
+        let root = d.path().to_path_buf();
+        let key = Key::token(&registry(PERSONAL), EP, "ak:one");
+        let other = Key::token(&registry(PERSONAL), EP, "ak:two");
+        {
+            let c = open(&root);
+            c.store_token(&other, &token(PERSONAL, t0(), mins(60)), t0());
+            mkfifo(&c.path(Kind::Token, &key, "json"));
+            mkfifo(&c.path(Kind::Token, &key, "lock"));
+            mkfifo(&c.path(Kind::Instance, &key, "json"));
+            // A link to a real entry is not followed either.
+            std::os::unix::fs::symlink(
+                c.path(Kind::Token, &other, "json"),
+                c.path(Kind::Failure, &key, "json"),
+            )
+            .expect("symlink");
+        }
+        let root2 = root.clone();
+        let key2 = key.clone();
+        let (hit, listed, erased, locked) = within(Duration::from_secs(10), move || {
+            let c = open(&root2);
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("rt");
+            let locked = rt
+                .block_on(c.lock(Kind::Token, &key2, Duration::ZERO))
+                .is_some();
+            (
+                c.token(&key2).is_some() || c.failure(&key2, t0()).is_some(),
+                c.list(t0()).len(),
+                c.erase_host("nowhere.example"),
+                locked,
+            )
+        });
+        assert!(!hit, "a FIFO or link is never an entry");
+        assert_eq!(listed, 1, "the real entry is still listed");
+        assert_eq!(erased, 0);
+        assert!(!locked, "a FIFO is not a lock file");
+        // Writing replaces the FIFO with a real entry.
+        let c = open(&root);
+        c.store_token(&key, &token(PERSONAL, t0(), mins(60)), t0());
+        assert!(c.token(&key).is_some());
+    }
+
+    #[test]
+    fn a_missing_home_is_never_created() {
+        let d = tempfile::tempdir().expect("dir");
+        let home = d.path().join("missing").join("home");
+        let dir = home.join(".cache").join(CACHE_DIR_NAME);
+        assert!(Cache::open(&dir, Origin::Configured, Duration::ZERO).is_none());
+        assert!(!d.path().join("missing").exists(), "nothing created");
+        // With the home present, its cache directory and ours are created.
+        fs::create_dir_all(&home).expect("home");
+        assert!(Cache::open(&dir, Origin::Configured, Duration::ZERO).is_some());
+        assert!(dir.join("tokens").is_dir());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_someone_else_creates_first_is_refused() {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        // Another process of ours slipping in an open directory is refused as not private.
+        let d = tempfile::tempdir().expect("dir");
+        let root = d.path().join("cache");
+        super::hook::set_before_mkdir(Some(Box::new(|p: &Path| {
+            let _ = fs::DirBuilder::new().mode(0o755).create(p);
+            let _ = fs::set_permissions(p, fs::Permissions::from_mode(0o755));
+        })));
+        let opened = Cache::open(&root, Origin::Configured, Duration::ZERO);
+        super::hook::set_before_mkdir(None);
+        assert!(opened.is_none(), "0755 directory appeared in between");
+
+        if !running_as_root("creating a directory as another user") {
+            return;
+        }
+        for target in ["cache", "tokens"] {
+            let d = tempfile::tempdir().expect("dir");
+            let root = d.path().join("cache");
+            if target == "tokens" {
+                fs::DirBuilder::new()
+                    .mode(0o700)
+                    .create(&root)
+                    .expect("root");
+            }
+            super::hook::set_before_mkdir(Some(Box::new(|p: &Path| {
+                // Private, but another user's.
+                let _ = fs::DirBuilder::new().mode(0o700).create(p);
+                std::os::unix::fs::chown(p, Some(65534), Some(65534)).expect("chown");
+            })));
+            let opened = Cache::open(&root, Origin::Configured, Duration::ZERO);
+            super::hook::set_before_mkdir(None);
+            assert!(opened.is_none(), "{target} created by uid 65534 in between");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn directories_are_0700_and_files_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().expect("dir");
+        let root = d.path().join("a").join("cache");
+        let c = open(&root);
+        let key = Key::token(&registry(PERSONAL), EP, "ak:one");
+        c.store_token(&key, &token(PERSONAL, t0(), mins(60)), t0());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        drop(rt.block_on(c.lock(Kind::Token, &key, Duration::ZERO)));
+        let mode = |p: &Path| fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(
+            mode(root.parent().expect("parent")),
+            0o700,
+            "created parent"
+        );
+        for kind in Kind::ALL {
+            assert_eq!(mode(&root.join(kind.dir())), 0o700);
+        }
+        assert_eq!(mode(&c.path(Kind::Token, &key, "json")), 0o600);
+        assert_eq!(mode(&c.path(Kind::Token, &key, "lock")), 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn other_writable_files_and_directories_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().expect("dir");
+        let c = open(d.path());
+        let key = Key::token(&registry(PERSONAL), EP, "ak:one");
+        c.store_token(&key, &token(PERSONAL, t0(), mins(60)), t0());
+        let path = c.path(Kind::Token, &key, "json");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).expect("chmod");
+        assert!(c.token(&key).is_none(), "other-writable file refused");
+        // A rewrite replaces it with a private file.
+        c.store_token(&key, &token(PERSONAL, t0(), mins(60)), t0());
+        assert!(c.token(&key).is_some());
+
+        fs::set_permissions(d.path(), fs::Permissions::from_mode(0o777)).expect("chmod");
+        assert!(
+            Cache::open(d.path(), Origin::Configured, Duration::ZERO).is_none(),
+            "open dir"
+        );
+        fs::set_permissions(d.path(), fs::Permissions::from_mode(0o700)).expect("chmod");
+        assert!(Cache::open(d.path(), Origin::Configured, Duration::ZERO).is_some());
+    }
+
+    #[test]
+    fn unusable_directory_means_no_cache() {
+        let d = tempfile::tempdir().expect("dir");
+        let file = d.path().join("file");
+        fs::write(&file, "x").expect("file");
+        assert!(Cache::open(&file.join("sub"), Origin::Configured, Duration::ZERO).is_none());
+        assert!(Cache::open(&file, Origin::Configured, Duration::ZERO).is_none());
+    }
+}

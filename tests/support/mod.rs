@@ -3,12 +3,14 @@
 #![allow(dead_code)]
 
 pub mod fake_api;
+mod require;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use fake_api::{FakeApi, FakeConfig, FakeInstance, Fault};
+pub use require::require;
 
 /// Path of the built binary.
 pub const BIN: &str = env!("CARGO_BIN_EXE_docker-credential-acr-helper");
