@@ -397,6 +397,29 @@ pub fn cache_duration(
     Duration::from_secs(if secs >= 60 { secs - secs % 60 } else { secs })
 }
 
+/// The claims of a service-account token that say whose it is.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Claims {
+    #[serde(default)]
+    sub: crate::openapi::Field<String>,
+    #[serde(rename = "kubernetes.io", default)]
+    kubernetes: crate::openapi::Object<KubernetesClaims>,
+}
+
+/// The `kubernetes.io` claim.
+#[derive(Debug, Default, serde::Deserialize)]
+struct KubernetesClaims {
+    #[serde(default)]
+    serviceaccount: crate::openapi::Object<ServiceAccountClaims>,
+}
+
+/// The `kubernetes.io.serviceaccount` claim.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ServiceAccountClaims {
+    #[serde(default)]
+    uid: crate::openapi::Field<String>,
+}
+
 /// Who a service-account token speaks for, read from its claims (the kubelet minted it; STS
 /// verifies it, we only use it to keep workloads apart in the cache).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -426,8 +449,8 @@ impl ServiceAccount {
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(payload.trim_end_matches('='))
             .map_err(|_| not_jwt())?;
-        let claims: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| not_jwt())?;
-        let sub = claims["sub"].as_str().ok_or_else(not_jwt)?;
+        let claims: Claims = crate::openapi::decode(&bytes).map_err(|_| not_jwt())?;
+        let sub = claims.sub.as_str().ok_or_else(not_jwt)?;
         let rest = sub
             .strip_prefix("system:serviceaccount:")
             .ok_or_else(not_jwt)?;
@@ -435,9 +458,14 @@ impl ServiceAccount {
         if namespace.is_empty() || name.is_empty() || name.contains(':') {
             return Err(not_jwt());
         }
-        let uid = claims["kubernetes.io"]["serviceaccount"]["uid"]
-            .as_str()
-            .map(str::to_string);
+        let uid = claims
+            .kubernetes
+            .or_empty()
+            .serviceaccount
+            .or_empty()
+            .uid
+            .value()
+            .cloned();
         Ok(ServiceAccount {
             namespace: namespace.to_string(),
             name: name.to_string(),

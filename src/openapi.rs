@@ -11,7 +11,10 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub use answer::credential_hint;
-pub(crate) use answer::{api_error, check_success, checked_expiry, epoch_ms, string_field};
+pub use answer::epoch_ms;
+pub(crate) use answer::{
+    Field, Millis, Object, api_error, check_success, checked_expiry, decode, not_json,
+};
 
 use crate::error::{Error, Result};
 
@@ -191,24 +194,54 @@ pub struct ApiErrorBody {
 /// Reads `Code`, `Message`, `RequestId` (either case) from a JSON error body, each made one
 /// bounded line without control characters or an echoed string-to-sign.
 pub fn decode_error_body(body: &[u8]) -> ApiErrorBody {
-    let v: serde_json::Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(_) => return ApiErrorBody::default(),
-    };
-    let field = |a: &str, b: &str| {
-        v.get(a)
-            .or_else(|| v.get(b))
-            .and_then(|x| match x {
-                serde_json::Value::String(s) => Some(crate::redact::server_field(s)),
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
-            .unwrap_or_default()
+    let Ok(b) = decode::<ErrorFields>(body) else {
+        return ApiErrorBody::default();
     };
     ApiErrorBody {
-        code: field("Code", "code"),
-        message: field("Message", "message"),
-        request_id: field("RequestId", "requestId"),
+        code: ErrorText::either(b.code, b.code_lower),
+        message: ErrorText::either(b.message, b.message_lower),
+        request_id: ErrorText::either(b.request_id, b.request_id_lower),
+    }
+}
+
+/// The error fields of an answer, in both spellings the services use (the capitalised one wins).
+#[derive(Debug, Default, serde::Deserialize)]
+struct ErrorFields {
+    #[serde(rename = "Code", default)]
+    code: Field<ErrorText>,
+    #[serde(rename = "code", default)]
+    code_lower: Field<ErrorText>,
+    #[serde(rename = "Message", default)]
+    message: Field<ErrorText>,
+    #[serde(rename = "message", default)]
+    message_lower: Field<ErrorText>,
+    #[serde(rename = "RequestId", default)]
+    request_id: Field<ErrorText>,
+    #[serde(rename = "requestId", default)]
+    request_id_lower: Field<ErrorText>,
+}
+
+/// A string or a number in an error body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+enum ErrorText {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl ErrorText {
+    /// The first spelling that is present (of any type), as one safe line; "" when neither is
+    /// or it is neither a string nor a number.
+    fn either(first: Field<ErrorText>, second: Field<ErrorText>) -> String {
+        let chosen = match first {
+            Field::Missing => second,
+            f => f,
+        };
+        match chosen {
+            Field::Value(ErrorText::Text(s)) => crate::redact::server_field(&s),
+            Field::Value(ErrorText::Number(n)) => n.to_string(),
+            Field::Missing | Field::Other => String::new(),
+        }
     }
 }
 
@@ -712,6 +745,10 @@ mod tests {
             ("X", "m", "R2")
         );
         assert_eq!(decode_error_body(b"<html>"), ApiErrorBody::default());
+        // The capitalised spelling wins when present, whatever its type; numbers are text.
+        let b = decode_error_body(br#"{"Code":null,"code":"X","Message":7,"requestId":"R3"}"#);
+        assert_eq!((b.code.as_str(), b.message.as_str()), ("", "7"));
+        assert_eq!(b.request_id, "R3");
     }
 
     #[test]

@@ -1,20 +1,101 @@
 //! ACR Enterprise Edition (API version 2018-12-01): `ListInstance` and `GetAuthorizationToken`.
 
+use serde::Deserialize;
+
 use super::{AuthorizationToken, Call, Client, check_success};
 use crate::error::{Error, Result};
-use crate::openapi::{Method, endpoint_label, epoch_ms, string_field};
+use crate::openapi::{Field, Method, Millis, Object, decode, endpoint_label, not_json};
 use crate::secret::Secret;
 
 const VERSION: &str = "2018-12-01";
 const PAGE_SIZE: u32 = 50;
 const MAX_PAGES: u32 = 200;
 
+/// A `ListInstance` answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct InstancePage {
+    /// `null` reads as an empty page.
+    #[serde(default)]
+    instances: Field<Option<Vec<Object<Instance>>>>,
+    #[serde(default)]
+    total_count: Field<Count>,
+}
+
+/// One instance of a `ListInstance` page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Instance {
+    #[serde(default)]
+    instance_name: Field<String>,
+    #[serde(default)]
+    instance_id: Field<String>,
+}
+
+/// `TotalCount`: a number or a numeric string.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Count {
+    Number(u64),
+    Text(String),
+}
+
+impl Count {
+    fn get(&self) -> Option<u64> {
+        match self {
+            Count::Number(n) => Some(*n),
+            Count::Text(s) => s.parse().ok(),
+        }
+    }
+}
+
+/// A `GetAuthorizationToken` answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TokenAnswer {
+    #[serde(default)]
+    temp_username: Field<String>,
+    #[serde(default)]
+    authorization_token: Field<String>,
+    #[serde(default)]
+    expire_time: Field<Millis>,
+}
+
+/// A `ListInstanceEndpoint` answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct EndpointList {
+    /// `null` reads as no endpoints.
+    #[serde(default)]
+    endpoints: Field<Option<Vec<Object<Endpoint>>>>,
+}
+
+/// One endpoint of an instance.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Endpoint {
+    #[serde(default)]
+    enable: Field<bool>,
+    #[serde(default)]
+    endpoint_type: Field<String>,
+    #[serde(default)]
+    domains: Field<Vec<Object<Domain>>>,
+}
+
+/// One domain of an endpoint.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Domain {
+    #[serde(default)]
+    domain: Field<String>,
+}
+
 /// Finds the id (`cri-…`) of the instance named exactly `name`, following pages.
 pub async fn find_instance_id(client: &Client<'_>, name: &str) -> Result<String> {
     let label = endpoint_label(client.endpoint);
     let mut seen = 0u64;
     for page in 1..=MAX_PAGES {
-        let v = client
+        let body = client
             .call(Call {
                 method: Method::Post,
                 path: "/",
@@ -27,28 +108,27 @@ pub async fn find_instance_id(client: &Client<'_>, name: &str) -> Result<String>
                 ],
             })
             .await?;
-        check_success(&v, "ListInstance", client.credentials)?;
-        let instances = match v.get("Instances") {
-            Some(serde_json::Value::Array(a)) => a.as_slice(),
-            None | Some(serde_json::Value::Null) => &[],
-            Some(_) => {
+        let page: InstancePage = decode(&body).map_err(|e| not_json(&label, "ListInstance", &e))?;
+        check_success(&body, "ListInstance", &label, client.credentials)?;
+        let instances = match page.instances {
+            Field::Value(Some(a)) => a,
+            Field::Missing | Field::Value(None) => Vec::new(),
+            Field::Other => {
                 return Err(Error::invalid_response(
                     &label,
                     "ListInstance field Instances is not a list",
                 ));
             }
         };
-        for inst in instances {
-            if inst.get("InstanceName").and_then(|n| n.as_str()) == Some(name) {
-                return string_field(inst, "InstanceId", &label);
+        for inst in &instances {
+            if let Object::Found(inst) = inst
+                && inst.instance_name.as_str() == Some(name)
+            {
+                return inst.instance_id.text("InstanceId", &label);
             }
         }
         seen += instances.len() as u64;
-        let total = v.get("TotalCount").and_then(|t| match t {
-            serde_json::Value::Number(n) => n.as_u64(),
-            serde_json::Value::String(s) => s.parse().ok(),
-            _ => None,
-        });
+        let total = page.total_count.value().and_then(Count::get);
         if instances.is_empty() || total.is_none_or(|t| seen >= t) {
             break;
         }
@@ -65,7 +145,7 @@ pub async fn get_authorization_token(
     client: &Client<'_>,
     instance_id: &str,
 ) -> Result<AuthorizationToken> {
-    let v = client
+    let body = client
         .call(Call {
             method: Method::Post,
             path: "/",
@@ -74,17 +154,18 @@ pub async fn get_authorization_token(
             query: vec![("InstanceId".into(), instance_id.into())],
         })
         .await?;
-    check_success(&v, "GetAuthorizationToken", client.credentials)?;
     let label = endpoint_label(client.endpoint);
-    super::checked(parse_token(&v, &label)?, (client.now)(), &label)
+    check_success(&body, "GetAuthorizationToken", &label, client.credentials)?;
+    super::checked(parse_token(&body, &label)?, (client.now)(), &label)
 }
 
 /// Reads the token out of a `GetAuthorizationToken` answer.
-pub(crate) fn parse_token(v: &serde_json::Value, label: &str) -> Result<AuthorizationToken> {
+pub(crate) fn parse_token(body: &[u8], label: &str) -> Result<AuthorizationToken> {
+    let t: TokenAnswer = decode(body).map_err(|e| not_json(label, "GetAuthorizationToken", &e))?;
     Ok(AuthorizationToken {
-        username: string_field(v, "TempUsername", label)?,
-        password: Secret::new(string_field(v, "AuthorizationToken", label)?),
-        expires_at: epoch_ms(v, "ExpireTime", label)?,
+        username: t.temp_username.text("TempUsername", label)?,
+        password: Secret::new(t.authorization_token.text("AuthorizationToken", label)?),
+        expires_at: t.expire_time.time("ExpireTime", label)?,
     })
 }
 
@@ -95,7 +176,7 @@ pub async fn list_instance_domains(
     instance_id: &str,
 ) -> Result<Vec<crate::registries::InstanceDomain>> {
     let label = endpoint_label(client.endpoint);
-    let v = client
+    let body = client
         .call(Call {
             method: Method::Post,
             path: "/",
@@ -107,11 +188,13 @@ pub async fn list_instance_domains(
             ],
         })
         .await?;
-    check_success(&v, "ListInstanceEndpoint", client.credentials)?;
-    let endpoints = match v.get("Endpoints") {
-        Some(serde_json::Value::Array(a)) => a.as_slice(),
-        None | Some(serde_json::Value::Null) => &[],
-        Some(_) => {
+    let list: EndpointList =
+        decode(&body).map_err(|e| not_json(&label, "ListInstanceEndpoint", &e))?;
+    check_success(&body, "ListInstanceEndpoint", &label, client.credentials)?;
+    let endpoints = match list.endpoints {
+        Field::Value(Some(a)) => a,
+        Field::Missing | Field::Value(None) => Vec::new(),
+        Field::Other => {
             return Err(Error::invalid_response(
                 &label,
                 "ListInstanceEndpoint field Endpoints is not a list",
@@ -120,19 +203,20 @@ pub async fn list_instance_domains(
     };
     let mut out = Vec::new();
     for ep in endpoints {
-        if ep.get("Enable").and_then(|e| e.as_bool()) == Some(false) {
+        let ep = ep.or_empty();
+        if ep.enable == Field::Value(false) {
             continue;
         }
         let kind = ep
-            .get("EndpointType")
-            .and_then(|t| t.as_str())
+            .endpoint_type
+            .as_str()
             .unwrap_or("internet")
             .to_ascii_lowercase();
-        let Some(serde_json::Value::Array(domains)) = ep.get("Domains") else {
+        let Field::Value(domains) = ep.domains else {
             continue;
         };
         for d in domains {
-            let domain = string_field(d, "Domain", &label)?;
+            let domain = d.or_empty().domain.text("Domain", &label)?;
             out.push(crate::registries::InstanceDomain {
                 domain: domain.trim_end_matches('.').to_ascii_lowercase(),
                 endpoint_type: kind.clone(),

@@ -110,8 +110,8 @@ impl Client<'_> {
         })
     }
 
-    /// Calls the API and returns the JSON body of a 2xx answer; errors carry Code and RequestId.
-    pub(crate) async fn call(&self, call: Call<'_>) -> Result<serde_json::Value> {
+    /// Calls the API and returns the body of a 2xx answer; errors carry Code and RequestId.
+    pub(crate) async fn call(&self, call: Call<'_>) -> Result<Vec<u8>> {
         let resp = self
             .transport
             .send_with_retry(
@@ -123,7 +123,6 @@ impl Client<'_> {
                 },
             )
             .await?;
-        let label = openapi::endpoint_label(self.endpoint);
         if !(200..300).contains(&resp.status) {
             let skew = resp.clock_skew((self.now)());
             return Err(api_error(
@@ -134,9 +133,7 @@ impl Client<'_> {
                 skew,
             ));
         }
-        serde_json::from_slice(&resp.body).map_err(|e| {
-            Error::invalid_response(label, format!("{} answer is not JSON ({e})", call.action))
-        })
+        Ok(resp.body)
     }
 }
 
@@ -164,17 +161,18 @@ pub fn hint(code: &str, creds: &Credentials) -> Option<String> {
         "INSTANCE_NOT_EXIST" | "InstanceNotExist" | "INSTANCE_NOT_EXISTS" => {
             "the instance does not exist in this region; check the registry host or DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID".into()
         }
-        _ => return openapi::credential_hint(code, creds),
+        _ => return openapi::credential_hint(code, &creds.access_key_id, &creds.source),
     })
 }
 
-/// Fails an answer whose `IsSuccess` is present and not `true`.
+/// Fails an answer (`body`) whose `IsSuccess` is present and not `true`.
 pub(crate) fn check_success(
-    v: &serde_json::Value,
+    body: &[u8],
     action: &str,
+    endpoint: &str,
     creds: &Credentials,
 ) -> Result<()> {
-    openapi::check_success(v, "ACR", action, |code| hint(code, creds))
+    openapi::check_success(body, "ACR", action, endpoint, |code| hint(code, creds))
 }
 
 /// The longest lifetime of an ACR registry token.

@@ -3,14 +3,35 @@
 //! Answer: `{"data":{"authorizationToken","tempUserName","expireDate"},"requestId"}` with
 //! `expireDate` in epoch milliseconds.
 
+use serde::Deserialize;
+
 use super::{AuthorizationToken, Call, Client};
 use crate::error::{Error, Result};
-use crate::openapi::{Method, endpoint_label, epoch_ms, string_field};
+use crate::openapi::{Field, Method, Millis, Object, decode, endpoint_label, not_json};
 use crate::secret::Secret;
+
+/// A `GET /tokens` answer.
+#[derive(Debug, Default, Deserialize)]
+struct Answer {
+    #[serde(default)]
+    data: Object<Data>,
+}
+
+/// Its `data` object.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Data {
+    #[serde(default)]
+    temp_user_name: Field<String>,
+    #[serde(default)]
+    authorization_token: Field<String>,
+    #[serde(default)]
+    expire_date: Field<Millis>,
+}
 
 /// Fetches a temporary password for the Personal Edition registry of the client's region.
 pub async fn get_authorization_token(client: &Client<'_>) -> Result<AuthorizationToken> {
-    let v = client
+    let body = client
         .call(Call {
             method: Method::Get,
             path: "/tokens",
@@ -20,17 +41,21 @@ pub async fn get_authorization_token(client: &Client<'_>) -> Result<Authorizatio
         })
         .await?;
     let label = endpoint_label(client.endpoint);
-    super::checked(parse_answer(&v, &label)?, (client.now)(), &label)
+    super::checked(parse_answer(&body, &label)?, (client.now)(), &label)
 }
 
 /// Reads the token out of a `GET /tokens` answer.
-pub(crate) fn parse_answer(v: &serde_json::Value, label: &str) -> Result<AuthorizationToken> {
-    let data = v.get("data").filter(|d| d.is_object()).ok_or_else(|| {
-        Error::invalid_response(label, "GetAuthorizationToken answer has no data object")
-    })?;
+pub(crate) fn parse_answer(body: &[u8], label: &str) -> Result<AuthorizationToken> {
+    let answer: Answer = decode(body).map_err(|e| not_json(label, "GetAuthorizationToken", &e))?;
+    let Object::Found(data) = answer.data else {
+        return Err(Error::invalid_response(
+            label,
+            "GetAuthorizationToken answer has no data object",
+        ));
+    };
     Ok(AuthorizationToken {
-        username: string_field(data, "tempUserName", label)?,
-        password: Secret::new(string_field(data, "authorizationToken", label)?),
-        expires_at: epoch_ms(data, "expireDate", label)?,
+        username: data.temp_user_name.text("tempUserName", label)?,
+        password: Secret::new(data.authorization_token.text("authorizationToken", label)?),
+        expires_at: data.expire_date.time("expireDate", label)?,
     })
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::openapi::epoch_ms;
 use crate::secret::Secret;
 
 /// A token is never reused as fresh with less than this left, whatever the settings.
@@ -206,23 +207,6 @@ pub(crate) struct Common {
     pub(crate) hosts: Vec<String>,
     #[serde(with = "epoch_ms")]
     pub(crate) expires_at: DateTime<Utc>,
-}
-
-/// Times as epoch milliseconds, as the ACR API gives them.
-mod epoch_ms {
-    use chrono::{DateTime, TimeZone, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_i64(t.timestamp_millis())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-        let ms = i64::deserialize(d)?;
-        Utc.timestamp_millis_opt(ms)
-            .single()
-            .ok_or_else(|| serde::de::Error::custom("time out of range"))
-    }
 }
 
 #[cfg(test)]

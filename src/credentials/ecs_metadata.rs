@@ -169,8 +169,8 @@ impl EcsRole {
     /// Fetches the role's credentials (or, for a last resort, reports that there is no role).
     pub async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
         match self.fetch_inner(ctx).await? {
-            Ok(c) => Ok(c),
-            Err(reason) => {
+            Lookup::Found(c) => Ok(c),
+            Lookup::Absent(reason) => {
                 log::debug!("{NAME} does not apply: {reason}");
                 if let Some(next) = &self.fallback {
                     log::debug!("falling back to {}", next.name());
@@ -189,19 +189,16 @@ impl EcsRole {
         }
     }
 
-    /// `Ok(Err(reason))` when a last-resort metadata service is absent or has no role.
-    async fn fetch_inner(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<std::result::Result<Credentials, String>> {
+    /// [`Lookup::Absent`] when a last-resort metadata service is absent or has no role.
+    async fn fetch_inner(&self, ctx: &Context<'_>) -> Result<Lookup> {
         let base = openapi::endpoint_label(&self.endpoint);
-        let absent = |e: Error| -> Result<std::result::Result<Credentials, String>> {
+        let absent = |e: Error| -> Result<Lookup> {
             match e {
-                Error::Timeout { .. } if self.last_resort => Ok(Err(format!(
+                Error::Timeout { .. } if self.last_resort => Ok(Lookup::Absent(format!(
                     "{base} did not answer within {}s: not an ECS instance?",
                     RetryPolicy::METADATA.attempt_timeout.as_secs()
                 ))),
-                Error::Transport { detail, .. } if self.last_resort => Ok(Err(format!(
+                Error::Transport { detail, .. } if self.last_resort => Ok(Lookup::Absent(format!(
                     "{base} is not reachable ({detail}): not an ECS instance?"
                 ))),
                 e @ (Error::Timeout { .. } | Error::Transport { .. }) => Err(Error::source(
@@ -259,7 +256,7 @@ impl EcsRole {
                         role
                     }
                     200 | 404 if self.last_resort => {
-                        return Ok(Err(format!(
+                        return Ok(Lookup::Absent(format!(
                             "{base} answers, but no RAM role is attached to this instance"
                         )));
                     }
@@ -301,10 +298,10 @@ impl EcsRole {
             ));
         }
         let label = format!("{base} (role {role})");
-        let v: serde_json::Value = serde_json::from_slice(&r.body)
+        let v = sts::TemporaryCredentials::decode(&r.body)
             .map_err(|e| Error::invalid_response(&label, format!("not JSON ({e})")))?;
-        sts::register_secrets(&v);
-        match v.get("Code").and_then(|c| c.as_str()) {
+        v.register_secrets();
+        match v.code.as_str() {
             Some("Success") => {}
             other => {
                 return Err(Error::invalid_response(
@@ -316,8 +313,17 @@ impl EcsRole {
                 ));
             }
         }
-        sts::temporary_credentials(&v, &label, &self.name, &self.identity(), ctx).map(Ok)
+        sts::temporary_credentials(&v, &label, &self.name, &self.identity(), ctx).map(Lookup::Found)
     }
+}
+
+/// What the metadata service said about the role.
+enum Lookup {
+    /// The role's credentials.
+    Found(Credentials),
+    /// A last resort found no metadata service or no role (the reason, for the no-credentials
+    /// error).
+    Absent(String),
 }
 
 #[cfg(test)]

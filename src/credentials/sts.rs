@@ -7,11 +7,12 @@
 //! else the global `sts.aliyuncs.com`.
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 use super::{Context, Credentials};
 use crate::config::{Env, signed_endpoint_url};
 use crate::error::{Error, Result};
-use crate::openapi::{self, HttpRequest, HttpResponse, Method, RetryPolicy, Route};
+use crate::openapi::{self, Field, HttpRequest, HttpResponse, Method, Object, RetryPolicy, Route};
 use crate::secret::Secret;
 use crate::signing;
 
@@ -271,21 +272,58 @@ fn finish(
             |code| hint(code, req, caller, source),
         ));
     }
-    let v: serde_json::Value = serde_json::from_slice(&resp.body).map_err(|e| {
-        Error::invalid_response(&label, format!("{action} answer is not JSON ({e})"))
-    })?;
-    let c = v.get("Credentials").ok_or_else(|| {
-        Error::invalid_response(&label, format!("{action} answer has no Credentials"))
-    })?;
-    temporary_credentials(c, &label, source, identity, ctx)
+    let answer: RoleAnswer =
+        openapi::decode(&resp.body).map_err(|e| openapi::not_json(&label, action, &e))?;
+    let c = match answer.credentials {
+        Field::Missing => {
+            return Err(Error::invalid_response(
+                &label,
+                format!("{action} answer has no Credentials"),
+            ));
+        }
+        Field::Value(c) => c.or_empty(),
+        Field::Other => TemporaryCredentials::default(),
+    };
+    temporary_credentials(&c, &label, source, identity, ctx)
 }
 
-/// Registers the secrets of an answer in the shape [`temporary_credentials`] reads, as soon as
-/// it is parsed: before any error (`Code is …`, a bad field) or log line could quote it.
-pub(crate) fn register_secrets(v: &serde_json::Value) {
-    for name in ["AccessKeySecret", "SecurityToken"] {
-        if let Some(s) = v.get(name).and_then(|s| s.as_str()) {
-            crate::redact::register(s);
+/// An `AssumeRole` / `AssumeRoleWithOIDC` answer.
+#[derive(Debug, Default, Deserialize)]
+struct RoleAnswer {
+    #[serde(rename = "Credentials", default)]
+    credentials: Field<Object<TemporaryCredentials>>,
+}
+
+/// Temporary credentials in the shape STS, the ECS metadata service and a credentials URI share
+/// (the last two add `Code`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TemporaryCredentials {
+    #[serde(default)]
+    pub(crate) code: Field<String>,
+    #[serde(default)]
+    access_key_id: Field<String>,
+    #[serde(default)]
+    access_key_secret: Field<String>,
+    #[serde(default)]
+    security_token: Field<String>,
+    #[serde(default)]
+    expiration: Field<String>,
+}
+
+impl TemporaryCredentials {
+    /// Decodes an answer body (a JSON value that is not an object has every field missing).
+    pub(crate) fn decode(body: &[u8]) -> serde_json::Result<Self> {
+        openapi::decode(body)
+    }
+
+    /// Registers the answer's secrets as soon as it is parsed: before any error (`Code is …`,
+    /// a bad field) or log line could quote them.
+    pub(crate) fn register_secrets(&self) {
+        for s in [&self.access_key_secret, &self.security_token] {
+            if let Some(s) = s.as_str() {
+                crate::redact::register(s);
+            }
         }
     }
 }
@@ -293,23 +331,23 @@ pub(crate) fn register_secrets(v: &serde_json::Value) {
 /// Reads `AccessKeyId`, `AccessKeySecret`, `SecurityToken`, `Expiration` (STS, ECS metadata and
 /// credentials-URI answers share these names).
 pub fn temporary_credentials(
-    v: &serde_json::Value,
+    v: &TemporaryCredentials,
     label: &str,
     source: &str,
     identity: &str,
     ctx: &Context<'_>,
 ) -> Result<Credentials> {
-    register_secrets(v);
-    let field = |name: &str| openapi::string_field(v, name, label);
-    let id = field("AccessKeyId")?;
-    let secret = field("AccessKeySecret")?;
-    let token = field("SecurityToken")?;
-    let expiration = parse_expiration(&field("Expiration")?).ok_or_else(|| {
-        Error::invalid_response(
-            label,
-            "field Expiration is not a UTC time like 2024-01-01T00:00:00Z",
-        )
-    })?;
+    v.register_secrets();
+    let id = v.access_key_id.text("AccessKeyId", label)?;
+    let secret = v.access_key_secret.text("AccessKeySecret", label)?;
+    let token = v.security_token.text("SecurityToken", label)?;
+    let expiration =
+        parse_expiration(&v.expiration.text("Expiration", label)?).ok_or_else(|| {
+            Error::invalid_response(
+                label,
+                "field Expiration is not a UTC time like 2024-01-01T00:00:00Z",
+            )
+        })?;
     // Past: an error. Beyond the longest session STS issues: clamped, so a bogus date cannot
     // keep credentials cached.
     let expiration = openapi::checked_expiry(
@@ -376,7 +414,10 @@ fn hint(
         c if c.starts_with("InvalidParameter.Policy") || c == "MalformedPolicyDocument" => {
             format!("the policy in {source} is not a valid RAM policy document")
         }
-        _ => return caller.and_then(|c| openapi::credential_hint(code, c)),
+        _ => {
+            return caller
+                .and_then(|c| openapi::credential_hint(code, &c.access_key_id, &c.source));
+        }
     })
 }
 
@@ -440,8 +481,13 @@ mod tests {
             now: &clock,
         };
         let answer = |exp: &str| {
-            serde_json::json!({"AccessKeyId": "STS.x", "AccessKeySecret": "sts-secret-x",
-                "SecurityToken": "sts-token-x", "Expiration": exp})
+            TemporaryCredentials::decode(
+                serde_json::json!({"AccessKeyId": "STS.x", "AccessKeySecret": "sts-secret-x",
+                    "SecurityToken": "sts-token-x", "Expiration": exp})
+                .to_string()
+                .as_bytes(),
+            )
+            .expect("json")
         };
         let c = temporary_credentials(&answer("3000-01-01T00:00:00Z"), "e", "s", "i", &ctx)
             .expect("far future");

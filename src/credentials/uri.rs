@@ -122,10 +122,10 @@ impl CredentialsUri {
                 format!("answered HTTP {} instead of 200", resp.status),
             ));
         }
-        let v: serde_json::Value = serde_json::from_slice(&resp.body)
+        let v = sts::TemporaryCredentials::decode(&resp.body)
             .map_err(|e| Error::invalid_response(&label, format!("not JSON ({e})")))?;
-        sts::register_secrets(&v);
-        if let Some(code) = v.get("Code").and_then(|c| c.as_str())
+        v.register_secrets();
+        if let Some(code) = v.code.as_str()
             && code != "Success"
         {
             return Err(Error::invalid_response(
