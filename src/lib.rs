@@ -106,7 +106,6 @@ pub(crate) mod acr;
 pub(crate) mod cache;
 pub mod cli;
 pub(crate) mod config;
-pub(crate) mod configure;
 pub(crate) mod credentials;
 pub(crate) mod doctor;
 pub(crate) mod error;
@@ -122,7 +121,6 @@ pub(crate) mod registries;
 pub(crate) mod registry;
 pub(crate) mod secret;
 pub(crate) mod signing;
-pub(crate) mod token;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -1144,7 +1144,10 @@ fn aliyuncs_hosts(text: &str) -> Vec<String> {
 const SOURCES: &[(&str, &str)] = &[
     ("src/registry.rs", include_str!("../src/registry.rs")),
     ("src/protocol.rs", include_str!("../src/protocol.rs")),
-    ("src/kubelet.rs", include_str!("../src/kubelet.rs")),
+    (
+        "src/kubelet/image.rs",
+        include_str!("../src/kubelet/image.rs"),
+    ),
     ("tests/get.rs", include_str!("get.rs")),
     ("tests/kubelet.rs", include_str!("kubelet.rs")),
     ("tests/registries.rs", include_str!("registries.rs")),
