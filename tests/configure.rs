@@ -478,7 +478,7 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let shown = path.display();
     let want = format!(
-        "--- {shown}\n+++ {shown}\n@@\n \t\"auths\": {{}},\n \t\"credHelpers\": {{\n-\t\t\"gcr.io\": \"gcloud\"\n+\t\t\"gcr.io\": \"gcloud\",\n\
+        "--- {shown}\n+++ {shown}\n@@ -2,5 +2,8 @@\n \t\"auths\": {{}},\n \t\"credHelpers\": {{\n-\t\t\"gcr.io\": \"gcloud\"\n+\t\t\"gcr.io\": \"gcloud\",\n\
          +\t\t\"registry.cn-hangzhou.aliyuncs.com\": \"acr-helper\",\n\
          +\t\t\"registry-vpc.cn-hangzhou.aliyuncs.com\": \"acr-helper\",\n\
          +\t\t\"registry-internal.cn-hangzhou.aliyuncs.com\": \"acr-helper\"\n \t}}\n }}\n\

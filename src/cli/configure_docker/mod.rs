@@ -12,23 +12,32 @@
 //! a diff instead. The report goes to stdout only after the change has landed. A missing home
 //! directory is never created.
 
+mod hosts;
+mod plan;
+mod write;
+
 use std::ffi::OsStr;
-use std::fs;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use crate::config::Env;
-use crate::registry::{self, Edition, Instance, Overrides};
+use crate::error::Result;
+use crate::registry::{self, Overrides};
+use hosts::{helper_from_program, normalize_host, requested_hosts, validate_helper};
+use plan::{Plan, config_path, diff, render, resolve_links};
+use write::{
+    ConfigLock, backup_path, create_private_dir, failed, lock_path, parent_dir, write_config,
+};
 
 /// What docker puts before a `credHelpers` value to find the program.
 const HELPER_PREFIX: &str = "docker-credential-";
 /// The helper name when the binary's own name does not tell (`acr-helper`).
 const DEFAULT_HELPER: &str = "acr-helper";
 /// How long a run waits for another run's lock on the config file before giving up.
-pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(10);
+const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// How often a waiting run tries the lock again.
 const LOCK_POLL: Duration = Duration::from_millis(25);
 
@@ -130,51 +139,13 @@ pub(crate) fn run(
     }
 }
 
-/// The file as read, and what the change makes of it.
-struct Plan {
-    original: Option<Vec<u8>>,
-    before: Map<String, Value>,
-    after: Map<String, Value>,
-    changes: Vec<Change>,
-}
-
-impl Plan {
-    fn read(
-        target: &Path,
-        hosts: &[String],
-        helper: &str,
-        force: bool,
-        shown: &str,
-    ) -> Result<Plan, String> {
-        let original = read_config(target)?;
-        let before = match &original {
-            Some(bytes) => parse(bytes, shown)?,
-            None => Map::new(),
-        };
-        let mut after = before.clone();
-        let changes = apply(&mut after, hosts, helper, force, shown)?;
-        Ok(Plan {
-            original,
-            before,
-            after,
-            changes,
-        })
-    }
-
-    fn changes_anything(&self) -> bool {
-        self.changes
-            .iter()
-            .any(|c| matches!(c, Change::Added | Change::Replaced(_)))
-    }
-}
-
 fn configure(
     args: &ConfigureArgs,
     argv0: Option<&OsStr>,
     env: &Env,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<(), String> {
+) -> Result<()> {
     let helper = match &args.helper {
         Some(h) => validate_helper(h)?,
         None => helper_from_program(argv0),
@@ -191,7 +162,7 @@ fn configure(
     }
     let named = config_path(args, env)?;
     let target = resolve_links(&named)
-        .map_err(|e| format!("cannot follow the symlink {}: {e}", named.display()))?;
+        .map_err(|e| failed(format!("cannot follow the symlink {}", named.display()), e))?;
     let shown = target.display().to_string();
 
     // A first look without the lock: a run with nothing to change, or a dry run, writes nothing
@@ -201,7 +172,7 @@ fn configure(
     if plan.changes_anything() && !args.dry_run {
         let dir = parent_dir(&target);
         create_private_dir(&dir)
-            .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
+            .map_err(|e| failed(format!("cannot create the directory {}", dir.display()), e))?;
         let lock = ConfigLock::acquire(&lock_path(&target), LOCK_WAIT)?;
         // Another run may have changed the file since: decide again on what it holds now.
         plan = Plan::read(&target, &hosts, &helper, args.force, &shown)?;
@@ -274,257 +245,6 @@ fn configure(
     Ok(())
 }
 
-/// The docker config's bytes, `None` when there is no file; else the one-line error naming it.
-/// The one place the file is read (switched to the helper's input-file reader at merge).
-fn read_config(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    match crate::input::read(path, crate::input::Kind::DockerConfig) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// `acr-helper` for `docker-credential-acr-helper[.exe]`; a renamed binary maps to its own name.
-fn helper_from_program(argv0: Option<&OsStr>) -> String {
-    let stem = argv0
-        .map(Path::new)
-        .and_then(Path::file_name)
-        .and_then(OsStr::to_str)
-        .map(|s| s.strip_suffix(".exe").unwrap_or(s));
-    match stem.and_then(|s| s.strip_prefix(HELPER_PREFIX)) {
-        Some(rest) if validate_helper(rest).is_ok() => rest.to_string(),
-        _ => DEFAULT_HELPER.to_string(),
-    }
-}
-
-fn validate_helper(name: &str) -> Result<String, String> {
-    let name = name.strip_prefix(HELPER_PREFIX).unwrap_or(name);
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    {
-        return Err(format!(
-            "invalid --helper {name:?}: use the part after docker-credential-, e.g. acr-helper"
-        ));
-    }
-    Ok(name.to_string())
-}
-
-/// The hosts to map, in order, without duplicates.
-fn requested_hosts(args: &ConfigureArgs) -> Result<Vec<String>, String> {
-    let mut hosts = Vec::new();
-    for h in &args.hosts {
-        hosts.push(normalize_host(h)?);
-    }
-    for region in &args.regions {
-        if !registry::is_registry_region(region) {
-            return Err(format!(
-                "invalid --region {region:?}: expected a region id such as cn-hangzhou"
-            ));
-        }
-    }
-    for name in &args.instances {
-        let valid = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !name.starts_with('-')
-            && !name.ends_with('-');
-        if !valid {
-            return Err(format!(
-                "invalid --instance {name:?}: expected an instance name of lowercase letters, digits and hyphens"
-            ));
-        }
-        for region in &args.regions {
-            for suffix in ["registry", "registry-vpc"] {
-                let host = format!("{name}-{suffix}.{region}.cr.aliyuncs.com");
-                // The host must read back as this instance, or the helper would not serve it.
-                match registry::parse_host(&host, &Overrides::default()) {
-                    Some(r) if r.edition == Edition::Enterprise(Instance::Name(name.clone())) => {}
-                    _ => {
-                        return Err(format!(
-                            "invalid --instance {name:?}: {host} does not name that instance"
-                        ));
-                    }
-                }
-                hosts.push(host);
-            }
-        }
-    }
-    if args.instances.is_empty() || args.personal {
-        for region in &args.regions {
-            let mut prefixes = vec!["registry"];
-            if args.intl {
-                prefixes.push("registry-intl");
-            }
-            for prefix in prefixes {
-                for network in ["", "-vpc", "-internal"] {
-                    hosts.push(format!("{prefix}{network}.{region}.aliyuncs.com"));
-                }
-            }
-        }
-    }
-    if hosts.is_empty() {
-        return Err(
-            "no registry to configure: name hosts, --region REGION or --instance NAME --region REGION (see --help)"
-                .into(),
-        );
-    }
-    let mut seen = std::collections::HashSet::new();
-    hosts.retain(|h| seen.insert(h.clone()));
-    Ok(hosts)
-}
-
-/// `https://Registry.example.com:5000/v2/` → `registry.example.com:5000`.
-fn normalize_host(input: &str) -> Result<String, String> {
-    let s = input.trim();
-    let s = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
-        .unwrap_or(s);
-    let s = s.split('/').next().unwrap_or_default().to_ascii_lowercase();
-    let s = s.trim_end_matches('.').to_string();
-    let (host, port) = match s.rsplit_once(':') {
-        Some((h, p)) => (h, Some(p)),
-        None => (s.as_str(), None),
-    };
-    let host_ok = !host.is_empty()
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
-    if !host_ok || !port_ok {
-        return Err(format!(
-            "invalid registry host {input:?}: expected a host name such as registry.cn-hangzhou.aliyuncs.com"
-        ));
-    }
-    Ok(s)
-}
-
-/// `--config`, else podman's or docker's file, from the environment.
-fn config_path(args: &ConfigureArgs, env: &Env) -> Result<PathBuf, String> {
-    if let Some(path) = &args.config {
-        return Ok(path.clone());
-    }
-    // The home directory must exist: a missing (or mistyped) home is never created.
-    let home = || {
-        let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
-        let home = env.home_dir().ok_or_else(|| {
-            format!("no home directory ({var} is not set); name the file with --config")
-        })?;
-        if home.is_dir() {
-            Ok(home)
-        } else {
-            Err(format!(
-                "the home directory {} ({var}) does not exist and is not created; fix {var} or name the file with --config",
-                home.display()
-            ))
-        }
-    };
-    if args.podman {
-        if let Some(file) = env.get("REGISTRY_AUTH_FILE") {
-            return Ok(PathBuf::from(file));
-        }
-        if cfg!(any(target_os = "macos", windows)) {
-            return Ok(home()?.join(".config/containers/auth.json"));
-        }
-        return match env.get("XDG_RUNTIME_DIR") {
-            Some(dir) => Ok(Path::new(dir).join("containers/auth.json")),
-            None => Err(
-                "XDG_RUNTIME_DIR is not set, so podman's auth.json has no default place; set REGISTRY_AUTH_FILE or name the file with --config"
-                    .into(),
-            ),
-        };
-    }
-    match env.get("DOCKER_CONFIG") {
-        Some(dir) => Ok(Path::new(dir).join("config.json")),
-        None => Ok(home()?.join(".docker").join("config.json")),
-    }
-}
-
-/// Follows symlinks (also dangling ones) to the file that is actually read and replaced.
-fn resolve_links(path: &Path) -> io::Result<PathBuf> {
-    let mut path = path.to_path_buf();
-    for _ in 0..40 {
-        match fs::symlink_metadata(&path) {
-            Ok(md) if md.file_type().is_symlink() => {
-                let link = fs::read_link(&path)?;
-                path = match path.parent() {
-                    Some(parent) if link.is_relative() => parent.join(link),
-                    _ => link,
-                };
-            }
-            _ => return Ok(path),
-        }
-    }
-    Err(io::Error::other("too many levels of symbolic links"))
-}
-
-fn parse(bytes: &[u8], shown: &str) -> Result<Map<String, Value>, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("{shown} is not UTF-8 text: {e}"))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Ok(Map::new());
-    }
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(format!(
-            "{shown} is not a JSON object; fix or move the file"
-        )),
-        Err(e) => Err(format!(
-            "{shown} is not valid JSON ({e}); fix or move the file, it was not changed"
-        )),
-    }
-}
-
-/// Sets `credHelpers[host] = helper` for each host, as allowed; one [`Change`] per host.
-fn apply(
-    doc: &mut Map<String, Value>,
-    hosts: &[String],
-    helper: &str,
-    force: bool,
-    shown: &str,
-) -> Result<Vec<Change>, String> {
-    let entry = doc
-        .entry("credHelpers")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if entry.is_null() {
-        *entry = Value::Object(Map::new());
-    }
-    let Value::Object(helpers) = entry else {
-        return Err(format!(
-            "{shown}: \"credHelpers\" is not a JSON object; fix or move the file"
-        ));
-    };
-    let mut changes = Vec::with_capacity(hosts.len());
-    for host in hosts {
-        let change = match helpers.get(host) {
-            None => Change::Added,
-            Some(Value::String(v)) if v == helper => Change::Unchanged,
-            Some(other) => {
-                let old = match other {
-                    Value::String(s) => s.clone(),
-                    v => v.to_string(),
-                };
-                if force {
-                    Change::Replaced(old)
-                } else {
-                    Change::KeptOther(old)
-                }
-            }
-        };
-        if matches!(change, Change::Added | Change::Replaced(_)) {
-            helpers.insert(host.clone(), Value::String(helper.to_string()));
-        }
-        changes.push(change);
-    }
-    Ok(changes)
-}
-
 fn report_creds_store(doc: &Map<String, Value>, helper: &str, shown: &str, err: &mut dyn Write) {
     let Some(Value::String(store)) = doc.get("credsStore") else {
         return;
@@ -580,318 +300,6 @@ fn warn_if_not_on_path(helper: &str, env: &Env, err: &mut dyn Write) {
         let _ = writeln!(
             err,
             "warning: {program} is not on PATH; docker cannot run it until it is"
-        );
-    }
-}
-
-/// JSON as docker writes it: tab-indented, with a final newline.
-fn render(doc: &Map<String, Value>) -> String {
-    use serde::Serialize;
-    let mut buf = Vec::new();
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
-    let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
-    // A map of JSON values always serializes.
-    let _ = doc.serialize(&mut ser);
-    let mut text = String::from_utf8(buf).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
-/// A unified-style line diff (`-`/`+`, two lines of context) of `old` → `new`.
-fn diff(old: &str, new: &str, shown: &str) -> String {
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    // Longest common subsequence table; config files are small.
-    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let mut ops: Vec<(char, &str)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            ops.push((' ', a[i]));
-            i += 1;
-            j += 1;
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            // Removals before additions, as diff(1) prints them.
-            ops.push(('-', a[i]));
-            i += 1;
-        } else {
-            ops.push(('+', b[j]));
-            j += 1;
-        }
-    }
-    const CONTEXT: usize = 2;
-    let near_change = |k: usize| {
-        let lo = k.saturating_sub(CONTEXT);
-        let hi = (k + CONTEXT).min(ops.len() - 1);
-        ops[lo..=hi].iter().any(|(op, _)| *op != ' ')
-    };
-    let mut text = if old.is_empty() {
-        format!("--- /dev/null\n+++ {shown} (new file)\n")
-    } else {
-        format!("--- {shown}\n+++ {shown}\n")
-    };
-    let mut gap = false;
-    for (k, (op, line)) in ops.iter().enumerate() {
-        if near_change(k) {
-            if gap {
-                text.push_str("@@\n");
-                gap = false;
-            }
-            text.push_str(&format!("{op}{line}\n"));
-        } else {
-            gap = true;
-        }
-    }
-    text
-}
-
-fn backup_path(target: &Path) -> PathBuf {
-    let mut name = target.file_name().unwrap_or_default().to_os_string();
-    name.push(".bak");
-    target.with_file_name(name)
-}
-
-/// The directory holding `target` (`.` for a bare file name).
-fn parent_dir(target: &Path) -> PathBuf {
-    match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// `config.json.lock` beside `config.json`.
-fn lock_path(target: &Path) -> PathBuf {
-    let mut name = target.file_name().unwrap_or_default().to_os_string();
-    name.push(".lock");
-    target.with_file_name(name)
-}
-
-/// An exclusive lock on the lock file beside the config (`flock` on unix, `LockFileEx` on
-/// Windows, through std's `File::lock`, as the cache's locks are). On unix the holder removes
-/// the file before unlocking, so no lock file is left in `~/.docker`; a waiter that then finds
-/// it has locked a removed file opens the new one and tries again.
-struct ConfigLock {
-    file: fs::File,
-    path: PathBuf,
-}
-
-impl ConfigLock {
-    fn acquire(path: &Path, wait: Duration) -> Result<ConfigLock, String> {
-        let shown = path.display();
-        let start = Instant::now();
-        loop {
-            let file =
-                open_lock_file(path).map_err(|e| format!("cannot open the lock {shown}: {e}"))?;
-            loop {
-                match file.try_lock() {
-                    Ok(()) => break,
-                    Err(fs::TryLockError::WouldBlock) => {}
-                    Err(fs::TryLockError::Error(e)) => {
-                        return Err(format!("cannot lock {shown}: {e}"));
-                    }
-                }
-                if start.elapsed() >= wait {
-                    return Err(format!(
-                        "another run has held the lock {shown} for over {}; try again, or remove the file if no configure-docker is running",
-                        humantime::format_duration(wait)
-                    ));
-                }
-                std::thread::sleep(LOCK_POLL);
-            }
-            if still_in_place(&file, path) {
-                return Ok(ConfigLock {
-                    file,
-                    path: path.to_path_buf(),
-                });
-            }
-        }
-    }
-}
-
-impl Drop for ConfigLock {
-    fn drop(&mut self) {
-        // Removed while still locked: whoever opens the name next gets a new, free file.
-        #[cfg(unix)]
-        let _ = fs::remove_file(&self.path);
-        #[cfg(not(unix))]
-        let _ = &self.path;
-        let _ = self.file.unlock();
-    }
-}
-
-fn open_lock_file(path: &Path) -> io::Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // A symlink planted at the lock's name is not followed.
-        options
-            .mode(0o600)
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
-    }
-    options.open(path)
-}
-
-/// Whether `path` still names the locked `file` (the previous holder did not remove it meanwhile).
-#[cfg(unix)]
-fn still_in_place(file: &fs::File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), fs::symlink_metadata(path)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
-}
-
-#[cfg(not(unix))]
-fn still_in_place(_file: &fs::File, _path: &Path) -> bool {
-    // The lock file is never removed here.
-    true
-}
-
-/// Backs up the old file (if any) and atomically replaces it with `new`, keeping its mode.
-fn write_config(target: &Path, original: Option<&[u8]>, new: &[u8]) -> Result<(), String> {
-    let shown = target.display();
-    let old_md = match original {
-        Some(_) => Some(fs::metadata(target).map_err(|e| format!("cannot read {shown}: {e}"))?),
-        None => None,
-    };
-    if let (Some(bytes), Some(md)) = (original, &old_md) {
-        let backup = backup_path(target);
-        write_atomic(&backup, bytes, Some(md))
-            .map_err(|e| format!("cannot write the backup {}: {e}", backup.display()))?;
-    }
-    write_atomic(target, new, old_md.as_ref()).map_err(|e| format!("cannot write {shown}: {e}"))
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    fs::create_dir_all(dir)
-}
-
-/// Writes `bytes` to a new temporary file beside `path` and renames it over `path`. The file
-/// gets the mode and owner of `like` (the file it replaces), else `0600` (tempfile's mode): the
-/// config may hold registry passwords. A failed write leaves no temporary file behind.
-fn write_atomic(path: &Path, bytes: &[u8], like: Option<&fs::Metadata>) -> io::Result<()> {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(parent_dir(path))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        if let Some(md) = like {
-            if md.uid() != rustix::process::geteuid().as_raw()
-                || md.gid() != rustix::process::getegid().as_raw()
-            {
-                std::os::unix::fs::fchown(tmp.as_file(), Some(md.uid()), Some(md.gid())).map_err(
-                    |e| io::Error::new(e.kind(), format!("cannot keep the file's owner ({e})")),
-                )?;
-            }
-            tmp.as_file()
-                .set_permissions(fs::Permissions::from_mode(md.mode() & 0o7777))?;
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = like;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn helper_name_follows_the_program_name() {
-        for (argv0, want) in [
-            ("/usr/bin/docker-credential-acr-helper", "acr-helper"),
-            ("docker-credential-acr", "acr"),
-            (r"docker-credential-acr-helper.exe", "acr-helper"),
-            ("./target/debug/acr-tool", "acr-helper"),
-            ("docker-credential-", "acr-helper"),
-        ] {
-            assert_eq!(
-                helper_from_program(Some(OsStr::new(argv0))),
-                want,
-                "{argv0}"
-            );
-        }
-        assert_eq!(helper_from_program(None), "acr-helper");
-    }
-
-    #[test]
-    fn hosts_are_normalized_and_bad_ones_refused() {
-        assert_eq!(
-            normalize_host("https://Registry.CN-Hangzhou.aliyuncs.com/v2/").as_deref(),
-            Ok("registry.cn-hangzhou.aliyuncs.com")
-        );
-        assert_eq!(
-            normalize_host("reg.example.com:5000").as_deref(),
-            Ok("reg.example.com:5000")
-        );
-        for bad in ["", "a b", "x..y", "host:0", "host:port", "ü.example"] {
-            assert!(normalize_host(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn lock_held_too_long_is_an_error_naming_it() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("config.json.lock");
-        let held = open_lock_file(&path).expect("open");
-        held.lock().expect("lock");
-        let wait = Duration::from_millis(200);
-        let start = Instant::now();
-        let e = ConfigLock::acquire(&path, wait).err().expect("times out");
-        assert!(start.elapsed() >= wait, "waited {:?}", start.elapsed());
-        assert!(
-            start.elapsed() < wait * 10,
-            "bounded: {:?}",
-            start.elapsed()
-        );
-        assert!(
-            e.contains(&path.display().to_string()) && e.contains("200ms"),
-            "{e}"
-        );
-        assert_eq!(e.lines().count(), 1);
-        drop(held);
-        let lock = ConfigLock::acquire(&path, wait).expect("free now");
-        drop(lock);
-        #[cfg(unix)]
-        assert!(!path.exists(), "the holder removes the lock file");
-    }
-
-    #[test]
-    fn diff_shows_changed_lines_with_context() {
-        let old =
-            "{\n\t\"a\": 1,\n\t\"b\": 2,\n\t\"c\": 3,\n\t\"d\": 4,\n\t\"e\": 5,\n\t\"f\": 6\n}\n";
-        let new = old.replace("\"f\": 6", "\"f\": 7");
-        let d = diff(old, &new, "x.json");
-        assert_eq!(
-            d,
-            "--- x.json\n+++ x.json\n@@\n \t\"d\": 4,\n \t\"e\": 5,\n-\t\"f\": 6\n+\t\"f\": 7\n }\n"
         );
     }
 }
