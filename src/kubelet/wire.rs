@@ -237,6 +237,9 @@ pub fn decode_request(text: &str) -> Result<Request> {
 
 /// A duration as Go's `time.Duration.String` prints whole seconds (`1h0m0s`, `45m0s`, `0s`),
 /// which is what `metav1.Duration` parses.
+///
+/// Written here rather than with `humantime`, whose `format_duration` drops zero units (`45m`,
+/// `1h`): Go always prints every unit below the largest (`45m0s`, `1h0m0s`).
 pub fn go_duration(d: Duration) -> String {
     let s = d.as_secs();
     let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);

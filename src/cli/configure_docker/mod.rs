@@ -25,6 +25,7 @@ use serde_json::{Map, Value};
 
 use crate::config::Env;
 use crate::error::Result;
+use crate::protocol;
 use crate::registry::{self, Overrides};
 use hosts::{helper_from_program, normalize_host, requested_hosts, validate_helper};
 use plan::{Plan, config_path, diff, render, resolve_links};
@@ -152,8 +153,11 @@ fn configure(
     };
     let hosts = requested_hosts(args)?;
     for host in &hosts {
-        let bare = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
-        if registry::parse_host(bare, &Overrides::default()).is_none() {
+        // Parsed as `get` parses the server URL docker sends for it.
+        let standard = protocol::parse_server_url(host)
+            .ok()
+            .and_then(|u| registry::parse_host_port(&u.host, u.port, &Overrides::default()));
+        if standard.is_none() {
             let _ = writeln!(
                 err,
                 "note: {host} is not a standard ACR host name; the helper answers for it only as a custom domain (DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID and _REGION, see README)"
