@@ -107,12 +107,11 @@ pub(crate) mod acr;
 pub(crate) mod cache;
 pub mod cli;
 pub(crate) mod config;
-pub(crate) mod configure;
 pub(crate) mod credentials;
 pub(crate) mod doctor;
 pub(crate) mod error;
 pub(crate) mod input;
-pub(crate) mod install;
+
 pub(crate) mod kubelet;
 pub(crate) mod logging;
 pub(crate) mod openapi;
@@ -124,7 +123,6 @@ pub(crate) mod registries;
 pub(crate) mod registry;
 pub(crate) mod secret;
 pub(crate) mod signing;
-pub(crate) mod token;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -257,7 +257,7 @@ fn configure_docker_refuses_a_docker_config_that_is_not_a_file() {
             Node::DevZero => "/dev/zero".to_string(),
         };
         assert!(
-            stderr.contains(&format!("{shown} {}", node.describes())),
+            stderr.contains(&format!("{shown}: the file {}", node.describes())),
             "{node:?}: {stderr}"
         );
         assert_eq!(stderr.lines().count(), 1, "{node:?}: {stderr}");

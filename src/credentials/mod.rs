@@ -35,6 +35,7 @@ pub mod profile;
 pub mod provider;
 pub mod sts;
 pub mod uri;
+pub mod workload;
 
 pub use provider::Provider;
 

@@ -4,6 +4,14 @@
 //! Protocol output goes to stdout only; errors go to stdout (where the protocol expects them)
 //! *and* stderr (where docker users actually see them).
 
+mod configure_docker;
+mod doctor;
+mod helper;
+mod install_plugin;
+mod kubelet;
+mod man;
+mod token;
+
 use std::ffi::OsString;
 use std::io::{Read, Write};
 
@@ -11,8 +19,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Env, LogLevel};
 use crate::error::{Error, Result};
-use crate::protocol::{self, GetResponse, MAX_INPUT_BYTES, StoreRequest};
-use crate::{Helper, logging};
+use crate::logging;
 
 /// Program name, as docker derives it from `credHelpers` values.
 pub(crate) const NAME: &str = env!("CARGO_PKG_NAME");
@@ -79,7 +86,7 @@ enum Action {
     /// Print the version.
     Version,
     #[command(name = "configure-docker")]
-    ConfigureDocker(crate::configure::ConfigureArgs),
+    ConfigureDocker(configure_docker::ConfigureArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(hide = true)]
     Completions {
@@ -90,12 +97,13 @@ enum Action {
     #[command(hide = true)]
     Man,
     /// Print registry credentials as a docker config, a Kubernetes Secret, JSON or env lines.
-    Token(crate::token::TokenArgs),
+    Token(token::TokenArgs),
     /// Kubelet image credential provider: a CredentialProviderRequest on stdin, the response on stdout.
     #[command(name = "kubelet-plugin")]
-    KubeletPlugin(crate::kubelet::PluginArgs),
+    KubeletPlugin(kubelet::PluginArgs),
+    /// Copy this binary into DIR as the kubelet plugin (a DaemonSet's initContainer runs it).
     #[command(name = "install-plugin")]
-    InstallPlugin(crate::install::InstallArgs),
+    InstallPlugin(install_plugin::InstallArgs),
     /// Explain what a get for HOST would do: parsing, config entry, credential source, cache,
     /// endpoints; then fetch a token (exit 0 when a get would succeed).
     Doctor {
@@ -125,10 +133,10 @@ fn plugin_by_name(mut args: Vec<OsString>) -> Vec<OsString> {
     let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
     let keep = matches!(
         first.as_deref(),
-        Some(crate::kubelet::SUBCOMMAND | "version" | "--version" | "-v" | "--help" | "-h")
+        Some(kubelet::SUBCOMMAND | "version" | "--version" | "-v" | "--help" | "-h")
     );
-    if program == crate::kubelet::PLUGIN_NAME && !keep {
-        args.insert(1.min(args.len()), crate::kubelet::SUBCOMMAND.into());
+    if program == kubelet::PLUGIN_NAME && !keep {
+        args.insert(1.min(args.len()), kubelet::SUBCOMMAND.into());
     }
     args
 }
@@ -199,16 +207,16 @@ pub fn run(
         }
         // These own their output: errors go to stderr only, never into a pipe.
         (false, Some(Action::KubeletPlugin(a))) => {
-            return crate::kubelet::run(&a, stdin, stdout, stderr, env);
+            return kubelet::run(&a, stdin, stdout, stderr, env);
         }
         (false, Some(Action::Token(a))) => {
-            return crate::token::run(&a, stdin, stdout, stderr, env);
+            return token::run(&a, stdin, stdout, stderr, env);
         }
         (false, Some(Action::InstallPlugin(a))) => {
-            return crate::install::run(&a, stdout, stderr);
+            return install_plugin::run(&a, stdout, stderr);
         }
         (false, Some(Action::ConfigureDocker(a))) => {
-            return crate::configure::run(
+            return configure_docker::run(
                 &a,
                 args.first().map(|s| s.as_os_str()),
                 &env,
@@ -234,7 +242,7 @@ pub fn run(
                 0,
             );
         }
-        (false, Some(Action::Man)) => return man(stdout, stderr),
+        (false, Some(Action::Man)) => return man::man(stdout, stderr),
         (false, Some(a)) => a,
     };
     // Invoked as docker-credential-acr-helper-<profile>: that profile is the default identity.
@@ -244,15 +252,15 @@ pub fn run(
     let outcome = LogLevel::from_env(&env).and_then(|level| {
         logging::init(level);
         match action {
-            Action::Get => get(stdin, stdout, env, profile).map(|()| 0),
-            Action::Store => store(stdin).map(|()| 0),
-            Action::Erase => erase(stdin, env).map(|()| 0),
-            Action::List => list(stdout, env).map(|()| 0),
+            Action::Get => helper::get(stdin, stdout, env, profile).map(|()| 0),
+            Action::Store => helper::store(stdin).map(|()| 0),
+            Action::Erase => helper::erase(stdin, env).map(|()| 0),
+            Action::List => helper::list(stdout, env).map(|()| 0),
             Action::Doctor {
                 host,
                 offline,
                 json,
-            } => Ok(doctor(
+            } => Ok(doctor::run(
                 stdout,
                 stderr,
                 env,
@@ -294,8 +302,8 @@ fn is_interactive_command(args: &[OsString]) -> bool {
             "completions",
             "man",
             "token",
-            crate::kubelet::SUBCOMMAND,
-            crate::install::SUBCOMMAND,
+            kubelet::SUBCOMMAND,
+            install_plugin::SUBCOMMAND,
         ]
         .contains(&a.to_string_lossy().as_ref())
     })
@@ -305,134 +313,6 @@ fn is_interactive_command(args: &[OsString]) -> bool {
 fn command() -> clap::Command {
     use clap::CommandFactory;
     Cli::command().version(env!("CARGO_PKG_VERSION"))
-}
-
-/// The man page on stdout: one page for the program and every visible command, so packages
-/// ship a single file.
-fn man(stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let mut page = Vec::new();
-    let result = render_man(&mut page).map(|()| {
-        // Each render call repeats clap_mangen's preamble (the `Aq` string for apostrophes);
-        // keep one, after the `.TH` line, so the page starts with `.TH` as man pages do.
-        let page = String::from_utf8_lossy(&page);
-        let is_preamble =
-            |l: &str| l.starts_with(".ie \\n(.g .ds Aq") || l.starts_with(".el .ds Aq");
-        let preamble: Vec<&str> = page.lines().filter(|l| is_preamble(l)).take(2).collect();
-        let mut lines = page.lines().filter(|l| !is_preamble(l));
-        let mut text = String::new();
-        for line in lines.by_ref() {
-            text.push_str(line);
-            text.push('\n');
-            if line.starts_with(".TH ") {
-                break;
-            }
-        }
-        for line in preamble.into_iter().chain(lines) {
-            text.push_str(line);
-            text.push('\n');
-        }
-        text
-    });
-    match result {
-        Ok(text) => deliver(stdout, stderr, "man", &text, 0),
-        Err(e) => {
-            let _ = writeln!(stderr, "{NAME}: man: {e}");
-            1
-        }
-    }
-}
-
-fn render_man(w: &mut dyn Write) -> std::io::Result<()> {
-    use clap_mangen::Man;
-    let mut cmd = command();
-    cmd.build();
-    let page = Man::new(cmd.clone()).source(format!("{NAME} {}", env!("CARGO_PKG_VERSION")));
-    page.render_title(w)?;
-    page.render_name_section(w)?;
-    page.render_synopsis_section(w)?;
-    page.render_description_section(w)?;
-    page.render_options_section(w)?;
-    writeln!(w, ".SH COMMANDS")?;
-    for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
-        writeln!(w, ".SS {}", roff_escape(sub.get_name()))?;
-        let part = Man::new(sub.clone());
-        let mut buf = Vec::new();
-        part.render_synopsis_section(&mut buf)?;
-        part.render_description_section(&mut buf)?;
-        if sub
-            .get_arguments()
-            .any(|a| !a.is_hide_set() && a.get_id() != "help")
-        {
-            part.render_options_section(&mut buf)?;
-        }
-        // The command's sections become paragraphs under its heading.
-        for line in String::from_utf8_lossy(&buf).lines() {
-            match line.strip_prefix(".SH ") {
-                Some("SYNOPSIS" | "DESCRIPTION") => writeln!(w, ".PP")?,
-                Some(_) => writeln!(w, ".PP\nOptions:")?,
-                None => writeln!(w, "{line}")?,
-            }
-        }
-        if let Some(examples) = sub.get_after_help() {
-            write_verbatim(w, &examples.to_string())?;
-        }
-    }
-    if let Some(examples) = cmd.get_after_help() {
-        writeln!(w, ".SH EXAMPLES")?;
-        write_verbatim(w, &examples.to_string())?;
-    }
-    writeln!(w, ".SH SEE ALSO")?;
-    writeln!(
-        w,
-        "README.md of {NAME} for the credential sources, every environment variable and the cache."
-    )
-}
-
-/// Text as it is (examples), in a no-fill block.
-fn write_verbatim(w: &mut dyn Write, text: &str) -> std::io::Result<()> {
-    writeln!(w, ".PP\n.nf")?;
-    for line in text.lines() {
-        writeln!(w, "\\&{}", roff_escape(line))?;
-    }
-    writeln!(w, ".fi")
-}
-
-fn roff_escape(s: &str) -> String {
-    s.replace('\\', "\\e").replace('-', "\\-")
-}
-
-fn read_stdin(stdin: &mut dyn Read, what: &str) -> Result<String> {
-    let mut buf = Vec::new();
-    stdin
-        .take(MAX_INPUT_BYTES as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::InvalidInput {
-            what: what.into(),
-            detail: format!("cannot read stdin: {e}"),
-        })?;
-    protocol::read_input(&buf, what)
-}
-
-fn get(
-    stdin: &mut dyn Read,
-    stdout: &mut dyn Write,
-    env: Env,
-    profile: Option<String>,
-) -> Result<()> {
-    let server_url = read_stdin(stdin, "server URL on stdin")?;
-    let helper = Helper::new(env)?.with_profile(profile);
-    let creds = helper.get_blocking(&server_url)?;
-    let line = serde_json::to_string(&GetResponse {
-        server_url: &server_url,
-        username: &creds.username,
-        secret: creds.password.expose(),
-    })
-    .map_err(|e| Error::InvalidInput {
-        what: "credentials".into(),
-        detail: e.to_string(),
-    })?;
-    // One write of the whole line, so a reader never sees half an answer.
-    write_answer(stdout, &line)
 }
 
 /// Ends a command whose stdout is a pipe (`token`, `kubelet-plugin`) or that answers in one
@@ -486,101 +366,4 @@ pub(crate) fn write_output(stdout: &mut dyn Write, text: &str) -> Result<()> {
         .map_err(|e| Error::Output {
             detail: e.to_string(),
         })
-}
-
-fn store(stdin: &mut dyn Read) -> Result<()> {
-    let text = read_stdin(stdin, "credentials on stdin")?;
-    let req: StoreRequest = serde_json::from_str(&text).map_err(|e| Error::InvalidInput {
-        what: "credentials on stdin".into(),
-        detail: format!("expected {{\"ServerURL\",\"Username\",\"Secret\"}} JSON ({e})"),
-    })?;
-    if req.server_url.trim().is_empty() {
-        return Err(Error::InvalidInput {
-            what: "credentials on stdin".into(),
-            detail: "no credentials server URL".into(),
-        });
-    }
-    if req.username.trim().is_empty() {
-        return Err(Error::InvalidInput {
-            what: "credentials on stdin".into(),
-            detail: "no credentials username".into(),
-        });
-    }
-    log::debug!(
-        "store for {}: nothing to save, passwords are minted from your Alibaba Cloud identity on every get",
-        req.server_url
-    );
-    Ok(())
-}
-
-/// Drops the host's cached token so the next `get` mints a new one. Never fails on a valid
-/// message: `docker logout` must work without credentials, for foreign hosts, and with a
-/// broken cache or settings.
-fn erase(stdin: &mut dyn Read, env: Env) -> Result<()> {
-    let server_url = read_stdin(stdin, "server URL on stdin")?;
-    if server_url.is_empty() {
-        return Err(Error::InvalidInput {
-            what: "server URL on stdin".into(),
-            detail: "no credentials server URL".into(),
-        });
-    }
-    match Helper::new(env) {
-        Ok(helper) => helper.erase(&server_url),
-        Err(e) => log::debug!("erase for {server_url}: no cache to erase ({e})"),
-    }
-    Ok(())
-}
-
-/// Prints the registries with an unexpired cached token; `{}` whenever there is nothing to
-/// show, so clients that abort on a failing `list` (podman) keep working.
-fn list(stdout: &mut dyn Write, env: Env) -> Result<()> {
-    let registries = match Helper::new(env) {
-        Ok(helper) => helper.cached_registries(),
-        Err(e) => {
-            log::debug!("list: no cache ({e})");
-            Default::default()
-        }
-    };
-    let line = serde_json::to_string(&registries).unwrap_or_else(|_| "{}".into());
-    write_answer(stdout, &line)
-}
-
-/// `doctor`: prints the report (text or JSON) and returns 0 when a `get` would succeed.
-fn doctor(
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-    env: Env,
-    profile: Option<String>,
-    host: Option<&str>,
-    offline: bool,
-    json: bool,
-) -> i32 {
-    let report = match Helper::new(env) {
-        Ok(helper) => {
-            let helper = helper.with_profile(profile);
-            match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt.block_on(helper.doctor(host, offline)),
-                Err(e) => {
-                    let line = format!("{NAME}: cannot start the async runtime: {e}\n");
-                    return deliver(stdout, stderr, "doctor", &line, 1);
-                }
-            }
-        }
-        Err(e) => {
-            // Settings or the config file are broken: that is the finding.
-            let line = crate::doctor::printable(&format!("{NAME}: {e}")) + "\n";
-            return deliver(stdout, stderr, "doctor", &line, 1);
-        }
-    };
-    let text = if json { report.json() } else { report.text() };
-    deliver(
-        stdout,
-        stderr,
-        "doctor",
-        &text,
-        if report.ok { 0 } else { 1 },
-    )
 }

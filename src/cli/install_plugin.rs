@@ -56,12 +56,12 @@ pub fn run(args: &InstallArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -
             detail: format!("cannot find it to copy it ({e})"),
         })
         .and_then(|source| install_all(&source, args));
-    crate::cli::finish(stdout, stderr, SUBCOMMAND, outcome)
+    super::finish(stdout, stderr, SUBCOMMAND, outcome)
 }
 
 fn install_all(source: &Path, args: &InstallArgs) -> Result<String> {
     let names: Vec<&str> = if args.names.is_empty() {
-        vec![crate::kubelet::PLUGIN_NAME]
+        vec![super::kubelet::PLUGIN_NAME]
     } else {
         args.names.iter().map(String::as_str).collect()
     };

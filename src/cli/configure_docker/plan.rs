@@ -1,0 +1,233 @@
+//! Reading the config and deciding the change: where the file is, what it holds, what each
+//! host's entry becomes, and the file's new text (tab-indented JSON, as docker writes it).
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::{Change, ConfigureArgs};
+use crate::config::Env;
+use crate::error::{Error, Result};
+
+/// The file as read, and what the change makes of it.
+pub(super) struct Plan {
+    pub(super) original: Option<Vec<u8>>,
+    pub(super) before: Map<String, Value>,
+    pub(super) after: Map<String, Value>,
+    pub(super) changes: Vec<Change>,
+}
+
+impl Plan {
+    pub(super) fn read(
+        target: &Path,
+        hosts: &[String],
+        helper: &str,
+        force: bool,
+        shown: &str,
+    ) -> Result<Plan> {
+        let original = read_config(target)?;
+        let before = match &original {
+            Some(bytes) => parse(bytes, shown)?,
+            None => Map::new(),
+        };
+        let mut after = before.clone();
+        let changes = apply(&mut after, hosts, helper, force, shown)?;
+        Ok(Plan {
+            original,
+            before,
+            after,
+            changes,
+        })
+    }
+
+    pub(super) fn changes_anything(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| matches!(c, Change::Added | Change::Replaced(_)))
+    }
+}
+
+/// The docker config's bytes, `None` when there is no file; else the one-line error naming it.
+/// The one place the file is read (switched to the helper's input-file reader at merge).
+pub(super) fn read_config(path: &Path) -> Result<Option<Vec<u8>>> {
+    match crate::input::read(path, crate::input::Kind::DockerConfig) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `--config`, else podman's or docker's file, from the environment.
+pub(super) fn config_path(args: &ConfigureArgs, env: &Env) -> Result<PathBuf> {
+    if let Some(path) = &args.config {
+        return Ok(path.clone());
+    }
+    // The home directory must exist: a missing (or mistyped) home is never created.
+    let home = || {
+        let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
+        let home = env.home_dir().ok_or_else(|| {
+            Error::config(
+                var,
+                "not set, so there is no home directory; name the file with --config",
+            )
+        })?;
+        if home.is_dir() {
+            Ok(home)
+        } else {
+            Err(Error::config(
+                home.display().to_string(),
+                format!(
+                    "the home directory ({var}) does not exist and is not created; fix {var} or name the file with --config"
+                ),
+            ))
+        }
+    };
+    if args.podman {
+        if let Some(file) = env.get("REGISTRY_AUTH_FILE") {
+            return Ok(PathBuf::from(file));
+        }
+        if cfg!(any(target_os = "macos", windows)) {
+            return Ok(home()?.join(".config/containers/auth.json"));
+        }
+        return match env.get("XDG_RUNTIME_DIR") {
+            Some(dir) => Ok(Path::new(dir).join("containers/auth.json")),
+            None => Err(Error::config(
+                "podman's auth.json",
+                "XDG_RUNTIME_DIR is not set, so it has no default place; set REGISTRY_AUTH_FILE or name the file with --config",
+            )),
+        };
+    }
+    match env.get("DOCKER_CONFIG") {
+        Some(dir) => Ok(Path::new(dir).join("config.json")),
+        None => Ok(home()?.join(".docker").join("config.json")),
+    }
+}
+
+/// Follows symlinks (also dangling ones) to the file that is actually read and replaced.
+pub(super) fn resolve_links(path: &Path) -> io::Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&path) {
+            Ok(md) if md.file_type().is_symlink() => {
+                let link = fs::read_link(&path)?;
+                path = match path.parent() {
+                    Some(parent) if link.is_relative() => parent.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+pub(super) fn parse(bytes: &[u8], shown: &str) -> Result<Map<String, Value>> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| Error::config(shown, format!("not UTF-8 text: {e}")))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::config(
+            shown,
+            "not a JSON object; fix or move the file",
+        )),
+        Err(e) => Err(Error::config(
+            shown,
+            format!("not valid JSON ({e}); fix or move the file, it was not changed"),
+        )),
+    }
+}
+
+/// Sets `credHelpers[host] = helper` for each host, as allowed; one [`Change`] per host.
+pub(super) fn apply(
+    doc: &mut Map<String, Value>,
+    hosts: &[String],
+    helper: &str,
+    force: bool,
+    shown: &str,
+) -> Result<Vec<Change>> {
+    let entry = doc
+        .entry("credHelpers")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if entry.is_null() {
+        *entry = Value::Object(Map::new());
+    }
+    let Value::Object(helpers) = entry else {
+        return Err(Error::config(
+            shown,
+            "\"credHelpers\" is not a JSON object; fix or move the file",
+        ));
+    };
+    let mut changes = Vec::with_capacity(hosts.len());
+    for host in hosts {
+        let change = match helpers.get(host) {
+            None => Change::Added,
+            Some(Value::String(v)) if v == helper => Change::Unchanged,
+            Some(other) => {
+                let old = match other {
+                    Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                };
+                if force {
+                    Change::Replaced(old)
+                } else {
+                    Change::KeptOther(old)
+                }
+            }
+        };
+        if matches!(change, Change::Added | Change::Replaced(_)) {
+            helpers.insert(host.clone(), Value::String(helper.to_string()));
+        }
+        changes.push(change);
+    }
+    Ok(changes)
+}
+
+/// JSON as docker writes it: tab-indented, with a final newline.
+pub(super) fn render(doc: &Map<String, Value>) -> String {
+    use serde::Serialize;
+    let mut buf = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
+    // A map of JSON values always serializes.
+    let _ = doc.serialize(&mut ser);
+    let mut text = String::from_utf8(buf).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A unified diff (`-`/`+`, two lines of context, `@@ -l,n +l,n @@` hunk headers) of `old` → `new`.
+pub(super) fn diff(old: &str, new: &str, shown: &str) -> String {
+    let (from, to) = if old.is_empty() {
+        ("/dev/null".to_string(), format!("{shown} (new file)"))
+    } else {
+        (shown.to_string(), shown.to_string())
+    };
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(2)
+        .header(&from, &to)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_shows_changed_lines_with_context() {
+        let old =
+            "{\n\t\"a\": 1,\n\t\"b\": 2,\n\t\"c\": 3,\n\t\"d\": 4,\n\t\"e\": 5,\n\t\"f\": 6\n}\n";
+        let new = old.replace("\"f\": 6", "\"f\": 7");
+        let d = diff(old, &new, "x.json");
+        assert_eq!(
+            d,
+            "--- x.json\n+++ x.json\n@@ -5,4 +5,4 @@\n \t\"d\": 4,\n \t\"e\": 5,\n-\t\"f\": 6\n+\t\"f\": 7\n }\n"
+        );
+    }
+}
