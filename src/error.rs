@@ -275,6 +275,12 @@ impl fmt::Display for Unredacted<'_> {
 
 impl std::error::Error for Error {}
 
+impl From<crate::env::InvalidVar> for Error {
+    fn from(v: crate::env::InvalidVar) -> Self {
+        Error::config(v.name, v.detail)
+    }
+}
+
 /// Result with the library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -109,6 +109,7 @@ pub(crate) mod config;
 pub(crate) mod configure;
 pub(crate) mod credentials;
 pub(crate) mod doctor;
+pub(crate) mod env;
 pub(crate) mod error;
 pub(crate) mod input;
 pub(crate) mod kubelet;

@@ -6,12 +6,14 @@
 //! so a `get` answered from the cache never loads certificates.
 
 pub mod answer;
+pub mod endpoint;
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub use answer::credential_hint;
 pub(crate) use answer::{api_error, check_success, checked_expiry, epoch_ms, string_field};
+pub use endpoint::{endpoint_url, signed_endpoint_url};
 
 use crate::error::{Error, Result};
 
@@ -249,7 +251,7 @@ struct NetworkEnv {
 }
 
 impl NetworkEnv {
-    fn from_env(env: &crate::config::Env) -> Self {
+    fn from_env(env: &crate::env::Env) -> Self {
         let first = |names: [&'static str; 2]| {
             names
                 .into_iter()
@@ -438,7 +440,7 @@ impl Transport {
     /// A transport that, before its first request, checks the TLS trust variables
     /// (`SSL_CERT_FILE`, `SSL_CERT_DIR`) and proxy variables (`HTTPS_PROXY`, `ALL_PROXY`) of
     /// `env`, and names them in certificate errors.
-    pub fn from_env(env: &crate::config::Env) -> Self {
+    pub fn from_env(env: &crate::env::Env) -> Self {
         Transport::with_network(NetworkEnv::from_env(env))
     }
 

@@ -364,10 +364,59 @@ fn strip_controls(text: &str) -> String {
         .collect()
 }
 
+/// The environment snapshot as debugging output shows it: the value of every secret-bearing
+/// variable replaced, every other value redacted. Here rather than in `env`, which sits below
+/// the redaction step.
+impl std::fmt::Debug for crate::env::Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut m = f.debug_map();
+        for (k, v) in self.vars() {
+            if crate::env::is_secret_bearing(k) {
+                m.entry(&k, &PLACEHOLDER);
+            } else {
+                m.entry(&k, &redact(v));
+            }
+        }
+        m.finish()?;
+        if !self.not_unicode().is_empty() {
+            write!(f, " (not UTF-8: {:?})", self.not_unicode())?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::Env;
     use proptest::prelude::*;
+
+    #[test]
+    fn env_debug_hides_secret_bearing_variables() {
+        let env = Env::from_pairs([
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIvisible"),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "sk-hidden-1"),
+            ("ALIBABA_CLOUD_SECURITY_TOKEN", "tok-hidden-2"),
+            (
+                "ALIBABA_CLOUD_CREDENTIALS_URI",
+                "http://127.0.0.1/c?t=uri-hidden-3",
+            ),
+            ("HTTPS_PROXY", "http://u:proxy-hidden-4@proxy:3128"),
+            ("GITHUB_TOKEN", "gh-hidden-5"),
+            ("AWS_SECRET_ACCESS_KEY", "aws-hidden-6"),
+            ("REGISTRY_PASSWORD", "pw-hidden-7"),
+            ("DOCKER_CREDENTIAL_ACR_HELPER_REGION", "cn-hangzhou"),
+        ]);
+        let shown = format!("{env:?} {env:#?}");
+        for i in 1..=7 {
+            assert!(!shown.contains(&format!("hidden-{i}")), "{shown}");
+        }
+        assert!(
+            shown.contains("LTAIvisible") && shown.contains("cn-hangzhou"),
+            "{shown}"
+        );
+        assert!(shown.contains("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), "{shown}");
+    }
 
     /// The first window of `secret` (of [`FRAGMENT_LEN`] bytes) found in `text`.
     fn leaked<'a>(text: &str, secret: &'a str) -> Option<&'a str> {
