@@ -606,6 +606,7 @@ impl Helper {
                 code: failure.code,
                 message: failure.message,
                 age,
+                ttl: cache::FAILURE_TTL,
             };
             return self.stale_or(cache, &key, target.registry, e);
         }
