@@ -397,6 +397,7 @@ mod tests {
 
     #[test]
     fn messages_are_redacted_whole_then_capped() {
+        let _scope = crate::redact::Scope::new().enter();
         let token = format!("CAIS{}", "Zk9vYmFy".repeat(125));
         crate::redact::register(&token);
         // The token straddles the cap.
