@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::registry::{self, Overrides};
 
 pub use crate::env::Env;
+pub use crate::logging::LogLevel;
 pub(crate) use crate::openapi::{endpoint_url, signed_endpoint_url};
 
 /// `DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID`: enterprise instance id (skips `ListInstance`).
@@ -25,8 +26,6 @@ pub const ENV_ENDPOINT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT`: ACR API endpoint tried first for `-vpc` and
 /// `-internal` registry hosts (default `cr-vpc.REGION.aliyuncs.com` where the region has one).
 pub const ENV_VPC_ENDPOINT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT";
-/// `DOCKER_CREDENTIAL_ACR_HELPER_LOG`: stderr log level.
-pub const ENV_LOG: &str = "DOCKER_CREDENTIAL_ACR_HELPER_LOG";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT`: deadline for a whole `get`.
 pub const ENV_TIMEOUT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR`: directory of the on-disk token cache.
@@ -35,47 +34,6 @@ pub const ENV_CACHE_DIR: &str = "DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR";
 pub const ENV_DISABLE_CACHE: &str = "DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL`: least remaining validity of a reused token.
 pub const ENV_MIN_TTL: &str = "DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL";
-
-/// Log levels for stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LogLevel {
-    /// Nothing at all, not even warnings.
-    Off,
-    /// Errors only.
-    Error,
-    /// Warnings (default).
-    Warn,
-    /// Informational.
-    Info,
-    /// Each step of a `get`.
-    Debug,
-    /// Everything, including HTTP exchanges (never secrets).
-    Trace,
-}
-
-impl LogLevel {
-    /// Parses `DOCKER_CREDENTIAL_ACR_HELPER_LOG`; unset means `warn`.
-    pub fn from_env(env: &Env) -> Result<Self> {
-        Ok(
-            match env.get(ENV_LOG).map(str::to_ascii_lowercase).as_deref() {
-                None | Some("warn" | "warning") => LogLevel::Warn,
-                Some("off" | "none" | "quiet") => LogLevel::Off,
-                Some("error") => LogLevel::Error,
-                Some("info") => LogLevel::Info,
-                Some("debug") => LogLevel::Debug,
-                Some("trace") => LogLevel::Trace,
-                Some(other) => {
-                    return Err(Error::config(
-                        ENV_LOG,
-                        format!(
-                            "{other:?} is not a log level; use off, error, warn, info, debug or trace"
-                        ),
-                    ));
-                }
-            },
-        )
-    }
-}
 
 /// Default deadline for a whole `get`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -370,8 +328,6 @@ mod tests {
             let e = Settings::from_env(&Env::default().with(k, v)).expect_err(v);
             assert!(e.to_string().starts_with(k), "{e}");
         }
-        let e = LogLevel::from_env(&Env::default().with(ENV_LOG, "loud")).expect_err("level");
-        assert!(e.to_string().starts_with(ENV_LOG));
     }
 
     #[test]
