@@ -200,7 +200,7 @@ fn cache_dir(env: &Env) -> Result<Option<PathBuf>> {
 /// helper creates `tokens/`, `failures/`, `instances/` and `credentials/` in it and deletes
 /// expired files there. So it may not be a filesystem root, the home directory, a shared
 /// temporary directory, or contain `..` (which could climb out of what the name suggests).
-/// (Ownership and mode are checked when the cache is opened: see [`crate::cache`].)
+/// (Ownership and mode are checked when the cache opens the directory.)
 fn check_dedicated_cache_dir(dir: &Path, env: &Env) -> Result<()> {
     use std::path::Component;
     let refuse = |why: &str| {
