@@ -18,14 +18,14 @@ static ORIGIN: LazyLock<Instant> = LazyLock::new(Instant::now);
 /// A monotonic time source: the system's, or (in tests) a manual one that only moves when told.
 /// `Copy`, like the [`Deadline`]s made from it.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Monotonic {
+pub(crate) struct Monotonic {
     /// Nanoseconds of a manual source (leaked: a test makes a few); `None` for the system's.
     manual: Option<&'static AtomicU64>,
 }
 
 impl Monotonic {
     /// The system's monotonic clock.
-    pub fn system() -> Self {
+    pub(crate) fn system() -> Self {
         Monotonic::default()
     }
 
@@ -55,7 +55,7 @@ impl Monotonic {
     }
 
     /// A deadline `total` from now on this source.
-    pub fn deadline(self, total: Duration) -> Deadline {
+    pub(crate) fn deadline(self, total: Duration) -> Deadline {
         Deadline {
             start: self.now(),
             total,

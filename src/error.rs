@@ -5,6 +5,10 @@
 //! carries a secret value, and `Display` passes the line through `redact::clip`, so a secret
 //! echoed by a server or a program is removed before anyone sees it, and only then is the line
 //! cut to `redact::MAX_MESSAGE_BYTES`.
+//!
+//! The text of each variant is derived (`thiserror`) on a borrowed view of it, `Message`, so
+//! the one `Display` of [`Error`] is the single place that text is made safe. The module imports
+//! nothing above the leaves (`env`, `redact`): values it prints come in the variant.
 
 use std::fmt;
 use std::time::Duration;
