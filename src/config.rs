@@ -3,15 +3,15 @@
 //! The rest of the crate receives an [`Env`] snapshot and a [`Settings`] value, so tests can set
 //! any variable without touching the process environment.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::registry::{self, Overrides};
 
-/// Prefix of the helper's own variables.
-pub const PREFIX: &str = "DOCKER_CREDENTIAL_ACR_HELPER_";
+pub use crate::env::Env;
+pub use crate::logging::LogLevel;
+pub(crate) use crate::openapi::{endpoint_url, signed_endpoint_url};
 
 /// `DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID`: enterprise instance id (skips `ListInstance`).
 pub const ENV_INSTANCE_ID: &str = "DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID";
@@ -26,8 +26,6 @@ pub const ENV_ENDPOINT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT`: ACR API endpoint tried first for `-vpc` and
 /// `-internal` registry hosts (default `cr-vpc.REGION.aliyuncs.com` where the region has one).
 pub const ENV_VPC_ENDPOINT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT";
-/// `DOCKER_CREDENTIAL_ACR_HELPER_LOG`: stderr log level.
-pub const ENV_LOG: &str = "DOCKER_CREDENTIAL_ACR_HELPER_LOG";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT`: deadline for a whole `get`.
 pub const ENV_TIMEOUT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR`: directory of the on-disk token cache.
@@ -36,206 +34,6 @@ pub const ENV_CACHE_DIR: &str = "DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR";
 pub const ENV_DISABLE_CACHE: &str = "DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL`: least remaining validity of a reused token.
 pub const ENV_MIN_TTL: &str = "DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL";
-
-/// A snapshot of the environment. Its `Debug` shows the variables the helper reads, with the
-/// value of every secret-bearing one (keys, tokens, passwords, URIs, proxies) replaced.
-#[derive(Clone, Default)]
-pub struct Env {
-    vars: BTreeMap<String, String>,
-    not_unicode: Vec<String>,
-    process: bool,
-}
-
-impl Env {
-    /// Captures the process environment.
-    pub fn from_process() -> Self {
-        let mut env = Env {
-            process: true,
-            ..Env::default()
-        };
-        for (k, v) in std::env::vars_os() {
-            match (k.into_string(), v.into_string()) {
-                (Ok(k), Ok(v)) => {
-                    env.vars.insert(k, v);
-                }
-                (Ok(k), Err(_)) => env.not_unicode.push(k),
-                _ => {}
-            }
-        }
-        env
-    }
-
-    /// Builds an environment from pairs (for tests and embedding programs).
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(
-        pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
-        Env {
-            vars: pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-            not_unicode: Vec::new(),
-            process: false,
-        }
-    }
-
-    /// Sets a variable (builder style).
-    pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.vars.insert(key.into(), value.into());
-        self
-    }
-
-    /// True for a snapshot of the real process environment.
-    pub(crate) fn is_process(&self) -> bool {
-        self.process
-    }
-
-    /// The value of a variable, trimmed; `None` when unset or blank.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars
-            .get(name)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-    }
-
-    /// A boolean variable: `true/1/yes/on` or `false/0/no/off` (any case); unset is `false`.
-    pub(crate) fn flag(&self, name: &str) -> Result<bool> {
-        match self.get(name).map(str::to_ascii_lowercase).as_deref() {
-            None => Ok(false),
-            Some("true" | "1" | "yes" | "on") => Ok(true),
-            Some("false" | "0" | "no" | "off") => Ok(false),
-            Some(other) => Err(Error::config(
-                name,
-                format!("{other:?} is not a boolean; use true or false"),
-            )),
-        }
-    }
-
-    /// A duration such as `30m`, `90s` or `1h30m`.
-    pub(crate) fn duration(&self, name: &str) -> Result<Option<Duration>> {
-        self.get(name)
-            .map(|v| {
-                humantime::parse_duration(v).map_err(|e| {
-                    Error::config(
-                        name,
-                        format!("{v:?} is not a duration like 30s, 15m or 1h ({e})"),
-                    )
-                })
-            })
-            .transpose()
-    }
-
-    /// The home directory: `HOME` (`USERPROFILE` on Windows), else the platform's.
-    pub(crate) fn home_dir(&self) -> Option<PathBuf> {
-        let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
-        match self.get(var) {
-            Some(h) => Some(PathBuf::from(h)),
-            // Only the real process may fall back to the platform's idea of home.
-            None if self.process => dirs::home_dir(),
-            None => None,
-        }
-    }
-
-    /// Names of variables with our prefixes whose values are not UTF-8.
-    fn check_unicode(&self) -> Result<()> {
-        match self
-            .not_unicode
-            .iter()
-            .find(|k| k.starts_with(PREFIX) || k.starts_with("ALIBABA_CLOUD_"))
-        {
-            Some(k) => Err(Error::config(k.as_str(), "value is not valid UTF-8")),
-            None => Ok(()),
-        }
-    }
-}
-
-impl std::fmt::Debug for Env {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut m = f.debug_map();
-        for (k, v) in &self.vars {
-            if is_secret_bearing(k) {
-                m.entry(k, &"<redacted>");
-            } else {
-                m.entry(k, &crate::redact::redact(v));
-            }
-        }
-        m.finish()?;
-        if !self.not_unicode.is_empty() {
-            write!(f, " (not UTF-8: {:?})", self.not_unicode)?;
-        }
-        Ok(())
-    }
-}
-
-/// True for variable names whose values may hold a secret: AccessKey secrets, tokens,
-/// passwords, credentials URIs, proxy URLs (user info), and anything alike from other programs.
-fn is_secret_bearing(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    // Our own prefix contains "CREDENTIAL"; judge the rest of the name.
-    let n = upper.strip_prefix(PREFIX).unwrap_or(&upper);
-    if n.ends_with("ACCESS_KEY_ID") {
-        return false;
-    }
-    [
-        "SECRET",
-        "TOKEN",
-        "PASSWORD",
-        "PASSWD",
-        "PASS",
-        "CREDENTIAL",
-        "URI",
-        "URL",
-        "PROXY",
-        "AUTH",
-        "KEY",
-        "COOKIE",
-        "SESSION",
-        "PRIVATE",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
-}
-
-/// Log levels for stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LogLevel {
-    /// Nothing at all, not even warnings.
-    Off,
-    /// Errors only.
-    Error,
-    /// Warnings (default).
-    Warn,
-    /// Informational.
-    Info,
-    /// Each step of a `get`.
-    Debug,
-    /// Everything, including HTTP exchanges (never secrets).
-    Trace,
-}
-
-impl LogLevel {
-    /// Parses `DOCKER_CREDENTIAL_ACR_HELPER_LOG`; unset means `warn`.
-    pub fn from_env(env: &Env) -> Result<Self> {
-        Ok(
-            match env.get(ENV_LOG).map(str::to_ascii_lowercase).as_deref() {
-                None | Some("warn" | "warning") => LogLevel::Warn,
-                Some("off" | "none" | "quiet") => LogLevel::Off,
-                Some("error") => LogLevel::Error,
-                Some("info") => LogLevel::Info,
-                Some("debug") => LogLevel::Debug,
-                Some("trace") => LogLevel::Trace,
-                Some(other) => {
-                    return Err(Error::config(
-                        ENV_LOG,
-                        format!(
-                            "{other:?} is not a log level; use off, error, warn, info, debug or trace"
-                        ),
-                    ));
-                }
-            },
-        )
-    }
-}
 
 /// Default deadline for a whole `get`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -399,14 +197,14 @@ fn cache_dir(env: &Env) -> Result<Option<PathBuf>> {
         check_dedicated_cache_dir(&dir, env)?;
         return Ok(Some(dir));
     }
-    Ok(platform_cache_dir(env).map(|d| d.join(CACHE_DIR_NAME)))
+    Ok(env.platform_cache_dir().map(|d| d.join(CACHE_DIR_NAME)))
 }
 
 /// `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR` must name a directory used for this cache only: the
 /// helper creates `tokens/`, `failures/`, `instances/` and `credentials/` in it and deletes
 /// expired files there. So it may not be a filesystem root, the home directory, a shared
 /// temporary directory, or contain `..` (which could climb out of what the name suggests).
-/// (Ownership and mode are checked when the cache is opened: see [`crate::cache`].)
+/// (Ownership and mode are checked when the cache opens the directory.)
 fn check_dedicated_cache_dir(dir: &Path, env: &Env) -> Result<()> {
     use std::path::Component;
     let refuse = |why: &str| {
@@ -435,104 +233,6 @@ fn check_dedicated_cache_dir(dir: &Path, env: &Env) -> Result<()> {
         return refuse("a directory shared by all users");
     }
     Ok(())
-}
-
-/// The platform cache directory, from the snapshot (never the live environment, except the
-/// platform's own lookup for the real process).
-fn platform_cache_dir(env: &Env) -> Option<PathBuf> {
-    if cfg!(windows) {
-        return match env.get("LOCALAPPDATA") {
-            Some(d) => Some(PathBuf::from(d)),
-            None if env.process => dirs::cache_dir(),
-            None => None,
-        };
-    }
-    if cfg!(target_os = "macos") {
-        return env.home_dir().map(|h| h.join("Library").join("Caches"));
-    }
-    // XDG: a relative XDG_CACHE_HOME is invalid and ignored.
-    match env.get("XDG_CACHE_HOME").map(PathBuf::from) {
-        Some(d) if d.is_absolute() => Some(d),
-        _ => env.home_dir().map(|h| h.join(".cache")),
-    }
-}
-
-/// Turns `host`, `host:port` or a URL (with `{region}` placeholders) into an endpoint URL.
-/// Messages never repeat user info or a query: they may be credentials.
-pub fn endpoint_url(template: &str, region: &str, source: &str) -> Result<url::Url> {
-    let s = template.replace("{region}", region);
-    let s = if s.contains("://") {
-        s
-    } else {
-        format!("https://{s}")
-    };
-    let shown = shown_endpoint(template);
-    let url = url::Url::parse(&s)
-        .map_err(|e| Error::config(source, format!("{shown:?} is not a valid endpoint ({e})")))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        crate::redact::register_url(&url);
-        return Err(Error::config(
-            source,
-            format!("{shown:?} must not carry user info (a user name or password)"),
-        ));
-    }
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(Error::config(
-            source,
-            format!("{shown:?} must be an http(s) URL or a host name"),
-        ));
-    }
-    if url.query().is_some() {
-        return Err(Error::config(
-            source,
-            format!("{shown:?} must not carry a query"),
-        ));
-    }
-    Ok(url)
-}
-
-/// [`endpoint_url`] for an API whose requests are signed (ACR, STS): `https://` only, except on
-/// a host that is literally loopback (`localhost`, `127.0.0.0/8`, `[::1]`, as written: a name
-/// that merely resolves to loopback does not count), where tests and local gateways run.
-pub fn signed_endpoint_url(template: &str, region: &str, source: &str) -> Result<url::Url> {
-    let url = endpoint_url(template, region, source)?;
-    if url.scheme() == "http" && !is_literal_loopback(&url) {
-        return Err(Error::config(
-            source,
-            format!(
-                "{:?} is plain http://; signed API calls (and the passwords they return) need https:// (http:// is accepted only for localhost, 127.0.0.0/8 and [::1])",
-                crate::openapi::endpoint_label(&url)
-            ),
-        ));
-    }
-    Ok(url)
-}
-
-/// True when the URL's host, as written, is `localhost`, an address in `127.0.0.0/8` or `::1`.
-fn is_literal_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.octets()[0] == 127,
-        Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
-        None => false,
-    }
-}
-
-/// An endpoint value as it may appear in a message: without anything before an `@` in its
-/// authority (user info) and without its query.
-fn shown_endpoint(template: &str) -> String {
-    let (scheme, rest) = match template.split_once("://") {
-        Some((s, r)) => (format!("{s}://"), r),
-        None => (String::new(), template),
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let authority = match authority.rsplit_once('@') {
-        Some((_, host)) => format!("…@{host}"),
-        None => authority.to_string(),
-    };
-    let tail = tail.split(['?', '#']).next().unwrap_or_default();
-    format!("{scheme}{authority}{tail}")
 }
 
 #[cfg(test)]
@@ -632,8 +332,6 @@ mod tests {
             let e = Settings::from_env(&Env::default().with(k, v)).expect_err(v);
             assert!(e.to_string().starts_with(k), "{e}");
         }
-        let e = LogLevel::from_env(&Env::default().with(ENV_LOG, "loud")).expect_err("level");
-        assert!(e.to_string().starts_with(ENV_LOG));
     }
 
     #[test]
@@ -710,86 +408,6 @@ mod tests {
     }
 
     #[test]
-    fn signed_endpoints_need_https_unless_the_host_is_literally_loopback() {
-        for ok in [
-            "http://127.0.0.1:8080",
-            "http://127.1.2.3",
-            "http://localhost:9000/acr",
-            "http://LOCALHOST",
-            "http://[::1]:8080",
-            "https://cr.example.com",
-            "cr.example.com",
-        ] {
-            signed_endpoint_url(ok, "cn-hangzhou", ENV_ENDPOINT).expect(ok);
-        }
-        for bad in [
-            "http://cr.cn-hangzhou.aliyuncs.com",
-            "http://localhost.example.com",
-            "http://127.0.0.1.nip.io",
-            "http://[::ffff:127.0.0.1]",
-            "http://10.0.0.1:8080",
-        ] {
-            let e = signed_endpoint_url(bad, "cn-hangzhou", ENV_ENDPOINT).expect_err(bad);
-            let s = e.to_string();
-            assert!(s.starts_with(ENV_ENDPOINT) && s.contains("https://"), "{s}");
-            assert!(!s.contains('\n'));
-        }
-        let e = Settings::from_env(&Env::default().with(ENV_ENDPOINT, "http://cr.example.com"))
-            .expect_err("http");
-        assert!(e.to_string().contains("plain http://"), "{e}");
-    }
-
-    #[test]
-    fn endpoints_with_user_info_are_refused_without_echoing_it() {
-        for v in [
-            "https://someuser:hunter2pw@cr.example.com",
-            "https://:hunter2pw@cr.example.com",
-            "someuser@cr.example.com",
-            "https://someuser:hunter2pw@cr.example.com/x?q=1",
-            "https://someuser:hunter2pw@[bad",
-        ] {
-            let e = endpoint_url(v, "cn-hangzhou", ENV_ENDPOINT).expect_err(v);
-            let s = e.to_string();
-            assert!(
-                !s.contains("someuser") && !s.contains("hunter2pw"),
-                "{v}: {s}"
-            );
-            assert!(s.starts_with(ENV_ENDPOINT), "{s}");
-        }
-        assert_eq!(
-            shown_endpoint("https://u:p@h.example:8/p?q=s#f"),
-            "https://…@h.example:8/p"
-        );
-    }
-
-    #[test]
-    fn env_debug_hides_secret_bearing_variables() {
-        let env = Env::from_pairs([
-            ("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIvisible"),
-            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "sk-hidden-1"),
-            ("ALIBABA_CLOUD_SECURITY_TOKEN", "tok-hidden-2"),
-            (
-                "ALIBABA_CLOUD_CREDENTIALS_URI",
-                "http://127.0.0.1/c?t=uri-hidden-3",
-            ),
-            ("HTTPS_PROXY", "http://u:proxy-hidden-4@proxy:3128"),
-            ("GITHUB_TOKEN", "gh-hidden-5"),
-            ("AWS_SECRET_ACCESS_KEY", "aws-hidden-6"),
-            ("REGISTRY_PASSWORD", "pw-hidden-7"),
-            ("DOCKER_CREDENTIAL_ACR_HELPER_REGION", "cn-hangzhou"),
-        ]);
-        let shown = format!("{env:?} {env:#?}");
-        for i in 1..=7 {
-            assert!(!shown.contains(&format!("hidden-{i}")), "{shown}");
-        }
-        assert!(
-            shown.contains("LTAIvisible") && shown.contains("cn-hangzhou"),
-            "{shown}"
-        );
-        assert!(shown.contains("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), "{shown}");
-    }
-
-    #[test]
     fn domains_need_an_instance_id_and_valid_patterns() {
         let e = Settings::from_env(&Env::default().with(ENV_DOMAINS, "reg.example.com"))
             .expect_err("no instance id");
@@ -808,11 +426,9 @@ mod tests {
     }
 
     #[test]
-    fn flags() {
-        let env = Env::from_pairs([("A", "TRUE"), ("B", "0"), ("C", "maybe")]);
-        assert!(env.flag("A").expect("a"));
-        assert!(!env.flag("B").expect("b"));
-        assert!(!env.flag("UNSET").expect("unset"));
-        assert!(env.flag("C").is_err());
+    fn plain_http_endpoint_is_refused_by_name() {
+        let e = Settings::from_env(&Env::default().with(ENV_ENDPOINT, "http://cr.example.com"))
+            .expect_err("http");
+        assert!(e.to_string().contains("plain http://"), "{e}");
     }
 }

@@ -106,9 +106,11 @@
 pub(crate) mod acr;
 pub(crate) mod cache;
 pub mod cli;
+pub(crate) mod clock;
 pub(crate) mod config;
 pub(crate) mod credentials;
 pub(crate) mod doctor;
+pub(crate) mod env;
 pub(crate) mod error;
 pub(crate) mod input;
 
@@ -144,8 +146,7 @@ use openapi::{Deadline, Transport};
 pub(crate) type BaseIdentity =
     Arc<dyn Fn(Option<&registries::Entry>) -> Result<Provider> + Send + Sync>;
 
-/// A source of the current time (injected so expiry logic is testable).
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+pub use clock::Clock;
 
 /// Registry credentials produced by [`Helper::get`].
 #[derive(Debug, Clone)]
@@ -610,6 +611,7 @@ impl Helper {
                 code: failure.code,
                 message: failure.message,
                 age,
+                ttl: cache::FAILURE_TTL,
             };
             return self.stale_or(cache, &key, target.registry, e);
         }
@@ -731,7 +733,9 @@ impl Helper {
         for (i, endpoint) in target.endpoints.iter().enumerate() {
             let last = i + 1 == n;
             // A VPC endpoint that cannot be reached must leave time for the public one.
-            let probe = Deadline::after((ctx.deadline.remaining() / 3).min(VPC_PROBE));
+            let probe = ctx
+                .deadline
+                .within((ctx.deadline.remaining() / 3).min(VPC_PROBE));
             let attempt_ctx = credentials::Context {
                 env: ctx.env,
                 transport: ctx.transport,

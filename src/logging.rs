@@ -5,7 +5,52 @@
 
 use std::io::Write;
 
-use crate::config::LogLevel;
+use crate::env::Env;
+use crate::error::{Error, Result};
+
+/// `DOCKER_CREDENTIAL_ACR_HELPER_LOG`: stderr log level.
+pub const ENV_LOG: &str = "DOCKER_CREDENTIAL_ACR_HELPER_LOG";
+
+/// Log levels for stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Nothing at all, not even warnings.
+    Off,
+    /// Errors only.
+    Error,
+    /// Warnings (default).
+    Warn,
+    /// Informational.
+    Info,
+    /// Each step of a `get`.
+    Debug,
+    /// Everything, including HTTP exchanges (never secrets).
+    Trace,
+}
+
+impl LogLevel {
+    /// Parses `DOCKER_CREDENTIAL_ACR_HELPER_LOG`; unset means `warn`.
+    pub fn from_env(env: &Env) -> Result<Self> {
+        Ok(
+            match env.get(ENV_LOG).map(str::to_ascii_lowercase).as_deref() {
+                None | Some("warn" | "warning") => LogLevel::Warn,
+                Some("off" | "none" | "quiet") => LogLevel::Off,
+                Some("error") => LogLevel::Error,
+                Some("info") => LogLevel::Info,
+                Some("debug") => LogLevel::Debug,
+                Some("trace") => LogLevel::Trace,
+                Some(other) => {
+                    return Err(Error::config(
+                        ENV_LOG,
+                        format!(
+                            "{other:?} is not a log level; use off, error, warn, info, debug or trace"
+                        ),
+                    ));
+                }
+            },
+        )
+    }
+}
 
 struct StderrLogger;
 
@@ -49,4 +94,22 @@ pub fn init(level: LogLevel) {
         LogLevel::Debug => log::LevelFilter::Debug,
         LogLevel::Trace => log::LevelFilter::Trace,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_levels_parse_and_a_bad_one_names_the_variable() {
+        let level = |v: &str| LogLevel::from_env(&Env::default().with(ENV_LOG, v));
+        assert_eq!(
+            LogLevel::from_env(&Env::default()).ok(),
+            Some(LogLevel::Warn)
+        );
+        assert_eq!(level("DEBUG").ok(), Some(LogLevel::Debug));
+        assert_eq!(level("quiet").ok(), Some(LogLevel::Off));
+        let e = level("loud").expect_err("level");
+        assert!(e.to_string().starts_with(ENV_LOG), "{e}");
+    }
 }

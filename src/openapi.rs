@@ -6,6 +6,7 @@
 //! so a `get` answered from the cache never loads certificates.
 
 pub mod answer;
+pub mod endpoint;
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -15,7 +16,9 @@ pub use answer::epoch_ms;
 pub(crate) use answer::{
     Field, Millis, Object, api_error, check_success, checked_expiry, decode, not_json,
 };
+pub use endpoint::{endpoint_url, signed_endpoint_url};
 
+pub use crate::clock::Deadline;
 use crate::error::{Error, Result};
 
 /// Largest response body we read; every real answer is a few KiB.
@@ -96,33 +99,6 @@ pub fn endpoint_label(url: &url::Url) -> String {
     let _ = u.set_username("");
     let _ = u.set_password(None);
     u.to_string()
-}
-
-/// A point in time by which a whole operation must finish.
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline {
-    start: Instant,
-    total: Duration,
-}
-
-impl Deadline {
-    /// A deadline `total` from now.
-    pub fn after(total: Duration) -> Self {
-        Deadline {
-            start: Instant::now(),
-            total,
-        }
-    }
-
-    /// Time left.
-    pub fn remaining(&self) -> Duration {
-        self.total.saturating_sub(self.start.elapsed())
-    }
-
-    /// The whole time allowed (what a deadline timeout reports, whatever the scheduling jitter).
-    pub fn total(&self) -> Duration {
-        self.total
-    }
 }
 
 /// How a request is retried.
@@ -282,7 +258,7 @@ struct NetworkEnv {
 }
 
 impl NetworkEnv {
-    fn from_env(env: &crate::config::Env) -> Self {
+    fn from_env(env: &crate::env::Env) -> Self {
         let first = |names: [&'static str; 2]| {
             names
                 .into_iter()
@@ -471,7 +447,7 @@ impl Transport {
     /// A transport that, before its first request, checks the TLS trust variables
     /// (`SSL_CERT_FILE`, `SSL_CERT_DIR`) and proxy variables (`HTTPS_PROXY`, `ALL_PROXY`) of
     /// `env`, and names them in certificate errors.
-    pub fn from_env(env: &crate::config::Env) -> Self {
+    pub fn from_env(env: &crate::env::Env) -> Self {
         Transport::with_network(NetworkEnv::from_env(env))
     }
 
@@ -780,5 +756,41 @@ mod tests {
         for attempt in 0..10 {
             assert!(p.backoff(attempt) <= p.max_delay);
         }
+    }
+
+    #[test]
+    fn a_spent_deadline_reports_the_whole_time_without_sending() {
+        let time = crate::clock::Monotonic::manual();
+        let deadline = time.deadline(Duration::from_secs(30));
+        time.advance(Duration::from_secs(31));
+        let transport = Transport::new();
+        let mut built = 0;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let outcome = rt.block_on(transport.send_with_retry(
+            &deadline,
+            RetryPolicy::API,
+            || {
+                built += 1;
+                Ok(HttpRequest {
+                    method: Method::Get,
+                    url: url::Url::parse("http://127.0.0.1:1/?Signature=x").expect("url"),
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                    route: Route::Direct,
+                })
+            },
+            |_| Retry::Yes,
+        ));
+        match outcome {
+            Err(Error::Timeout { endpoint, waited }) => {
+                assert_eq!(endpoint, "http://127.0.0.1:1/");
+                assert_eq!(waited, Duration::from_secs(30));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(built, 1);
     }
 }

@@ -227,6 +227,8 @@ proptest! {
     #[test]
     fn ini_credential_files_never_panic(lines in proptest::collection::vec(ini_line(), 0..12)) {
         use crate::credentials::profile;
+        // Secrets of arbitrary words stay in this case's own redaction scope.
+        let _scope = crate::redact::Scope::new().enter();
         let dir = tempfile::tempdir().expect("dir");
         let file = dir.path().join("credentials");
         std::fs::write(&file, lines.join("\n")).expect("write");
@@ -245,6 +247,8 @@ proptest! {
         raw in proptest::option::weighted(0.2, any::<String>()),
     ) {
         use crate::credentials::cli_config;
+        // Secrets of arbitrary words stay in this case's own redaction scope.
+        let _scope = crate::redact::Scope::new().enter();
         let dir = tempfile::tempdir().expect("dir");
         let file = dir.path().join("config.json");
         let text = raw.unwrap_or_else(|| {
@@ -268,6 +272,8 @@ proptest! {
         expiration in proptest::option::of("[0-9TZ:.+-]{0,25}"),
     ) {
         use crate::credentials::{Context, sts};
+        // Secrets of arbitrary words stay in this case's own redaction scope.
+        let _scope = crate::redact::Scope::new().enter();
         let transport = openapi::Transport::new();
         let deadline = openapi::Deadline::after(std::time::Duration::from_secs(1));
         let now = chrono::Utc::now;
@@ -316,6 +322,8 @@ proptest! {
     #[test]
     fn corrupt_cache_files_are_ignored_never_panic(b in proptest::collection::vec(any::<u8>(), 0..300)) {
         use crate::cache::{Cache, Key};
+        // Secrets of arbitrary words stay in this case's own redaction scope.
+        let _scope = crate::redact::Scope::new().enter();
         let dir = tempfile::tempdir().expect("dir");
         let cache = Cache::open(&dir.path().join("c"), crate::cache::Origin::Configured, std::time::Duration::from_secs(900)).expect("cache");
         let reg = registry::parse_host("registry.cn-hangzhou.aliyuncs.com", &Overrides::default()).expect("acr");

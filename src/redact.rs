@@ -2,8 +2,8 @@
 //!
 //! Every secret that comes into play (AccessKey secret, security token, OIDC token, registry
 //! password, the ECS metadata session token, the query and password of a credentials URI or
-//! proxy URL, what a credential command prints) is registered here, in a process-wide set, the
-//! moment it is wrapped in a [`Secret`](crate::Secret) or parsed out of an answer or a URL.
+//! proxy URL, what a credential command prints) is registered here, in the set of the current
+//! [`Scope`] (one per `cli::run`, else one for the process), the moment it is wrapped in a [`Secret`](crate::Secret) or parsed out of an answer or a URL.
 //! [`redact`] then removes it in every form a server may echo: as is, percent-encoded once or
 //! twice (as RPC string-to-sign canonicalisation does), form-encoded, and base64 (standard and
 //! URL-safe, with or without padding, and embedded at any offset in a larger base64 value such
@@ -22,7 +22,10 @@
 //! Registering is cheap (it runs on the warm `get` path when a cached token is read); the index
 //! of fragments is built only when something is redacted, which happens on error and log paths.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::marker::PhantomData;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use base64::Engine;
 
@@ -193,29 +196,72 @@ impl Secrets {
     }
 }
 
-#[cfg(not(test))]
-static SECRETS: std::sync::LazyLock<std::sync::Mutex<Secrets>> =
-    std::sync::LazyLock::new(Default::default);
+/// The secrets of one run: what [`register`] adds to and [`redact`] removes.
+///
+/// `cli::run` installs a fresh scope for its whole duration ([`Scope::enter`]), so two runs in
+/// one process (tests, an embedder calling it on several threads) never see each other's
+/// secrets; code that never installs one (an embedder using `Helper` directly) shares the
+/// process-wide scope. The scope is per thread: work a run hands to another thread takes it
+/// along with [`Scope::current`] and enters it there.
+#[derive(Clone, Default)]
+pub(crate) struct Scope(Arc<Mutex<Secrets>>);
 
-/// Runs `f` on the registered secrets.
-#[cfg(not(test))]
-fn with_secrets<R>(f: impl FnOnce(&mut Secrets) -> R) -> R {
-    // A panic elsewhere while holding the lock must not turn redaction off.
-    let mut guard = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
-    f(&mut guard)
-}
+/// The scope of code that never installed one.
+static PROCESS: LazyLock<Scope> = LazyLock::new(Scope::default);
 
-// Unit tests run in parallel threads of one process, and property tests make secrets of
-// arbitrary words ("access_key"); a per-thread set keeps them from redacting each other's
-// messages.
-#[cfg(test)]
 thread_local! {
-    static SECRETS: std::cell::RefCell<Secrets> = std::cell::RefCell::new(Secrets::default());
+    /// The scope installed on this thread, if any.
+    static CURRENT: RefCell<Option<Scope>> = const { RefCell::new(None) };
 }
 
-#[cfg(test)]
+impl Scope {
+    /// A scope with no secret registered.
+    pub(crate) fn new() -> Self {
+        Scope::default()
+    }
+
+    /// The scope in force on this thread: the one installed, else the process-wide one.
+    pub(crate) fn current() -> Self {
+        CURRENT
+            .with(|c| c.borrow().clone())
+            .unwrap_or_else(|| PROCESS.clone())
+    }
+
+    /// Makes this the current scope of this thread until the guard is dropped (which puts back
+    /// the scope that was current before).
+    pub(crate) fn enter(&self) -> Entered {
+        let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
+        Entered {
+            previous,
+            _not_send: PhantomData,
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Secrets) -> R) -> R {
+        // A panic elsewhere while holding the lock must not turn redaction off.
+        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+}
+
+/// While alive, a [`Scope`] is the current one of the thread that entered it.
+#[must_use = "the scope is left when this guard is dropped"]
+pub(crate) struct Entered {
+    previous: Option<Scope>,
+    /// Dropped on the thread it was made on.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CURRENT.with(|c| *c.borrow_mut() = previous);
+    }
+}
+
+/// Runs `f` on the secrets of the current scope.
 fn with_secrets<R>(f: impl FnOnce(&mut Secrets) -> R) -> R {
-    SECRETS.with(|s| f(&mut s.borrow_mut()))
+    Scope::current().with(f)
 }
 
 /// Registers `value` (and its encoded forms) as a secret that [`redact`] removes.
@@ -364,10 +410,60 @@ fn strip_controls(text: &str) -> String {
         .collect()
 }
 
+/// The environment snapshot as debugging output shows it: the value of every secret-bearing
+/// variable replaced, every other value redacted. Here rather than in `env`, which sits below
+/// the redaction step.
+impl std::fmt::Debug for crate::env::Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut m = f.debug_map();
+        for (k, v) in self.vars() {
+            if crate::env::is_secret_bearing(k) {
+                m.entry(&k, &PLACEHOLDER);
+            } else {
+                m.entry(&k, &redact(v));
+            }
+        }
+        m.finish()?;
+        if !self.not_unicode().is_empty() {
+            write!(f, " (not UTF-8: {:?})", self.not_unicode())?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::Env;
     use proptest::prelude::*;
+
+    #[test]
+    fn env_debug_hides_secret_bearing_variables() {
+        let _scope = crate::redact::Scope::new().enter();
+        let env = Env::from_pairs([
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIvisible"),
+            ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "sk-hidden-1"),
+            ("ALIBABA_CLOUD_SECURITY_TOKEN", "tok-hidden-2"),
+            (
+                "ALIBABA_CLOUD_CREDENTIALS_URI",
+                "http://127.0.0.1/c?t=uri-hidden-3",
+            ),
+            ("HTTPS_PROXY", "http://u:proxy-hidden-4@proxy:3128"),
+            ("GITHUB_TOKEN", "gh-hidden-5"),
+            ("AWS_SECRET_ACCESS_KEY", "aws-hidden-6"),
+            ("REGISTRY_PASSWORD", "pw-hidden-7"),
+            ("DOCKER_CREDENTIAL_ACR_HELPER_REGION", "cn-hangzhou"),
+        ]);
+        let shown = format!("{env:?} {env:#?}");
+        for i in 1..=7 {
+            assert!(!shown.contains(&format!("hidden-{i}")), "{shown}");
+        }
+        assert!(
+            shown.contains("LTAIvisible") && shown.contains("cn-hangzhou"),
+            "{shown}"
+        );
+        assert!(shown.contains("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), "{shown}");
+    }
 
     /// The first window of `secret` (of [`FRAGMENT_LEN`] bytes) found in `text`.
     fn leaked<'a>(text: &str, secret: &'a str) -> Option<&'a str> {
@@ -393,6 +489,7 @@ mod tests {
 
     #[test]
     fn registered_secrets_and_their_encodings_are_removed() {
+        let _scope = crate::redact::Scope::new().enter();
         register("unit-test-secret+/=value");
         let shown = redact(
             "a unit-test-secret+/=value b unit-test-secret%2B%2F%3Dvalue c unit-test-secret%252B%252F%253Dvalue",
@@ -403,12 +500,14 @@ mod tests {
 
     #[test]
     fn short_values_are_not_registered() {
+        let _scope = crate::redact::Scope::new().enter();
         register("ab");
         assert_eq!(redact("tab ab"), "tab ab");
     }
 
     #[test]
     fn short_secrets_are_removed_only_whole() {
+        let _scope = crate::redact::Scope::new().enter();
         register("hunter22");
         assert_eq!(redact("x hunter22 y"), format!("x {PLACEHOLDER} y"));
         // A part of a short secret is not treated as the secret.
@@ -422,6 +521,7 @@ mod tests {
 
     #[test]
     fn any_run_of_a_long_secret_is_the_secret() {
+        let _scope = crate::redact::Scope::new().enter();
         let token = sts_token();
         register(&token);
         // A gateway echoed a piece of it (or something cut it).
@@ -438,6 +538,7 @@ mod tests {
 
     #[test]
     fn base64_forms_are_removed_even_inside_a_larger_value() {
+        let _scope = crate::redact::Scope::new().enter();
         use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
         let password = "registry-password-?>?>-0123456789";
         register(password);
@@ -465,6 +566,7 @@ mod tests {
 
     #[test]
     fn a_secret_cut_by_the_cap_leaves_no_piece() {
+        let _scope = crate::redact::Scope::new().enter();
         let token = sts_token();
         register(&token);
         // The token straddles the cut point of a field.
@@ -477,6 +579,7 @@ mod tests {
 
     #[test]
     fn signature_echoes_are_cut() {
+        let _scope = crate::redact::Scope::new().enter();
         let m = "Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3DSTS.x%26SecurityToken%3Dtok";
         let shown = redact(m);
         assert_eq!(
@@ -490,6 +593,7 @@ mod tests {
 
     #[test]
     fn control_characters_never_reach_the_terminal() {
+        let _scope = crate::redact::Scope::new().enter();
         let shown = redact("red \x1b[31mtext\r\nnext\u{9b}line\u{7f}");
         assert!(!shown.chars().any(char::is_control), "{shown:?}");
         assert_eq!(server_field("a\x1b[2J\r\n\tb"), "a [2J b");
@@ -497,6 +601,7 @@ mod tests {
 
     #[test]
     fn server_fields_are_capped_with_a_visible_marker() {
+        let _scope = crate::redact::Scope::new().enter();
         let long = "é".repeat(400_000);
         let f = server_field(&long);
         assert!(f.len() <= MAX_FIELD_BYTES, "{}", f.len());
@@ -510,6 +615,7 @@ mod tests {
 
     #[test]
     fn lines_are_capped() {
+        let _scope = crate::redact::Scope::new().enter();
         let l = line(&"a".repeat(130 * 1024));
         assert!(l.len() <= MAX_LINE_BYTES, "{}", l.len());
         assert!(l.ends_with(" bytes cut)"), "{l}");
@@ -520,6 +626,7 @@ mod tests {
 
     #[test]
     fn url_passwords_and_queries_are_registered() {
+        let _scope = crate::redact::Scope::new().enter();
         let u = url::Url::parse("http://user:pa%24sword@127.0.0.1/c?token=querysecret123")
             .expect("url");
         register_url(&u);
@@ -532,6 +639,7 @@ mod tests {
 
     #[test]
     fn the_oldest_secrets_go_first_and_the_rest_stay_redacted() {
+        let _scope = crate::redact::Scope::new().enter();
         let first = "the-very-first-secret-000";
         register(first);
         for i in 0..MAX_SECRETS {
@@ -558,6 +666,7 @@ mod tests {
             max in 40usize..1200,
             encoding in 0u8..4,
         ) {
+            let _scope = crate::redact::Scope::new().enter();
             use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
             register(&secret);
             let echoed = match encoding {

@@ -66,6 +66,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_value() {
+        let _scope = crate::redact::Scope::new().enter();
         let s = Secret::new("hunter2-very-secret".to_string());
         let shown = format!("{s:?} {s:#?}");
         assert!(!shown.contains("hunter2"), "{shown}");
@@ -74,6 +75,7 @@ mod tests {
 
     #[test]
     fn new_and_deserialized_secrets_are_redacted_from_messages() {
+        let _scope = crate::redact::Scope::new().enter();
         let _a = Secret::new("made-with-new-0042".to_string());
         let _b: Secret = serde_json::from_str("\"read-from-json-0042\"").expect("json");
         let shown = crate::redact::redact("x made-with-new-0042 y read-from-json-0042 z");
@@ -82,6 +84,7 @@ mod tests {
 
     #[test]
     fn debug_of_containing_struct_is_redacted() {
+        let _scope = crate::redact::Scope::new().enter();
         #[derive(Debug)]
         #[allow(dead_code)]
         struct Creds {

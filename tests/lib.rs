@@ -14,6 +14,7 @@ mod credentials;
 mod doctor;
 mod fake_signing;
 mod get;
+mod in_process;
 mod inputs;
 #[cfg(unix)]
 mod install;

@@ -154,7 +154,21 @@ fn usage() -> String {
 }
 
 /// Runs one invocation and returns its exit code.
+///
+/// The secrets it meets are redacted from everything it prints, and only from that: each run
+/// has its own redaction scope, so runs on other threads neither see nor hide them.
 pub fn run(
+    args: Vec<OsString>,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    env: Env,
+) -> i32 {
+    let _scope = crate::redact::Scope::new().enter();
+    run_in_scope(args, stdin, stdout, stderr, env)
+}
+
+fn run_in_scope(
     args: Vec<OsString>,
     stdin: &mut dyn Read,
     stdout: &mut dyn Write,

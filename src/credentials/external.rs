@@ -97,9 +97,14 @@ impl ExternalProcess {
         let limit = MAX_RUNTIME.min(ctx.deadline.remaining());
         let argv = self.argv.clone();
         let name = self.name.clone();
-        let out = tokio::task::spawn_blocking(move || run(argv.expose(), limit, &name))
-            .await
-            .map_err(|e| Error::source(&self.name, format!("the command could not run: {e}")))??;
+        // The run's redaction scope goes along, for what the command's thread logs.
+        let scope = crate::redact::Scope::current();
+        let out = tokio::task::spawn_blocking(move || {
+            let _scope = scope.enter();
+            run(argv.expose(), limit, &name)
+        })
+        .await
+        .map_err(|e| Error::source(&self.name, format!("the command could not run: {e}")))??;
         let not_expected = |e: serde_json::Error| {
             Error::source(
                 &self.name,
@@ -586,6 +591,7 @@ mod tests {
 
     #[test]
     fn what_a_failing_command_printed_is_redacted_from_its_stderr() {
+        let _scope = crate::redact::Scope::new().enter();
         let e = run(
             &argv(
                 "sh -c \"printf '{\\\"mode\\\":\\\"AK\\\",\\\"access_key_secret\\\":\\\"printed-secret-value-77\\\"}'; echo 'bad printed-secret-value-77' >&2; exit 1\"",
@@ -601,6 +607,7 @@ mod tests {
 
     #[test]
     fn printed_secrets_are_found_by_their_names() {
+        let _scope = crate::redact::Scope::new().enter();
         let v = serde_json::json!({
             "mode": "StsToken",
             "access_key_id": "LTAIvisible-id",
@@ -615,6 +622,7 @@ mod tests {
 
     #[test]
     fn arguments_are_secrets_but_the_program_is_named() {
+        let _scope = crate::redact::Scope::new().enter();
         let _p = ExternalProcess::new("x".into(), "/opt/tools/get-creds --token argument-secret-9")
             .expect("ok");
         let shown = crate::redact::redact("cannot start /opt/tools/get-creds (argument-secret-9)");

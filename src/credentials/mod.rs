@@ -104,7 +104,7 @@ macro_rules! or_broken {
     ($e:expr) => {
         match $e {
             Ok(v) => v,
-            Err(e) => return $crate::credentials::Outcome::Broken(e),
+            Err(e) => return $crate::credentials::Outcome::Broken(e.into()),
         }
     };
 }
