@@ -30,7 +30,8 @@ use crate::credentials::provider::{AssumeRole, Provider};
 use crate::credentials::sts::{self, RoleRequest};
 use crate::credentials::{oidc, profile};
 use crate::error::{Error, Result};
-use crate::registry::{self, DomainPattern, Network};
+pub(crate) use crate::registry::InstanceDomain;
+use crate::registry::{self, DomainPattern};
 
 /// `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG`: path of the registry config file.
 pub const ENV_CONFIG: &str = "DOCKER_CREDENTIAL_ACR_HELPER_CONFIG";
@@ -104,26 +105,6 @@ pub struct RegistryConfig {
     pub path: PathBuf,
     /// The entries, in file order.
     pub entries: Vec<Entry>,
-}
-
-/// A domain of an instance as `ListInstanceEndpoint` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct InstanceDomain {
-    /// The host name, lowercased.
-    pub domain: String,
-    /// `internet` or `vpc`.
-    pub endpoint_type: String,
-}
-
-impl InstanceDomain {
-    /// The network the domain is reached through.
-    pub fn network(&self) -> Network {
-        if self.endpoint_type.eq_ignore_ascii_case("vpc") {
-            Network::Vpc
-        } else {
-            Network::Public
-        }
-    }
 }
 
 /// How a host matched an entry.
@@ -616,6 +597,7 @@ pub fn profile_from_program_name(argv0: &std::ffi::OsStr) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::Network;
 
     fn parse_ok(text: &str) -> Vec<Entry> {
         parse(text, "/c.json", &Env::default()).expect(text)

@@ -334,7 +334,10 @@ fn unreadable_config_is_a_one_line_error() {
     fs::create_dir_all(&path).expect("mkdir");
     let (_t, out) = configure(t, &["--region", "cn-hangzhou"]);
     let line = assert_one_line_error(&out, &path);
-    assert!(line.contains("is a directory, not a regular file"), "{line}");
+    assert!(
+        line.contains("is a directory, not a regular file"),
+        "{line}"
+    );
     assert!(path.is_dir() && listing(&path).is_empty());
 
     // DOCKER_CONFIG naming a file: its config.json cannot exist, nor be created.
