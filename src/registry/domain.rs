@@ -9,7 +9,7 @@ use super::public::is_public_registry;
 /// (`*.example.com` matches `a.example.com`, not `example.com` nor `a.b.example.com`), like the
 /// kubelet's `matchImages`. Matching is case-insensitive and ignores a trailing dot; a pattern
 /// with a port (`host:5000`) matches only that port, one without matches any port. A pattern with
-/// a `*` never matches a well-known public registry ([`is_public_registry`]: `*.io` does not match
+/// a `*` never matches a well-known public registry (`is_public_registry`: `*.io` does not match
 /// `ghcr.io`); only a pattern naming it exactly does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DomainPattern {
