@@ -4,7 +4,7 @@
 //! Every value type has its own visitor, so a wrong type reads `must be a string, not a number`
 //! and never quotes the value (it may be a secret pasted into the wrong key). Rules across keys
 //! and on values' contents (region ids, role ARNs, durations, policies) are in
-//! [`super::validate`].
+//! the validation step (`validate.rs`).
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -161,7 +161,7 @@ impl<'de> Deserialize<'de> for Text {
 }
 
 /// `domains`: a list of host patterns, or one comma-separated string (as the ACK add-on
-/// writes it). Items are parsed in [`super::validate`].
+/// writes it). Items are parsed in the validation step (`validate.rs`).
 #[derive(Debug, Clone)]
 pub(super) struct Domains(pub(super) Vec<String>);
 
@@ -216,7 +216,7 @@ impl<'de> Deserialize<'de> for Domains {
 }
 
 /// `expireDuration`: whole seconds, as a number or a string of digits. Checked against the STS
-/// limits in [`super::validate`].
+/// limits in the validation step (`validate.rs`).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Seconds(pub(super) u64);
 
@@ -247,7 +247,8 @@ impl<'de> Deserialize<'de> for Seconds {
 }
 
 /// `policy` as written: a string (`pull-only` or a policy document's text) or the document
-/// itself, kept as compact JSON text. The string's shape is checked in [`super::validate`].
+/// itself, kept as compact JSON text. The string's shape is checked in the validation step
+/// (`validate.rs`).
 #[derive(Debug, Clone)]
 pub(super) enum Policy {
     /// A string.

@@ -7,9 +7,10 @@
 //! | `registry[-intl][-vpc\|-internal][.distributed].REGION.aliyuncs.com` | personal |
 //! | `NAME-registry[-intl][-vpc\|-internal][.distributed].REGION.cr.aliyuncs.com` | enterprise, by instance name |
 //!
-//! `REGION` is an Alibaba Cloud region id ([`is_registry_region`]): one of [`REGIONS`](regions::REGIONS), or a
-//! region id in one of the documented areas ([`REGION_AREAS`](regions::REGION_AREAS): `cn-`, `ap-`, `us-`, … then a word),
-//! so a region opened after this release works. Anything else is not ACR: OSS bucket hosts such as
+//! `REGION` is an Alibaba Cloud region id ([`is_registry_region`]): one of
+//! [`REGIONS`](regions::REGIONS) ([`regions`]), or a region id in one of the documented areas
+//! ([`REGION_AREAS`](regions::REGION_AREAS): `cn-`, `ap-`, `us-`, … then a word), so a region
+//! opened after this release works. Anything else is not ACR: OSS bucket hosts such as
 //! `registry.oss-cn-hangzhou.aliyuncs.com` have the same shape, and their first label is anyone's
 //! to choose. A registry config entry can still name any host. Instance names may contain hyphens
 //! and even `-registry`: the longest name that leaves a valid suffix wins
@@ -18,9 +19,10 @@
 //! Overrides (environment, see [`Overrides`] and [`parse_host_port`]): with both an instance id
 //! and a region, a custom-domain host is that enterprise instance: only the hosts listed in
 //! `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` when it is set, else any host but the well-known public
-//! registries ([`PUBLIC_REGISTRIES`](public::PUBLIC_REGISTRIES)); standard ACR hosts always parse as themselves. With an
-//! instance id, enterprise hosts use it and skip the instance-name lookup. A `*` in a domain
-//! pattern never matches a public registry ([`DomainPattern`]); only its exact name does.
+//! registries ([`PUBLIC_REGISTRIES`](public::PUBLIC_REGISTRIES), in [`public`]); standard ACR
+//! hosts always parse as themselves. With an instance id, enterprise hosts use it and skip the
+//! instance-name lookup. A `*` in a domain pattern never matches a public registry
+//! ([`DomainPattern`]); only its exact name does.
 
 mod domain;
 mod public;
@@ -118,8 +120,9 @@ pub fn parse_host(host: &str, overrides: &Overrides) -> Option<Registry> {
 /// * with `domains`, only hosts matching one of them get the override (a matching host is the
 ///   instance when a region is set; without one, only a standard Enterprise host uses the id);
 ///   every other host parses as itself, without the override;
-/// * without `domains`, any host except the well-known [`PUBLIC_REGISTRIES`](public::PUBLIC_REGISTRIES) gets it, and a
-///   Personal Edition host stays personal.
+/// * without `domains`, any host except the well-known
+///   [`PUBLIC_REGISTRIES`](public::PUBLIC_REGISTRIES) gets it, and a Personal Edition host stays
+///   personal.
 pub fn parse_host_port(host: &str, port: Option<u16>, overrides: &Overrides) -> Option<Registry> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let standard = parse_standard(&host);
