@@ -15,7 +15,8 @@ use serde_path_to_error::Segment;
 
 use crate::error::{Error, Result};
 
-/// The keys an entry may have (the field names of [`RawEntry`], for the "did you mean" hint).
+/// The keys an entry may have: the field names of [`RawFields`], listed for the "did you mean"
+/// hint (a test keeps the two in step).
 pub(super) const KEYS: &[&str] = &[
     "domains",
     "instanceId",
@@ -475,6 +476,15 @@ mod tests {
 
     fn err(text: &str) -> String {
         read(text, "/c.json").expect_err(text).to_string()
+    }
+
+    #[test]
+    fn every_field_is_listed() {
+        let e = serde_json::from_str::<RawFields>(r#"{"zz":1}"#)
+            .expect_err("unknown")
+            .to_string();
+        let fields: Vec<&str> = e.split('`').skip(3).step_by(2).collect();
+        assert_eq!(fields, KEYS, "{e}");
     }
 
     #[test]
