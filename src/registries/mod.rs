@@ -33,6 +33,7 @@ use crate::credentials::provider::{AssumeRole, Provider};
 use crate::credentials::sts::{self, RoleRequest};
 use crate::credentials::{oidc, profile};
 use crate::error::{Error, Result};
+// Re-export for the callers that still name it here (cache, acr, lib); phase B removes it.
 pub(crate) use crate::registry::InstanceDomain;
 use crate::registry::{self, DomainPattern};
 
