@@ -72,7 +72,7 @@ fn match_images(config: &str) -> Vec<String> {
 fn const_list(src: &str, name: &str) -> Vec<String> {
     let start = src
         .find(&format!("pub const {name}: &[&str] = &["))
-        .unwrap_or_else(|| panic!("{name} in src/registry.rs"));
+        .unwrap_or_else(|| panic!("{name} in src/registry/"));
     let body = &src[start..];
     let body = &body[..body.find("];").expect("end of list")];
     body.lines()
@@ -96,7 +96,10 @@ fn aliyuncs_hosts(text: &str) -> Vec<String> {
 }
 
 const SOURCES: &[(&str, &str)] = &[
-    ("src/registry.rs", include_str!("../../src/registry.rs")),
+    (
+        "src/registry/mod.rs",
+        include_str!("../../src/registry/mod.rs"),
+    ),
     ("src/protocol.rs", include_str!("../../src/protocol.rs")),
     (
         "src/kubelet/image.rs",
@@ -150,7 +153,7 @@ fn documented_port(host: &str) -> Option<&'static str> {
 /// personal and enterprise prefix (`-intl`, `-vpc`, `-internal`, instance names with hyphens and
 /// `-registry`), with and without `.distributed`, without a port and with the documented one.
 fn acr_image_forms() -> Vec<String> {
-    let src = include_str!("../../src/registry.rs");
+    let src = include_str!("../../src/registry/regions.rs");
     let mut regions = const_list(src, "REGIONS");
     assert!(regions.len() >= 35, "{regions:?}");
     for area in const_list(src, "REGION_AREAS") {
@@ -191,8 +194,10 @@ fn acr_image_forms() -> Vec<String> {
 /// Hosts that are not ACR and must never be sent to the plugin: public registries, OSS buckets
 /// (anyone may name one `registry`), other Alibaba services with user-chosen labels, look-alikes.
 fn foreign_images() -> Vec<String> {
-    let mut hosts: Vec<String> =
-        const_list(include_str!("../../src/registry.rs"), "PUBLIC_REGISTRIES");
+    let mut hosts: Vec<String> = const_list(
+        include_str!("../../src/registry/public.rs"),
+        "PUBLIC_REGISTRIES",
+    );
     hosts.extend(
         [
             "registry-1.docker.io",

@@ -7,9 +7,10 @@
 //! | `registry[-intl][-vpc\|-internal][.distributed].REGION.aliyuncs.com` | personal |
 //! | `NAME-registry[-intl][-vpc\|-internal][.distributed].REGION.cr.aliyuncs.com` | enterprise, by instance name |
 //!
-//! `REGION` is an Alibaba Cloud region id ([`is_registry_region`]): one of [`REGIONS`], or a
-//! region id in one of the documented areas ([`REGION_AREAS`]: `cn-`, `ap-`, `us-`, … then a word),
-//! so a region opened after this release works. Anything else is not ACR: OSS bucket hosts such as
+//! `REGION` is an Alibaba Cloud region id ([`is_registry_region`]): one of
+//! [`REGIONS`](regions::REGIONS) ([`regions`]), or a region id in one of the documented areas
+//! ([`REGION_AREAS`](regions::REGION_AREAS): `cn-`, `ap-`, `us-`, … then a word), so a region
+//! opened after this release works. Anything else is not ACR: OSS bucket hosts such as
 //! `registry.oss-cn-hangzhou.aliyuncs.com` have the same shape, and their first label is anyone's
 //! to choose. A registry config entry can still name any host. Instance names may contain hyphens
 //! and even `-registry`: the longest name that leaves a valid suffix wins
@@ -18,9 +19,18 @@
 //! Overrides (environment, see [`Overrides`] and [`parse_host_port`]): with both an instance id
 //! and a region, a custom-domain host is that enterprise instance: only the hosts listed in
 //! `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` when it is set, else any host but the well-known public
-//! registries ([`PUBLIC_REGISTRIES`]); standard ACR hosts always parse as themselves. With an
-//! instance id, enterprise hosts use it and skip the instance-name lookup. A `*` in a domain
-//! pattern never matches a public registry ([`DomainPattern`]); only its exact name does.
+//! registries ([`PUBLIC_REGISTRIES`](public::PUBLIC_REGISTRIES), in [`public`]); standard ACR
+//! hosts always parse as themselves. With an instance id, enterprise hosts use it and skip the
+//! instance-name lookup. A `*` in a domain pattern never matches a public registry
+//! ([`DomainPattern`]); only its exact name does.
+
+mod domain;
+mod public;
+mod regions;
+
+pub use domain::{DomainPattern, InstanceDomain};
+pub use public::{is_public_registry, public_registry_warning};
+pub use regions::{is_region_id, is_registry_region};
 
 /// Which edition of ACR serves a registry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -80,88 +90,6 @@ pub struct Overrides {
     pub domains: Option<Vec<DomainPattern>>,
 }
 
-/// Alibaba Cloud region ids known at this release (public cloud, finance and government
-/// clouds, retired ones whose hosts may still be configured).
-pub const REGIONS: &[&str] = &[
-    "cn-hangzhou",
-    "cn-shanghai",
-    "cn-qingdao",
-    "cn-beijing",
-    "cn-zhangjiakou",
-    "cn-huhehaote",
-    "cn-wulanchabu",
-    "cn-shenzhen",
-    "cn-heyuan",
-    "cn-guangzhou",
-    "cn-chengdu",
-    "cn-nanjing",
-    "cn-fuzhou",
-    "cn-wuhan-lr",
-    "cn-zhongwei",
-    "cn-hongkong",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-5",
-    "ap-southeast-6",
-    "ap-southeast-7",
-    "ap-southeast-8",
-    "ap-south-1",
-    "us-east-1",
-    "us-west-1",
-    "us-southeast-1",
-    "eu-central-1",
-    "eu-west-1",
-    "me-east-1",
-    "me-central-1",
-    "na-south-1",
-    "cn-hangzhou-finance",
-    "cn-shanghai-finance-1",
-    "cn-shenzhen-finance-1",
-    "cn-beijing-finance-1",
-    "cn-north-2-gov-1",
-];
-
-/// The areas region ids begin with (`cn-hangzhou`, `ap-southeast-1`, `us-east-1`, `eu-west-1`,
-/// `me-east-1`, `na-south-1`, and `sa-` kept for South America).
-pub const REGION_AREAS: &[&str] = &["cn", "ap", "us", "eu", "me", "na", "sa"];
-
-/// True when `s` may be the region of a standard ACR host: one of [`REGIONS`], or an area of
-/// [`REGION_AREAS`], a word of letters and more parts (`ap-southeast-9`, `cn-foo`). Rejects
-/// `oss-cn-hangzhou` (an OSS endpoint: its buckets are anyone's to name) and `foo-bar`.
-pub fn is_registry_region(s: &str) -> bool {
-    if REGIONS.contains(&s) {
-        return true;
-    }
-    let mut parts = s.split('-');
-    let (Some(area), Some(word)) = (parts.next(), parts.next()) else {
-        return false;
-    };
-    REGION_AREAS.contains(&area)
-        && word.len() >= 2
-        && word.bytes().all(|b| b.is_ascii_lowercase())
-        && is_region_id(s)
-}
-
-/// True when `s` looks like an Alibaba Cloud region id (`cn-hangzhou`, `ap-southeast-1`): the
-/// check for configured regions, which may name a region this release does not know.
-pub fn is_region_id(s: &str) -> bool {
-    let mut parts = 0;
-    for part in s.split('-') {
-        if part.is_empty()
-            || !part
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        {
-            return false;
-        }
-        parts += 1;
-    }
-    parts >= 2 && s.as_bytes()[0].is_ascii_lowercase()
-}
-
 /// Splits `registry[-intl][-vpc|-internal]` suffix flags; `None` if `s` is not exactly that.
 fn registry_flags(s: &str) -> Option<(bool, Network)> {
     let rest = s.strip_prefix("registry")?;
@@ -177,73 +105,6 @@ fn registry_flags(s: &str) -> Option<(bool, Network)> {
     };
     Some((intl, network))
 }
-
-/// Well-known public registries and other clouds' registries. A `*` in a domain pattern never
-/// matches them, and without `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` the instance override never
-/// applies to them, so docker's `credsStore` cannot send an ACR password there; only a pattern
-/// naming one exactly can. Each entry matches the name itself and every name under it (`gcr.io`
-/// covers `k8s.gcr.io`, `amazonaws.com` covers `ACCOUNT.dkr.ecr.REGION.amazonaws.com`).
-pub const PUBLIC_REGISTRIES: &[&str] = &[
-    // Docker Hub: docker.io, index.docker.io, registry-1.docker.io, registry.hub.docker.com.
-    "docker.io",
-    "docker.com",
-    // GitHub, GitLab, Quay, NVIDIA, Kubernetes.
-    "ghcr.io",
-    "docker.pkg.github.com",
-    "registry.gitlab.com",
-    "quay.io",
-    "nvcr.io",
-    "registry.k8s.io",
-    // Google (gcr.io, k8s.gcr.io, eu.gcr.io; Artifact Registry REGION-docker.pkg.dev).
-    "gcr.io",
-    "pkg.dev",
-    // AWS (ECR ACCOUNT.dkr.ecr.REGION.amazonaws.com, ECR Public).
-    "amazonaws.com",
-    "amazonaws.com.cn",
-    "public.ecr.aws",
-    // Microsoft.
-    "mcr.microsoft.com",
-    "azurecr.io",
-    "azurecr.cn",
-    "azurecr.us",
-    // Red Hat, SUSE, Chainguard, Elastic, Oracle, IBM, JFrog, LinuxServer.
-    "registry.redhat.io",
-    "registry.access.redhat.com",
-    "registry.suse.com",
-    "cgr.dev",
-    "docker.elastic.co",
-    "container-registry.oracle.com",
-    "ocir.io",
-    "icr.io",
-    "jfrog.io",
-    "lscr.io",
-    // Tencent Cloud and Huawei Cloud registries.
-    "tencentcloudcr.com",
-    "ccs.tencentyun.com",
-    "myhuaweicloud.com",
-];
-
-/// True when `host` (lowercase, no port) is one of [`PUBLIC_REGISTRIES`] or under one.
-pub fn is_public_registry(host: &str) -> bool {
-    let host = host.trim_end_matches('.');
-    PUBLIC_REGISTRIES.iter().any(|p| {
-        host.eq_ignore_ascii_case(p)
-            || host.len() > p.len()
-                && host.as_bytes()[host.len() - p.len() - 1] == b'.'
-                && host[host.len() - p.len()..].eq_ignore_ascii_case(p)
-    })
-}
-
-/// The plain warning for a public registry that gets ACR credentials because `by` (a setting)
-/// names it exactly; `None` for any other host.
-pub fn public_registry_warning(host: &str, by: &str) -> Option<String> {
-    is_public_registry(host).then(|| {
-        format!(
-            "{host} is a well-known public registry; it gets ACR credentials only because {by} names it exactly (a * pattern never matches it)"
-        )
-    })
-}
-
 /// Parses a host (no port) into a [`Registry`]; `None` when it is not ACR. See
 /// [`parse_host_port`]; a domain pattern with a port never matches here.
 pub fn parse_host(host: &str, overrides: &Overrides) -> Option<Registry> {
@@ -259,8 +120,9 @@ pub fn parse_host(host: &str, overrides: &Overrides) -> Option<Registry> {
 /// * with `domains`, only hosts matching one of them get the override (a matching host is the
 ///   instance when a region is set; without one, only a standard Enterprise host uses the id);
 ///   every other host parses as itself, without the override;
-/// * without `domains`, any host except the well-known [`PUBLIC_REGISTRIES`] gets it, and a
-///   Personal Edition host stays personal.
+/// * without `domains`, any host except the well-known
+///   [`PUBLIC_REGISTRIES`](public::PUBLIC_REGISTRIES) gets it, and a Personal Edition host stays
+///   personal.
 pub fn parse_host_port(host: &str, port: Option<u16>, overrides: &Overrides) -> Option<Registry> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let standard = parse_standard(&host);
@@ -348,101 +210,6 @@ fn parse_standard(host: &str) -> Option<Registry> {
         distributed,
     })
 }
-
-/// A host pattern as used by `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS` and the `domains` of a
-/// registry config entry: a DNS name in which a `*` label matches exactly one DNS label
-/// (`*.example.com` matches `a.example.com`, not `example.com` nor `a.b.example.com`), like the
-/// kubelet's `matchImages`. Matching is case-insensitive and ignores a trailing dot; a pattern
-/// with a port (`host:5000`) matches only that port, one without matches any port. A pattern with
-/// a `*` never matches a well-known public registry (`*.io` does not match
-/// `ghcr.io`); only a pattern naming it exactly does.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct DomainPattern {
-    labels: Vec<String>,
-    port: Option<u16>,
-}
-
-impl DomainPattern {
-    /// Parses a pattern; the error says what is wrong with it.
-    pub fn parse(pattern: &str) -> std::result::Result<Self, String> {
-        let trimmed = pattern.trim();
-        if trimmed.is_empty() {
-            return Err("empty domain pattern".into());
-        }
-        let (host, port) = match trimmed.rsplit_once(':') {
-            Some((h, p)) => {
-                let port = p
-                    .parse::<u16>()
-                    .ok()
-                    .filter(|p| *p != 0)
-                    .ok_or_else(|| format!("domain pattern {trimmed:?} has an invalid port"))?;
-                (h, Some(port))
-            }
-            None => (trimmed, None),
-        };
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        let labels: Vec<String> = host.split('.').map(str::to_string).collect();
-        for label in &labels {
-            let ok = label == "*"
-                || (!label.is_empty()
-                    && label.len() <= 63
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-            if !ok {
-                return Err(format!(
-                    "domain pattern {trimmed:?} is not a host name (labels of letters, digits and '-', or '*' for one label)"
-                ));
-            }
-        }
-        Ok(DomainPattern { labels, port })
-    }
-
-    /// True when `host` (optionally `host:port`) matches.
-    pub fn matches(&self, host: &str) -> bool {
-        let (name, port) = match host.rsplit_once(':') {
-            Some((h, p)) if !h.contains(':') => (h, p.parse::<u16>().ok()),
-            _ => (host, None),
-        };
-        if self.port.is_some() && self.port != port {
-            return false;
-        }
-        let name = name.trim_end_matches('.');
-        let labels: Vec<&str> = name.split('.').collect();
-        labels.len() == self.labels.len()
-            && self
-                .labels
-                .iter()
-                .zip(&labels)
-                .all(|(p, l)| p == "*" || p.eq_ignore_ascii_case(l))
-            // A `*` stands for hosts nobody named: never a public registry.
-            && (self.is_exact() || !is_public_registry(name))
-    }
-
-    /// True when the pattern has no `*`: it names one host.
-    pub fn is_exact(&self) -> bool {
-        !self.labels.iter().any(|l| l == "*")
-    }
-
-    /// Parses a comma-separated list of patterns (empty items are ignored).
-    pub fn parse_list(list: &str) -> std::result::Result<Vec<Self>, String> {
-        list.split(',')
-            .filter(|s| !s.trim().is_empty())
-            .map(DomainPattern::parse)
-            .collect()
-    }
-}
-
-impl std::fmt::Display for DomainPattern {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.labels.join("."))?;
-        if let Some(port) = self.port {
-            write!(f, ":{port}")?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -849,23 +616,6 @@ mod tests {
     }
 
     #[test]
-    fn region_ids() {
-        for ok in [
-            "cn-hangzhou",
-            "ap-southeast-1",
-            "cn-hangzhou-finance",
-            "us-east-1",
-        ] {
-            assert!(is_region_id(ok), "{ok}");
-        }
-        for bad in [
-            "hangzhou", "cn-", "-cn", "cn--x", "CN-HZ", "cn_hz", "1-cn", "",
-        ] {
-            assert!(!is_region_id(bad), "{bad}");
-        }
-    }
-
-    #[test]
     fn oss_bucket_and_unknown_region_hosts_are_not_acr() {
         for host in [
             // OSS buckets: the first label is the bucket's name, anyone's to choose.
@@ -885,41 +635,6 @@ mod tests {
             "x-registry-vpc.distributed.foo-bar.cr.aliyuncs.com",
         ] {
             assert_eq!(parse_host(host, &Overrides::default()), None, "{host}");
-        }
-    }
-
-    #[test]
-    fn every_known_region_and_documented_area_parses() {
-        let none = Overrides::default();
-        for region in REGIONS {
-            assert!(is_registry_region(region), "{region}");
-            for host in [
-                format!("registry.{region}.aliyuncs.com"),
-                format!("registry-intl-vpc.distributed.{region}.aliyuncs.com"),
-                format!("my-inst-registry-vpc.distributed.{region}.cr.aliyuncs.com"),
-            ] {
-                let r = parse_host(&host, &none).unwrap_or_else(|| panic!("{host}"));
-                assert_eq!(r.region, *region);
-            }
-        }
-        // A region this release does not list yet, in a documented area.
-        for region in ["ap-southeast-9", "cn-foo", "us-north-2", "sa-east-1"] {
-            assert!(is_registry_region(region), "{region}");
-            assert!(parse_host(&format!("registry.{region}.aliyuncs.com"), &none).is_some());
-        }
-        for bad in [
-            "oss-cn-hangzhou",
-            "foo-bar",
-            "cn",
-            "cn-",
-            "cn-1",
-            "cn-h",
-            "cn--hangzhou",
-            "xx-east-1",
-            "CN-HANGZHOU",
-            "oss-accelerate",
-        ] {
-            assert!(!is_registry_region(bad), "{bad}");
         }
     }
 
@@ -978,33 +693,5 @@ mod tests {
         ] {
             assert!(is_public_registry(public), "{public}");
         }
-    }
-
-    #[test]
-    fn domain_pattern_star_matches_exactly_one_label() {
-        let p = DomainPattern::parse("*.example.com").expect("pattern");
-        assert!(p.matches("a.example.com"));
-        assert!(p.matches("A.Example.COM."));
-        assert!(p.matches("a.example.com:5000"));
-        assert!(!p.matches("example.com"));
-        assert!(!p.matches("a.b.example.com"));
-        assert!(!p.matches("a.example.org"));
-        let p = DomainPattern::parse("reg.example.com:5000").expect("pattern");
-        assert!(p.matches("reg.example.com:5000"));
-        assert!(!p.matches("reg.example.com"));
-        assert!(!p.matches("reg.example.com:443"));
-        assert_eq!(p.to_string(), "reg.example.com:5000");
-        for bad in [
-            "",
-            "a..b",
-            "a b.com",
-            "x.com:0",
-            "x.com:99999",
-            "http://x.com",
-        ] {
-            assert!(DomainPattern::parse(bad).is_err(), "{bad:?} accepted");
-        }
-        let list = DomainPattern::parse_list("a.com, *.b.com,").expect("list");
-        assert_eq!(list.len(), 2);
     }
 }
