@@ -11,14 +11,10 @@ use chrono::Utc;
 use crate::cache::{self, Cache};
 use crate::clock::Clock;
 use crate::config::{Env, Settings};
-use crate::credentials::{self, Provider};
+use crate::credentials::{self, build::BaseIdentity};
 use crate::error::Result;
 use crate::openapi::{Deadline, Transport};
 use crate::registries::{self, InstanceDomain, RegistryConfig};
-
-/// Builds a caller-chosen base identity for the matched config entry (`None`: no entry matched).
-pub(crate) type BaseIdentity =
-    Arc<dyn Fn(Option<&registries::Entry>) -> Result<Provider> + Send + Sync>;
 
 /// What resolving and minting share; owned by the `Helper` facade.
 pub(crate) struct Core {

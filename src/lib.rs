@@ -140,8 +140,9 @@ pub use error::{Error, Result};
 pub use registry::{DomainPattern, Edition, Instance, Network, Overrides, Registry};
 pub use secret::Secret;
 
-use crate::core::{BaseIdentity, Core};
+use crate::core::Core;
 use cache::{Cache, CachedToken, Key, Kind};
+use credentials::build::BaseIdentity;
 use openapi::Deadline;
 use resolve::{Resolution, Resolved, Target};
 

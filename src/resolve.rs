@@ -6,7 +6,6 @@
 
 use crate::acr;
 use crate::cache::Key;
-use crate::cli;
 use crate::config;
 use crate::core::Core;
 use crate::credentials::{self, Provider};
@@ -209,55 +208,21 @@ impl Core {
         }
     }
 
-    /// The credential provider for a config entry (or none): its base identity (the entry's
-    /// profile or file, else the program-name profile, else the default chain), then its roles.
+    /// The credential provider for a config entry (or none), built by
+    /// [`credentials::build::for_registry`] from this helper's choices.
     pub(crate) fn provider_for(
         &self,
         entry: Option<&registries::Entry>,
         deadline: &Deadline,
         skipped: &mut Vec<SkippedSource>,
     ) -> Result<Provider> {
-        // A base identity the caller chose (the kubelet plugin's per-workload role) replaces the
-        // chain and the entry's own base; the entry's role hop goes on top of it.
-        if let Some(base) = &self.base_identity {
-            let base = base(entry)?;
-            return match entry {
-                Some(e) => e.provider_on(&self.env, base),
-                None => Ok(base),
-            };
-        }
-        // A profile or credentials file named by the config entry or the program name replaces
-        // the whole chain for this registry (environment keys included).
-        let pinned = match entry {
-            Some(e) if e.profile.is_some() || e.credentials_file.is_some() => {
-                let origin = format!("{} profile", self.entry_location(e));
-                Some(match &e.credentials_file {
-                    Some(path) => credentials::chain::Pinned::CredentialsFile {
-                        path: path.to_string_lossy().into_owned(),
-                        profile: e.profile.clone(),
-                        origin,
-                    },
-                    None => credentials::chain::Pinned::Profile {
-                        name: e.profile.clone().unwrap_or_default(),
-                        origin,
-                    },
-                })
-            }
-            _ => self
-                .profile
-                .as_ref()
-                .map(|p| credentials::chain::Pinned::Profile {
-                    name: p.clone(),
-                    origin: format!("the program name {}-{p}", cli::NAME),
-                }),
+        let choice = credentials::build::Choice {
+            entry,
+            location: &|e| self.entry_location(e),
+            base_identity: self.base_identity.as_ref(),
+            program_profile: self.profile.as_deref(),
         };
-        let select = |skipped: &mut Vec<SkippedSource>| {
-            credentials::chain::select_reporting(&self.context(deadline), pinned.as_ref(), skipped)
-        };
-        match entry {
-            Some(e) => e.provider(&self.env, || select(skipped)),
-            None => select(skipped),
-        }
+        credentials::build::for_registry(&self.context(deadline), &choice, skipped)
     }
 
     /// The domains of a config entry's instance known without a network call.
