@@ -12,6 +12,18 @@
 //! # Ok(()) }
 //! ```
 //!
+//! An embedder that holds its own identity passes it with [`Helper::with_credentials`] instead
+//! of letting the helper find one:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), docker_credential_acr_helper::Error> {
+//! use docker_credential_acr_helper::{Credentials, Env, Helper};
+//! let keys = Credentials::new("LTAI...", "secret", None, "my application");
+//! let helper = Helper::new(Env::from_process())?.with_credentials(keys);
+//! let creds = helper.get("registry.cn-hangzhou.aliyuncs.com").await?;
+//! # Ok(()) }
+//! ```
+//!
 //! Hosts that are not ACR registries give [`Error::NotFound`], which the docker protocol turns
 //! into an anonymous pull.
 //!
@@ -37,7 +49,8 @@
 //! [`Registry`] ([`Edition`], [`Instance`], [`Network`]); failures are an [`Error`], whose
 //! [`Error::NotFound`] means "not an ACR registry, try anonymous". Secrets are held in
 //! [`Secret`], whose `Debug` never shows the value. [`Credentials`] are Alibaba Cloud
-//! credentials as the chain finds them; [`Overrides`] and [`DomainPattern`] are the
+//! credentials as the chain finds them, or as an embedder passes them to
+//! [`Helper::with_credentials`]; [`Overrides`] and [`DomainPattern`] are the
 //! enterprise-instance override of [`Settings`]; [`Clock`] replaces the time source in tests.
 //!
 //! # Environment
@@ -197,6 +210,15 @@ impl Helper {
     pub(crate) fn with_base_identity(mut self, base: BaseIdentity) -> Self {
         self.core.base_identity = Some(base);
         self
+    }
+
+    /// Uses `credentials` (an AccessKey pair, or STS credentials with their token and expiry)
+    /// as the identity, instead of the credential chain and of a matched config entry's own
+    /// base identity; the entry's `assumeRoleARN` is still assumed with them.
+    pub fn with_credentials(self, credentials: Credentials) -> Self {
+        self.with_base_identity(std::sync::Arc::new(move |_| {
+            Ok(credentials::Provider::Static(credentials.clone()))
+        }))
     }
 
     /// Replaces the clock.
