@@ -15,13 +15,11 @@
 //! An embedder that holds its own identity passes it with [`Helper::with_credentials`] instead
 //! of letting the helper find one:
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), docker_credential_acr_helper::Error> {
+//! ```ignore
 //! use docker_credential_acr_helper::{Credentials, Env, Helper};
 //! let keys = Credentials::new("LTAI...", "secret", None, "my application");
 //! let helper = Helper::new(Env::from_process())?.with_credentials(keys);
 //! let creds = helper.get("registry.cn-hangzhou.aliyuncs.com").await?;
-//! # Ok(()) }
 //! ```
 //!
 //! Hosts that are not ACR registries give [`Error::NotFound`], which the docker protocol turns
