@@ -16,12 +16,13 @@ use serde::Serialize;
 use sha2::Digest;
 
 use crate::cache::Key;
+use crate::core::Core;
 use crate::credentials::Provider;
 use crate::error::{Error, SkippedSource};
 use crate::openapi::{Deadline, endpoint_label};
 use crate::registry::{Edition, Instance, Network};
+use crate::resolve::{Resolution, Target};
 use crate::secret::Secret;
-use crate::{Helper, Resolved, Target};
 
 /// What `doctor` found.
 #[derive(Debug, Serialize)]
@@ -171,7 +172,7 @@ fn sts_endpoint(p: &Provider) -> Option<String> {
     }
 }
 
-impl Helper {
+impl Core {
     /// Runs the checks for `host` (or only the default identity); networked unless `offline`.
     pub(crate) async fn doctor(&self, host: Option<&str>, offline: bool) -> Report {
         let deadline = Deadline::after(self.settings.timeout);
@@ -216,50 +217,43 @@ impl Helper {
             return report;
         };
         let mut skipped = Vec::new();
-        let rounds = report.config.entries + 1;
-        let mut resolved = None;
-        for _ in 0..rounds {
-            skipped.clear();
-            match self.resolve(host, &deadline, &mut skipped) {
-                Ok(Resolved::Target(t)) => {
-                    resolved = Some(t);
-                    break;
-                }
-                Ok(Resolved::Discover(i)) if offline => {
-                    report.config.matched = Some(format!(
-                        "undecided: registries[{i}] lists no domains and its instance's domains are not cached (run without --offline to ask ACR)"
-                    ));
-                    report.verdict = "cannot tell offline".into();
-                    return report;
-                }
-                Ok(Resolved::Discover(i)) => {
-                    if let Err(e) = self.discover(i, &deadline).await {
-                        report.config.matched = Some(format!(
-                            "undecided: the domains of the instance of registries[{i}] could not be listed"
-                        ));
-                        report.verdict = e.to_string();
-                        return report;
-                    }
-                }
-                Err(Error::NotFound) => {
-                    report.verdict = format!(
-                        "{host} is not an ACR registry: a get answers \"credentials not found\" and docker pulls anonymously"
-                    );
-                    return report;
-                }
-                Err(e) => {
-                    // Show how the host parsed even when no identity could be chosen.
-                    if let Ok(Some(r)) = self.registry_for(host) {
-                        report.registry = Some(registry_report(&r));
-                    }
-                    self.describe_failure(&mut report, &skipped, e);
-                    return report;
-                }
+        let target = match self
+            .resolve_discovering(host, &deadline, &mut skipped, offline)
+            .await
+        {
+            Ok(Resolution::Target(t)) => t,
+            Ok(Resolution::Undecided(i)) => {
+                report.config.matched = Some(format!(
+                    "undecided: registries[{i}] lists no domains and its instance's domains are not cached (run without --offline to ask ACR)"
+                ));
+                report.verdict = "cannot tell offline".into();
+                return report;
             }
-        }
-        let Some(target) = resolved else {
-            report.verdict = "instance domains could not be discovered".into();
-            return report;
+            Ok(Resolution::DiscoveryFailed(i, e)) => {
+                report.config.matched = Some(format!(
+                    "undecided: the domains of the instance of registries[{i}] could not be listed"
+                ));
+                report.verdict = e.to_string();
+                return report;
+            }
+            Ok(Resolution::Exhausted) => {
+                report.verdict = "instance domains could not be discovered".into();
+                return report;
+            }
+            Err(Error::NotFound) => {
+                report.verdict = format!(
+                    "{host} is not an ACR registry: a get answers \"credentials not found\" and docker pulls anonymously"
+                );
+                return report;
+            }
+            Err(e) => {
+                // Show how the host parsed even when no identity could be chosen.
+                if let Ok(Some(r)) = self.registry_for(host) {
+                    report.registry = Some(registry_report(&r));
+                }
+                self.describe_failure(&mut report, &skipped, e);
+                return report;
+            }
         };
         self.describe_target(&mut report, &target, &skipped);
         if offline {
@@ -271,13 +265,14 @@ impl Helper {
             return report;
         }
         let started = Instant::now();
-        let ctx = crate::credentials::Context {
-            env: &self.env,
-            transport: &self.transport,
-            deadline: &deadline,
-            now: &*self.clock,
-        };
-        let result = self.mint(&ctx, &target).await;
+        let result = self
+            .mint(
+                &self.context(&deadline),
+                &target.registry,
+                &target.provider,
+                &target.endpoints,
+            )
+            .await;
         let ms = started.elapsed().as_millis() as u64;
         let now = (self.clock)();
         report.live = Some(match result {
@@ -408,7 +403,7 @@ impl Helper {
             .as_ref()
             .map(|(i, how)| format!("registries[{i}] by {how}"));
         self.describe_provider(report, &t.provider, skipped, entry);
-        report.endpoints.acr = t.endpoints.iter().map(endpoint_label).collect();
+        report.endpoints.acr = t.endpoints.ordered.iter().map(endpoint_label).collect();
         let Some(cache) = self.cache() else {
             return;
         };
@@ -424,7 +419,7 @@ impl Helper {
         });
         let identity = t.provider.identity();
         if let Edition::Enterprise(Instance::Name(name)) = &r.edition {
-            report.cache.instance_id = t.endpoints.iter().find_map(|e| {
+            report.cache.instance_id = t.endpoints.ordered.iter().find_map(|e| {
                 cache.instance_id(&Key::instance(&r.region, e.as_str(), &identity, name), now)
             });
         }

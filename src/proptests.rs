@@ -303,11 +303,11 @@ proptest! {
         let mut c = crate::Credentials::new(id, secret, token, "sts");
         c.expiration = ms.and_then(|ms| chrono::Utc.timestamp_millis_opt(ms).single());
         // Without an expiry nothing says how long they work: never cached.
-        let Some(copy) = crate::to_cached(&c) else {
+        let Some(copy) = crate::mint::to_cached(&c) else {
             prop_assert!(c.expiration.is_none());
             return Ok(());
         };
-        let back = crate::from_cached(copy);
+        let back = crate::mint::from_cached(copy);
         prop_assert_eq!(&back.access_key_id, &c.access_key_id);
         prop_assert_eq!(back.access_key_secret.expose(), c.access_key_secret.expose());
         prop_assert_eq!(

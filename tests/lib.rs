@@ -12,6 +12,7 @@ mod completions;
 mod configure;
 mod credentials;
 mod doctor;
+mod embed;
 mod fake_signing;
 mod get;
 mod in_process;

@@ -30,7 +30,7 @@ pub(super) fn run(
                 .enable_all()
                 .build()
             {
-                Ok(rt) => rt.block_on(helper.doctor(host, offline)),
+                Ok(rt) => rt.block_on(helper.core().doctor(host, offline)),
                 Err(e) => {
                     let line = format!("{NAME}: cannot start the async runtime: {e}\n");
                     return deliver(stdout, stderr, "doctor", &line, 1);

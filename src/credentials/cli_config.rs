@@ -91,14 +91,13 @@ impl Config<'_> {
             0 => sts::DEFAULT_DURATION,
             n => sts::check_duration(n, &format!("{} expired_seconds", self.location(&p.name)))?,
         };
+        let role_arn = self.require(p, "ram_role_arn", &p.ram_role_arn, mode)?;
+        let endpoint = sts::endpoint(self.env, opt(&p.sts_region).as_deref(), p.enable_vpc)?;
         Ok(RoleRequest {
-            role_arn: self.require(p, "ram_role_arn", &p.ram_role_arn, mode)?,
-            session_name: opt(&p.ram_session_name)
-                .or_else(|| self.env.get(sts::ENV_SESSION_NAME).map(str::to_string)),
             duration_seconds: duration,
             policy: opt(&p.policy),
             external_id: opt(&p.external_id),
-            endpoint: sts::endpoint(self.env, opt(&p.sts_region).as_deref(), p.enable_vpc)?,
+            ..RoleRequest::at(self.env, role_arn, opt(&p.ram_session_name), endpoint)
         })
     }
 

@@ -7,7 +7,7 @@
 //! that role, as ack-ram-tool and the upstream Go helper do.
 
 use super::provider::AssumeRole;
-use super::sts::{self, RoleRequest};
+use super::sts::RoleRequest;
 use super::{Credentials, Outcome, Provider, oidc, or_broken};
 use crate::config::Env;
 use crate::error::Error;
@@ -52,14 +52,7 @@ pub fn load(env: &Env) -> Outcome {
     Outcome::Configured(Provider::AssumeRole(Box::new(AssumeRole {
         name: format!("{NAME} ({})", oidc::ENV_ROLE_ARN),
         caller: Provider::Static(keys),
-        request: RoleRequest {
-            role_arn: role,
-            session_name: env.get(sts::ENV_SESSION_NAME).map(str::to_string),
-            duration_seconds: sts::DEFAULT_DURATION,
-            policy: None,
-            external_id: None,
-            endpoint: or_broken!(sts::endpoint(env, None, false)),
-        },
+        request: or_broken!(RoleRequest::new(env, role, None)),
     })))
 }
 

@@ -25,6 +25,7 @@
 //! | credentials URI | `uri:<scheme://host:port/path>\|<digest>` | the whole URI, query and user info included, as a digest |
 //! | external command | `external:<digest>` | the whole command line |
 
+pub mod build;
 pub mod chain;
 pub mod cli_config;
 pub mod ecs_metadata;

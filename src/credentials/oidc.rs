@@ -140,14 +140,7 @@ pub fn load(env: &Env) -> Outcome<OidcRole> {
             provider_arn: provider.to_string(),
             token_file: PathBuf::from(file),
             token_file_origin: ENV_TOKEN_FILE.to_string(),
-            request: RoleRequest {
-                role_arn: role.to_string(),
-                session_name: env.get(sts::ENV_SESSION_NAME).map(str::to_string),
-                duration_seconds: sts::DEFAULT_DURATION,
-                policy: None,
-                external_id: None,
-                endpoint: or_broken!(sts::endpoint(env, None, false)),
-            },
+            request: or_broken!(RoleRequest::new(env, role.to_string(), None)),
         }),
         (_, None, None) => Outcome::NotConfigured(format!(
             "{ENV_PROVIDER_ARN} and {ENV_TOKEN_FILE} are not set"

@@ -149,15 +149,16 @@ impl Section<'_> {
 
     /// The STS request of a role-assuming type: `role_arn` plus the optional session settings.
     fn role_request(&self, env: &Env, external_id: Option<String>) -> Result<RoleRequest> {
+        let role_arn = self.require("role_arn")?;
+        let session_name = self.get("role_session_name");
+        let duration_seconds = self.duration()?;
+        let policy = self.get("policy");
+        let endpoint = self.sts_endpoint(env)?;
         Ok(RoleRequest {
-            role_arn: self.require("role_arn")?,
-            session_name: self
-                .get("role_session_name")
-                .or_else(|| env.get(sts::ENV_SESSION_NAME).map(str::to_string)),
-            duration_seconds: self.duration()?,
-            policy: self.get("policy"),
+            duration_seconds,
+            policy,
             external_id,
-            endpoint: self.sts_endpoint(env)?,
+            ..RoleRequest::at(env, role_arn, session_name, endpoint)
         })
     }
 }

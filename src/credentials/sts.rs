@@ -64,11 +64,10 @@ pub fn endpoint(env: &Env, profile_region: Option<&str>, profile_vpc: bool) -> R
     signed_endpoint_url(&host, "", "STS endpoint")
 }
 
-/// The default role session name: `ALIBABA_CLOUD_ROLE_SESSION_NAME`, else one with the time.
-pub fn session_name(env: &Env, now: DateTime<Utc>) -> String {
-    env.get(ENV_SESSION_NAME)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("docker-credential-acr-helper-{}", now.timestamp()))
+/// The role session name when neither the source nor `ALIBABA_CLOUD_ROLE_SESSION_NAME` names
+/// one (read by [`RoleRequest::at`]): one with the time.
+pub fn default_session_name(now: DateTime<Utc>) -> String {
+    format!("docker-credential-acr-helper-{}", now.timestamp())
 }
 
 /// Checks a `DurationSeconds` value from a file or variable.
@@ -90,7 +89,7 @@ pub fn check_duration(value: u64, location: &str) -> Result<u64> {
 pub struct RoleRequest {
     /// `RoleArn`.
     pub role_arn: String,
-    /// `RoleSessionName`; `None` → [`session_name`] at call time.
+    /// `RoleSessionName`; `None` → [`default_session_name`] at call time.
     pub session_name: Option<String>,
     /// `DurationSeconds`.
     pub duration_seconds: u64,
@@ -103,6 +102,36 @@ pub struct RoleRequest {
 }
 
 impl RoleRequest {
+    /// A request for `role_arn` at the default STS endpoint, for [`DEFAULT_DURATION`], with no
+    /// policy or external id; the session name is `session_name`, else
+    /// `ALIBABA_CLOUD_ROLE_SESSION_NAME` (else one with the time, at call time).
+    pub fn new(env: &Env, role_arn: String, session_name: Option<String>) -> Result<Self> {
+        Ok(Self::at(
+            env,
+            role_arn,
+            session_name,
+            endpoint(env, None, false)?,
+        ))
+    }
+
+    /// [`RoleRequest::new`] at `endpoint` (a profile's own STS region or VPC choice). The one
+    /// place a request reads `ALIBABA_CLOUD_ROLE_SESSION_NAME`.
+    pub fn at(
+        env: &Env,
+        role_arn: String,
+        session_name: Option<String>,
+        endpoint: url::Url,
+    ) -> Self {
+        RoleRequest {
+            role_arn,
+            session_name: session_name.or_else(|| env.get(ENV_SESSION_NAME).map(str::to_string)),
+            duration_seconds: DEFAULT_DURATION,
+            policy: None,
+            external_id: None,
+            endpoint,
+        }
+    }
+
     /// `|policy:<digest>` when a session policy narrows the role (a different principal), else
     /// empty; part of the cache identity.
     pub fn policy_suffix(&self) -> String {
@@ -119,7 +148,7 @@ impl RoleRequest {
                 "RoleSessionName".to_string(),
                 self.session_name
                     .clone()
-                    .unwrap_or_else(|| session_name(ctx.env, (ctx.now)())),
+                    .unwrap_or_else(|| default_session_name((ctx.now)())),
             ),
             (
                 "DurationSeconds".to_string(),

@@ -196,7 +196,7 @@ pub fn workload_role(
 /// replaces the entry's own base identity (`rrsaRoleARN` with its token file, `profile`,
 /// `credentialsFile`: those serve requests without a token); the entry's `assumeRoleARN` is then
 /// assumed with the workload's credentials (by the caller, through
-/// [`crate::registries::Entry::provider_on`]), so its `expireDuration` applies to that last hop,
+/// [`crate::credentials::build::on_base`]), so its `expireDuration` applies to that last hop,
 /// or to the workload's role when there is none.
 pub fn workload_provider(
     token: &Secret,
@@ -244,12 +244,8 @@ pub fn workload_provider(
         token: token.clone(),
         subject: account.subject(),
         request: RoleRequest {
-            role_arn,
-            session_name: Some(account.session_name()),
             duration_seconds,
-            policy: None,
-            external_id: None,
-            endpoint: sts::endpoint(env, None, false)?,
+            ..RoleRequest::new(env, role_arn, Some(account.session_name()))?
         },
     }))
 }
@@ -352,7 +348,9 @@ mod tests {
         let chained = entry(r#","assumeRoleARN":"acs:ram::9:role/x","expireDuration":1800"#);
         let p = workload_provider(&token, &ann, None, Some(&chained), &env).expect("chained");
         assert_eq!(role(&p).2, sts::DEFAULT_DURATION, "an inner hop");
-        let Provider::AssumeRole(a) = chained.provider_on(&env, p).expect("hop") else {
+        let Provider::AssumeRole(a) =
+            crate::credentials::build::on_base(&chained, &env, p).expect("hop")
+        else {
             panic!("assumeRoleARN is a hop")
         };
         assert_eq!(a.request.role_arn, "acs:ram::9:role/x");

@@ -29,9 +29,7 @@ mod file;
 mod validate;
 
 use crate::config::Env;
-use crate::credentials::provider::{AssumeRole, Provider};
-use crate::credentials::sts::{self, RoleRequest};
-use crate::credentials::{oidc, profile};
+use crate::credentials::profile;
 use crate::error::{Error, Result};
 // Re-export for the callers that still name it here (cache, acr, lib); phase B removes it.
 pub(crate) use crate::registry::InstanceDomain;
@@ -227,80 +225,6 @@ impl Entry {
     pub fn label(&self) -> String {
         format!("registries[{}]", self.index)
     }
-
-    /// The role hops on top of a base provider: `rrsaRoleARN` (when set, it *is* the base) and
-    /// then `assumeRoleARN`.
-    pub fn provider(&self, env: &Env, base: impl FnOnce() -> Result<Provider>) -> Result<Provider> {
-        let name = format!("registry config {}", self.label());
-        let session = self
-            .role_session_name
-            .clone()
-            .or_else(|| env.get(sts::ENV_SESSION_NAME).map(str::to_string));
-        let last_hop_duration = self.expire_duration.unwrap_or(sts::DEFAULT_DURATION);
-        let base = match (&self.rrsa_role_arn, &self.rrsa_oidc_provider_arn) {
-            (Some(role), Some(provider_arn)) => {
-                let (token_file, origin) = match &self.rrsa_oidc_token_file {
-                    Some(f) => (f.clone(), format!("{name} rrsaOIDCTokenFile")),
-                    None => match env.get(oidc::ENV_TOKEN_FILE) {
-                        Some(f) => (PathBuf::from(f), oidc::ENV_TOKEN_FILE.to_string()),
-                        None => {
-                            return Err(Error::config(
-                                &name,
-                                format!(
-                                    "rrsaRoleARN needs an OIDC token file: set rrsaOIDCTokenFile or {}",
-                                    oidc::ENV_TOKEN_FILE
-                                ),
-                            ));
-                        }
-                    },
-                };
-                Provider::Oidc(oidc::OidcRole {
-                    name: format!("{name} (RRSA {role})"),
-                    provider_arn: provider_arn.clone(),
-                    token_file,
-                    token_file_origin: origin,
-                    request: RoleRequest {
-                        role_arn: role.clone(),
-                        session_name: session.clone(),
-                        duration_seconds: if self.assume_role_arn.is_some() {
-                            sts::DEFAULT_DURATION
-                        } else {
-                            last_hop_duration
-                        },
-                        policy: None,
-                        external_id: None,
-                        endpoint: sts::endpoint(env, None, false)?,
-                    },
-                })
-            }
-            _ => base()?,
-        };
-        self.provider_on(env, base)
-    }
-
-    /// The entry's `assumeRoleARN` hop (with its `policy`, `externalId`, `expireDuration` and
-    /// `roleSessionName`) on top of `base`, which the caller chose in place of the entry's own
-    /// base identity (the kubelet plugin's per-workload role); `base` itself without one.
-    pub fn provider_on(&self, env: &Env, base: Provider) -> Result<Provider> {
-        let Some(role) = &self.assume_role_arn else {
-            return Ok(base);
-        };
-        Ok(Provider::AssumeRole(Box::new(AssumeRole {
-            name: format!("registry config {} (assumeRoleARN {role})", self.label()),
-            caller: base,
-            request: RoleRequest {
-                role_arn: role.clone(),
-                session_name: self
-                    .role_session_name
-                    .clone()
-                    .or_else(|| env.get(sts::ENV_SESSION_NAME).map(str::to_string)),
-                duration_seconds: self.expire_duration.unwrap_or(sts::DEFAULT_DURATION),
-                policy: self.policy.clone(),
-                external_id: self.external_id.clone(),
-                endpoint: sts::endpoint(env, None, false)?,
-            },
-        })))
-    }
 }
 
 /// The profile named by the program name: `docker-credential-acr-helper-<profile>` (a symlink,
@@ -439,48 +363,5 @@ mod tests {
             Some("team-b".into())
         );
         assert_eq!(p("docker-credential-ecr-login"), None);
-    }
-
-    #[test]
-    fn entry_roles_chain_on_the_base_identity() {
-        let env = Env::default().with("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/var/run/token");
-        let e = &parse(
-            r#"{"registries":[{"domains":["a.com"],"rrsaRoleARN":"acs:ram::1:role/pod","rrsaOIDCProviderRoleARN":"acs:ram::1:oidc-provider/p",
-            "assumeRoleARN":"acs:ram::2:role/puller","policy":"pull-only","expireDuration":1800}]}"#,
-            "/c.json",
-            &env,
-        )
-        .expect("parse")[0];
-        let p = e
-            .provider(&env, || panic!("RRSA is the base"))
-            .expect("provider");
-        let Provider::AssumeRole(a) = &p else {
-            panic!("{p:?}")
-        };
-        assert_eq!(a.request.role_arn, "acs:ram::2:role/puller");
-        assert_eq!(a.request.duration_seconds, 1800);
-        assert_eq!(a.request.policy.as_deref(), Some(PULL_ONLY_POLICY));
-        assert!(
-            p.identity().ends_with("|oidc:acs:ram::1:role/pod"),
-            "{}",
-            p.identity()
-        );
-        let Provider::Oidc(o) = &a.caller else {
-            panic!("{:?}", a.caller)
-        };
-        assert_eq!(o.token_file, PathBuf::from("/var/run/token"));
-        assert_eq!(o.request.duration_seconds, sts::DEFAULT_DURATION);
-        // Without a token file anywhere, the entry says where to put one.
-        let err = e
-            .provider(&Env::default(), || panic!("unused"))
-            .expect_err("no token file");
-        assert!(err.to_string().contains("rrsaOIDCTokenFile"), "{err}");
-        // No role: the base identity as it is.
-        let plain = &parse_ok(r#"{"registries":[{"domains":["a.com"],"profile":"x"}]}"#)[0];
-        let base = Provider::Static(crate::Credentials::new("LTAIx", "s", None, "test"));
-        let p = plain
-            .provider(&Env::default(), || Ok(base.clone()))
-            .expect("provider");
-        assert_eq!(p.identity(), base.identity());
     }
 }
