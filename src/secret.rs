@@ -6,12 +6,17 @@
 //! to find. Creating (or deserializing) a `Secret` registers its value with the redaction step
 //! (`redact`), so the value is removed from any message the helper prints, even one a server
 //! echoes back.
+//!
+//! A `Secret` is deliberately not `serde::Serialize` (checked at compile time below), so no
+//! struct can write one by accident by deriving `Serialize`. A field that must reach a file or
+//! stdout says so: `#[serde(serialize_with = "crate::secret::expose_for_serde")]` (or
+//! [`expose_option_for_serde`] for an `Option<Secret>`), or an output struct takes the `&str`
+//! from [`Secret::expose`].
 
 use std::fmt;
 
 /// A value whose `Debug` output is redacted and which has no `Display`.
-#[derive(Clone, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(transparent)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret<T = String>(T);
 
 impl<T: AsRef<str>> Secret<T> {
@@ -53,6 +58,38 @@ impl<'de, T: AsRef<str> + serde::Deserialize<'de>> serde::Deserialize<'de> for S
         T::deserialize(d).map(Secret::new)
     }
 }
+
+/// Writes the secret's value: the one `serialize_with` helper for a `Secret` field that must be
+/// stored (the cache's entry files).
+pub(crate) fn expose_for_serde<T: serde::Serialize, S: serde::Serializer>(
+    secret: &Secret<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&secret.0, s)
+}
+
+/// [`expose_for_serde`] for an optional secret (`null` when absent).
+pub(crate) fn expose_option_for_serde<T: serde::Serialize, S: serde::Serializer>(
+    secret: &Option<Secret<T>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&secret.as_ref().map(|secret| &secret.0), s)
+}
+
+/// Compile-time proof that `Secret` is not `Serialize` (the `static_assertions`
+/// `assert_not_impl_any!` trick): if it were, both impls below would apply, the `_` could not
+/// be inferred and this would not compile.
+const _: fn() = || {
+    trait AmbiguousIfSerialize<A> {
+        fn some_item() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSerialize<()> for T {}
+    #[allow(dead_code)]
+    struct IsSerialize;
+    impl<T: ?Sized + serde::Serialize> AmbiguousIfSerialize<IsSerialize> for T {}
+    let _ = <Secret<String> as AmbiguousIfSerialize<_>>::some_item;
+    let _ = <Secret<Vec<String>> as AmbiguousIfSerialize<_>>::some_item;
+};
 
 impl<T> fmt::Debug for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -47,6 +47,7 @@ pub struct CachedToken {
     /// Registry user name.
     pub username: String,
     /// Registry password.
+    #[serde(serialize_with = "crate::secret::expose_for_serde")]
     pub password: Secret,
     /// When the token was minted.
     #[serde(with = "epoch_ms")]
@@ -121,8 +122,10 @@ pub struct CachedCredentials {
     /// AccessKey id.
     pub access_key_id: String,
     /// AccessKey secret.
+    #[serde(serialize_with = "crate::secret::expose_for_serde")]
     pub access_key_secret: Secret,
     /// STS security token.
+    #[serde(serialize_with = "crate::secret::expose_option_for_serde")]
     pub security_token: Option<Secret>,
     /// When they stop working.
     #[serde(with = "epoch_ms")]
@@ -228,5 +231,51 @@ mod tests {
         assert!(failure("x".repeat(10_000)).len() <= crate::redact::MAX_FIELD_BYTES + 8);
         let m = failure("Message: Specified signature is not matched with our calculation. server string to sign is:POST&%2F&SecurityToken%3Dsts-token".into());
         assert!(!m.contains("sts-token"), "{m}");
+    }
+
+    /// The entry files keep the format they had when `Secret` serialized itself: secrets as
+    /// plain strings, a missing security token as `null`; files written before still read.
+    #[test]
+    fn entry_files_write_secrets_as_plain_strings_and_read_back() {
+        let _scope = crate::redact::Scope::new().enter();
+        let at = chrono::DateTime::from_timestamp_millis(1_767_268_800_000).expect("time");
+        let token = Stored {
+            minted_for: "k".into(),
+            entry: CachedToken {
+                hosts: vec!["h".into()],
+                region: "r".into(),
+                username: "u".into(),
+                password: Secret::new("pw-1".into()),
+                obtained_at: at,
+                expires_at: at,
+            },
+        };
+        let text = serde_json::to_string(&token).expect("json");
+        assert_eq!(
+            text,
+            r#"{"minted_for":"k","hosts":["h"],"region":"r","username":"u","password":"pw-1","obtained_at":1767268800000,"expires_at":1767268800000}"#
+        );
+        let back: Stored<CachedToken> = serde_json::from_str(&text).expect("read back");
+        assert_eq!(back.entry.password.expose(), "pw-1");
+
+        let creds = |token: Option<&str>| CachedCredentials {
+            source: "s".into(),
+            identity: "i".into(),
+            access_key_id: "a".into(),
+            access_key_secret: Secret::new("sk-1".into()),
+            security_token: token.map(|t| Secret::new(t.to_string())),
+            expires_at: at,
+        };
+        let text = serde_json::to_string(&creds(Some("st-1"))).expect("json");
+        assert_eq!(
+            text,
+            r#"{"source":"s","identity":"i","access_key_id":"a","access_key_secret":"sk-1","security_token":"st-1","expires_at":1767268800000}"#
+        );
+        let back: CachedCredentials = serde_json::from_str(&text).expect("read back");
+        assert_eq!(back.security_token.expect("token").expose(), "st-1");
+        let text = serde_json::to_string(&creds(None)).expect("json");
+        assert!(text.contains(r#""security_token":null"#), "{text}");
+        let back: CachedCredentials = serde_json::from_str(&text).expect("read back");
+        assert!(back.security_token.is_none());
     }
 }
