@@ -125,6 +125,10 @@ def main():
     args = ap.parse_args()
 
     files = load()
+    # Test-only modules (`#[cfg(test)] mod x;`) are not part of the layering.
+    for parent, text in list(files.items()):
+        for name in re.findall(r"#\[cfg\(test\)\]\s*(?:pub(?:\(crate\))? )?mod (\w+);", text):
+            files.pop(parent + (name,), None)
     mods = set(files)
     edges = set()
     for me, text in files.items():

@@ -6,12 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::openapi::signed_endpoint_url;
 use crate::registry::{self, Overrides};
-
-pub use crate::env::Env;
-pub use crate::logging::LogLevel;
-pub(crate) use crate::openapi::{endpoint_url, signed_endpoint_url};
 
 /// `DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID`: enterprise instance id (skips `ListInstance`).
 pub const ENV_INSTANCE_ID: &str = "DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID";

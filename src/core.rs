@@ -10,11 +10,14 @@ use chrono::Utc;
 
 use crate::cache::{self, Cache};
 use crate::clock::Clock;
-use crate::config::{Env, Settings};
+use crate::clock::Deadline;
+use crate::config::Settings;
 use crate::credentials::{self, build::BaseIdentity};
+use crate::env::Env;
 use crate::error::Result;
-use crate::openapi::{Deadline, Transport};
-use crate::registries::{self, InstanceDomain, RegistryConfig};
+use crate::openapi::Transport;
+use crate::registries::{self, RegistryConfig};
+use crate::registry::InstanceDomain;
 
 /// What resolving and minting share; owned by the `Helper` facade.
 pub(crate) struct Core {

@@ -16,10 +16,11 @@ use serde::Serialize;
 use sha2::Digest;
 
 use crate::cache::Key;
+use crate::clock::Deadline;
 use crate::core::Core;
 use crate::credentials::Provider;
 use crate::error::{Error, SkippedSource};
-use crate::openapi::{Deadline, endpoint_label};
+use crate::openapi::endpoint_label;
 use crate::registry::{Edition, Instance, Network};
 use crate::resolve::{Resolution, Target};
 use crate::secret::Secret;
@@ -380,7 +381,10 @@ impl Core {
             (Some(e), _) if e.rrsa_role_arn.is_some() => {
                 Some(format!("{} (rrsaRoleARN)", e.label()))
             }
-            (_, Some(profile)) => Some(format!("the program name {}-{profile}", crate::cli::NAME)),
+            (_, Some(profile)) => Some(format!(
+                "the program name {}-{profile}",
+                env!("CARGO_PKG_NAME")
+            )),
             _ => None,
         };
     }

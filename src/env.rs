@@ -140,6 +140,17 @@ impl Env {
         }
     }
 
+    /// Expands a leading `~` to the home directory (no shell does it for values in files and
+    /// variables).
+    pub(crate) fn expand_home(&self, path: &str) -> PathBuf {
+        match (path.strip_prefix("~"), self.home_dir()) {
+            (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
+                home.join(rest.trim_start_matches(['/', '\\']))
+            }
+            _ => PathBuf::from(path),
+        }
+    }
+
     /// The platform cache directory, from the snapshot (never the live environment, except the
     /// platform's own lookup for the real process): `XDG_CACHE_HOME` (absolute) or
     /// `~/.cache`, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows.

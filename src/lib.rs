@@ -4,6 +4,37 @@
 //! caller's Alibaba Cloud credentials the way the official SDKs do, calls the signed ACR
 //! `GetAuthorizationToken` API and returns a temporary registry username and password.
 //!
+//! # Module map
+//!
+//! Leaves first: a module imports only modules above it in this table (checked by
+//! `scripts/import-graph.py --check`, which reads this table).
+//!
+//! | module | what it is |
+//! |---|---|
+//! | `env` | the process-environment snapshot ([`Env`]), platform directories, `~` expansion |
+//! | `clock` | [`Clock`] and `Deadline`, on an injected time source |
+//! | `input` | the one reader of input files: regular files only, non-blocking, size-capped |
+//! | `signing` | V3, RPC and ROA signatures, checked against the official vectors |
+//! | `redact` | the one redaction step (redact, then cut), a scope per run |
+//! | `secret` | [`Secret`]: never shown by `Debug`, never `Serialize` |
+//! | `error` | one [`Error`] enum, text derived with `thiserror`, redacted and capped once |
+//! | `logging` | the stderr logger and its level |
+//! | `protocol` | docker credential-helper messages, server URLs, the not-found sentinel |
+//! | `registry` | host -> [`Registry`]: regions, public registries, domain patterns, instance domains |
+//! | `kubelet` | kubelet credential-provider wire types and image references |
+//! | `openapi` | HTTP transport, endpoint rules (HTTPS unless loopback), retries, typed answers |
+//! | `config` | [`Settings`] read from the environment |
+//! | `registries` | the registry config file as typed data |
+//! | `credentials` | one file per credential source, the chain, and every way a provider is built |
+//! | `acr` | Personal/Enterprise token calls, instance ids, instance domains |
+//! | `cache` | the cross-process cache: key, lock, store, gc; owns its directory |
+//! | `core` | the state a [`Helper`] shares with resolve and mint |
+//! | `mint` | credentials per identity, endpoint failover, the token call |
+//! | `resolve` | host -> target (entry, provider, endpoints), used by `get` and `doctor` |
+//! | `doctor` | the report of what a `get` would do |
+//! | `lib` | the [`Helper`] facade: cache policy, `get`, `list`, `erase` |
+//! | `cli` | one file per command; [`cli::run`] is the whole binary |
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), docker_credential_acr_helper::Error> {
 //! let helper = docker_credential_acr_helper::Helper::from_env()?;
@@ -15,11 +46,13 @@
 //! An embedder that holds its own identity passes it with [`Helper::with_credentials`] instead
 //! of letting the helper find one:
 //!
-//! ```ignore
+//! ```no_run
+//! # async fn demo() -> Result<(), docker_credential_acr_helper::Error> {
 //! use docker_credential_acr_helper::{Credentials, Env, Helper};
 //! let keys = Credentials::new("LTAI...", "secret", None, "my application");
 //! let helper = Helper::new(Env::from_process())?.with_credentials(keys);
 //! let creds = helper.get("registry.cn-hangzhou.aliyuncs.com").await?;
+//! # Ok(()) }
 //! ```
 //!
 //! Hosts that are not ACR registries give [`Error::NotFound`], which the docker protocol turns
@@ -144,17 +177,18 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-pub use config::{Env, Settings};
+pub use config::Settings;
 pub use credentials::Credentials;
+pub use env::Env;
 pub use error::SkippedSource;
 pub use error::{Error, Result};
 pub use registry::{DomainPattern, Edition, Instance, Network, Overrides, Registry};
 pub use secret::Secret;
 
+use crate::clock::Deadline;
 use crate::core::Core;
 use cache::{Cache, CachedToken, Key, Kind};
 use credentials::build::BaseIdentity;
-use openapi::Deadline;
 use resolve::{Resolution, Resolved, Target};
 
 pub use clock::Clock;

@@ -18,7 +18,7 @@ pub(crate) use answer::{
 };
 pub use endpoint::{endpoint_url, signed_endpoint_url};
 
-pub use crate::clock::Deadline;
+use crate::clock::Deadline;
 use crate::error::{Error, Result};
 
 /// Largest response body we read; every real answer is a few KiB.

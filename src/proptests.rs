@@ -275,7 +275,7 @@ proptest! {
         // Secrets of arbitrary words stay in this case's own redaction scope.
         let _scope = crate::redact::Scope::new().enter();
         let transport = openapi::Transport::new();
-        let deadline = openapi::Deadline::after(std::time::Duration::from_secs(1));
+        let deadline = crate::clock::Deadline::after(std::time::Duration::from_secs(1));
         let now = chrono::Utc::now;
         let ctx = Context { env: &crate::Env::default(), transport: &transport, deadline: &deadline, now: &now };
         // Raw bytes (STS, metadata or credentials-URI answer bodies) ...

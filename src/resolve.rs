@@ -6,12 +6,11 @@
 
 use crate::acr;
 use crate::cache::Key;
-use crate::config;
+use crate::clock::Deadline;
 use crate::core::Core;
 use crate::credentials::{self, Provider};
 use crate::error::{Error, Result, SkippedSource};
 use crate::mint::Endpoints;
-use crate::openapi::Deadline;
 use crate::protocol;
 use crate::registries;
 use crate::registry::{self, Edition, Instance, Registry};
@@ -128,7 +127,7 @@ impl Core {
         let entry = matched.as_ref().map(|m| m.entry());
         let provider = self.provider_for(entry, deadline, skipped)?;
         let endpoints = match entry.and_then(|e| e.endpoint.as_ref().map(|t| (e, t))) {
-            Some((e, t)) => vec![config::signed_endpoint_url(
+            Some((e, t)) => vec![crate::openapi::signed_endpoint_url(
                 t,
                 &registry.region,
                 &format!("{} endpoint", self.entry_location(e)),
@@ -229,7 +228,7 @@ impl Core {
     pub(crate) fn known_domains(
         &self,
         e: &registries::Entry,
-    ) -> Option<Vec<registries::InstanceDomain>> {
+    ) -> Option<Vec<crate::registry::InstanceDomain>> {
         if let Some(d) = self.discovered.lock().ok()?.get(&e.index) {
             return Some(d.clone());
         }
@@ -249,7 +248,7 @@ impl Core {
         };
         let provider = self.provider_for(Some(e), deadline, &mut Vec::new())?;
         let endpoint = match &e.endpoint {
-            Some(t) => config::signed_endpoint_url(
+            Some(t) => crate::openapi::signed_endpoint_url(
                 t,
                 region,
                 &format!("{} endpoint", self.entry_location(e)),

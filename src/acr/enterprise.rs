@@ -174,7 +174,7 @@ pub(crate) fn parse_token(body: &[u8], label: &str) -> Result<AuthorizationToken
 pub async fn list_instance_domains(
     client: &Client<'_>,
     instance_id: &str,
-) -> Result<Vec<crate::registries::InstanceDomain>> {
+) -> Result<Vec<crate::registry::InstanceDomain>> {
     let label = endpoint_label(client.endpoint);
     let body = client
         .call(Call {
@@ -217,7 +217,7 @@ pub async fn list_instance_domains(
         };
         for d in domains {
             let domain = d.or_empty().domain.text("Domain", &label)?;
-            out.push(crate::registries::InstanceDomain {
+            out.push(crate::registry::InstanceDomain {
                 domain: domain.trim_end_matches('.').to_ascii_lowercase(),
                 endpoint_type: kind.clone(),
             });

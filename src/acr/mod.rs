@@ -9,11 +9,10 @@ pub mod personal;
 
 use chrono::{DateTime, Utc};
 
+use crate::clock::Deadline;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::openapi::{
-    self, Deadline, HttpRequest, HttpResponse, Method, RetryPolicy, Route, Transport,
-};
+use crate::openapi::{self, HttpRequest, HttpResponse, Method, RetryPolicy, Route, Transport};
 use crate::secret::Secret;
 use crate::signing;
 

@@ -10,8 +10,8 @@ use std::io::Write;
 
 use super::{NAME, deliver};
 use crate::Helper;
-use crate::config::Env;
 use crate::doctor::Report;
+use crate::env::Env;
 
 /// `doctor`: prints the report (text or JSON) and returns 0 when a `get` would succeed.
 pub(super) fn run(

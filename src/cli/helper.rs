@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 
 use super::write_answer;
 use crate::Helper;
-use crate::config::Env;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::protocol::{self, GetResponse, MAX_INPUT_BYTES, StoreRequest};
 

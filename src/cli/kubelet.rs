@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::config::{Env, LogLevel};
 use crate::credentials::workload::workload_provider;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::kubelet::{
     AuthConfig, RESPONSE_KIND, Request, Response, cache_duration, decode_request, go_duration,
     image_registry, invalid,
 };
+use crate::logging::LogLevel;
 use crate::registries::Entry;
 use crate::{Helper, logging};
 

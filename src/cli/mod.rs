@@ -17,9 +17,10 @@ use std::io::{Read, Write};
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{Env, LogLevel};
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::logging;
+use crate::logging::LogLevel;
 
 /// Program name, as docker derives it from `credHelpers` values.
 pub(crate) const NAME: &str = env!("CARGO_PKG_NAME");

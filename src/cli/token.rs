@@ -16,8 +16,9 @@ use std::io::{Read, Write};
 use base64::Engine;
 use serde::Serialize;
 
-use crate::config::{Env, LogLevel};
+use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::logging::LogLevel;
 use crate::{Helper, RegistryCredentials, logging, protocol};
 
 /// Output formats.

@@ -8,12 +8,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::config::Env;
 use crate::credentials::Context;
 use crate::credentials::chain::{self, Pinned};
 use crate::credentials::oidc;
 use crate::credentials::provider::{AssumeRole, Provider};
 use crate::credentials::sts::{self, RoleRequest};
+use crate::env::Env;
 use crate::error::{Error, Result, SkippedSource};
 use crate::registries::Entry;
 

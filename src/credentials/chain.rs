@@ -36,7 +36,7 @@
 
 use super::Context;
 use super::{Outcome, Provider, cli_config, ecs_metadata, environment, oidc, profile, uri};
-use crate::config::Env;
+use crate::env::Env;
 use crate::error::{Error, Result, SkippedSource};
 
 /// One entry of the chain: its name and how it loads. A loader sees the environment and the
@@ -149,7 +149,7 @@ impl Pinned {
                 profile: section,
                 origin,
             } => {
-                let file = profile::expand_home(env, path);
+                let file = env.expand_home(path);
                 if !file.exists() {
                     return Outcome::Broken(Error::config(
                         origin,
@@ -294,7 +294,8 @@ pub fn select_reporting(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::openapi::{Deadline, Transport};
+    use crate::clock::Deadline;
+    use crate::openapi::Transport;
 
     const KEYS: &str = "[default]\ntype = access_key\naccess_key_id = LTAIini\naccess_key_secret = s\n[work]\ntype = access_key\naccess_key_id = LTAIwork\naccess_key_secret = s\n";
     const CLI: &str = r#"{"current":"me","profiles":[{"name":"me","mode":"AK","access_key_id":"LTAIcli","access_key_secret":"s"},{"name":"prod","mode":"AK","access_key_id":"LTAIprod","access_key_secret":"s"}]}"#;
@@ -483,7 +484,7 @@ mod tests {
                 .starts_with("ak:LTAIwork|")
         );
         assert_eq!(
-            profile::expand_home(&env, "~/team/creds.ini"),
+            env.expand_home("~/team/creds.ini"),
             dir.path().join("team/creds.ini")
         );
         let e = error(&env, Some(&pin("~/team/missing.ini", None)));

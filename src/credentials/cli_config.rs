@@ -14,12 +14,12 @@ use serde::Deserialize;
 use super::ecs_metadata;
 use super::external::ExternalProcess;
 use super::oidc::OidcRole;
-use super::profile::{ENV_PROFILE, expand_home, locate, read_file};
+use super::profile::{ENV_PROFILE, locate, read_file};
 use super::provider::{AssumeRole, Provider};
 use super::sts::{self, RoleRequest};
 use super::uri::{self, CredentialsUri};
 use super::{Credentials, Outcome, or_broken};
-use crate::config::Env;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -169,10 +169,12 @@ impl Config<'_> {
             "oidc" => Provider::Oidc(OidcRole {
                 name: source,
                 provider_arn: self.require(p, "oidc_provider_arn", &p.oidc_provider_arn, "OIDC")?,
-                token_file: expand_home(
-                    self.env,
-                    &self.require(p, "oidc_token_file", &p.oidc_token_file, "OIDC")?,
-                ),
+                token_file: self.env.expand_home(&self.require(
+                    p,
+                    "oidc_token_file",
+                    &p.oidc_token_file,
+                    "OIDC",
+                )?),
                 token_file_origin: format!("{} oidc_token_file", self.location(name)),
                 request: self.request(p, "OIDC")?,
             }),

@@ -14,8 +14,9 @@
 
 use super::Provider;
 use super::{Context, Credentials, Outcome, or_broken, sts};
-use crate::config::{Env, endpoint_url};
+use crate::env::Env;
 use crate::error::{Error, Result, SkippedSource};
+use crate::openapi::endpoint_url;
 use crate::openapi::{self, HttpRequest, HttpResponse, Method, Retry, RetryPolicy, Route};
 
 /// `ALIBABA_CLOUD_ECS_METADATA`: the instance RAM role name.

@@ -9,7 +9,7 @@
 use super::provider::AssumeRole;
 use super::sts::RoleRequest;
 use super::{Credentials, Outcome, Provider, oidc, or_broken};
-use crate::config::Env;
+use crate::env::Env;
 use crate::error::Error;
 
 /// `ALIBABA_CLOUD_ACCESS_KEY_ID`

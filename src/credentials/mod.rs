@@ -43,9 +43,10 @@ pub use provider::Provider;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 
-use crate::config::Env;
+use crate::clock::Deadline;
+use crate::env::Env;
 use crate::error::Error;
-use crate::openapi::{Deadline, Transport};
+use crate::openapi::Transport;
 use crate::secret::Secret;
 
 /// What a credential source may use: the environment, HTTP, the clock and the deadline.

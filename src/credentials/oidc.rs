@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use super::sts::{self, RoleRequest};
 use super::{Context, Credentials, Outcome, or_broken};
-use crate::config::Env;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 

@@ -34,7 +34,7 @@ use super::provider::{AssumeRole, Provider};
 use super::sts::{self, RoleRequest};
 use super::uri::CredentialsUri;
 use super::{Credentials, Outcome, or_broken};
-use crate::config::Env;
+use crate::env::Env;
 use crate::error::{Error, Result};
 
 /// `ALIBABA_CLOUD_CREDENTIALS_FILE`
@@ -46,16 +46,6 @@ pub const NAME: &str = "profile file";
 /// The default files, in order: the first that exists is read.
 const DEFAULT_FILES: [&str; 2] = ["credentials", "credentials.ini"];
 
-/// Expands a leading `~` to the home directory.
-pub fn expand_home(env: &Env, path: &str) -> PathBuf {
-    match (path.strip_prefix("~"), env.home_dir()) {
-        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with(['/', '\\']) => {
-            home.join(rest.trim_start_matches(['/', '\\']))
-        }
-        _ => PathBuf::from(path),
-    }
-}
-
 /// The file to read: `Ok(Some((path, explicit)))`, or `None` with a reason.
 pub fn locate(
     env: &Env,
@@ -63,7 +53,7 @@ pub fn locate(
     default: &[&str],
 ) -> std::result::Result<(PathBuf, bool), String> {
     if let Some(p) = env.get(var) {
-        return Ok((expand_home(env, p), true));
+        return Ok((env.expand_home(p), true));
     }
     match env.home_dir() {
         Some(home) => Ok((default.iter().fold(home, |p, c| p.join(c)), false)),
@@ -166,7 +156,7 @@ impl Section<'_> {
 /// The file to read and whether it was named explicitly, or why there is none.
 fn ini_file(env: &Env) -> Outcome<(PathBuf, String, bool)> {
     if let Some(p) = env.get(ENV_FILE) {
-        let path = expand_home(env, p);
+        let path = env.expand_home(p);
         return match or_broken!(read_file(&path, true, ENV_FILE)) {
             Some(text) => Outcome::Configured((path, text, true)),
             None => Outcome::NotConfigured(format!("{} does not exist", path.display())),
@@ -341,7 +331,7 @@ fn section_provider(
             Provider::Oidc(OidcRole {
                 name: name.clone(),
                 provider_arn: s.require("oidc_provider_arn")?,
-                token_file: expand_home(env, &file),
+                token_file: env.expand_home(&file),
                 token_file_origin: format!("{location} oidc_token_file_path"),
                 request: s.role_request(env, None)?,
             })
@@ -549,7 +539,7 @@ mod tests {
     #[test]
     fn tilde_expands_to_home() {
         let env = Env::default().with("HOME", "/home/u");
-        assert_eq!(expand_home(&env, "~/x/y"), PathBuf::from("/home/u/x/y"));
-        assert_eq!(expand_home(&env, "/abs"), PathBuf::from("/abs"));
+        assert_eq!(env.expand_home("~/x/y"), PathBuf::from("/home/u/x/y"));
+        assert_eq!(env.expand_home("/abs"), PathBuf::from("/abs"));
     }
 }

@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{Context, Credentials};
-use crate::config::{Env, signed_endpoint_url};
+use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::openapi::signed_endpoint_url;
 use crate::openapi::{self, Field, HttpRequest, HttpResponse, Method, Object, RetryPolicy, Route};
 use crate::secret::Secret;
 use crate::signing;
@@ -500,7 +501,7 @@ mod tests {
     fn temporary_credentials_expiries_are_checked_and_clamped() {
         let env = Env::default();
         let transport = crate::openapi::Transport::new();
-        let deadline = crate::openapi::Deadline::after(std::time::Duration::from_secs(5));
+        let deadline = crate::clock::Deadline::after(std::time::Duration::from_secs(5));
         let now = Utc::now();
         let clock = move || now;
         let ctx = Context {

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::{Context, Credentials, Outcome, sts};
-use crate::config::Env;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::openapi::{self, HttpRequest, HttpResponse, Method, RetryPolicy, Route};
 

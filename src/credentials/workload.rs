@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 
-use crate::config::Env;
 use crate::credentials::Provider;
 use crate::credentials::oidc::{self, OidcTokenRole};
 use crate::credentials::sts::{self, RoleRequest};
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::kubelet::invalid;
 use crate::registries::Entry;

@@ -28,12 +28,10 @@ use std::path::PathBuf;
 mod file;
 mod validate;
 
-use crate::config::Env;
-use crate::credentials::profile;
+use crate::env::Env;
 use crate::error::{Error, Result};
 // Re-export for the callers that still name it here (cache, acr, lib); phase B removes it.
-pub(crate) use crate::registry::InstanceDomain;
-use crate::registry::{self, DomainPattern};
+use crate::registry::{self, DomainPattern, InstanceDomain};
 
 /// `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG`: path of the registry config file.
 pub const ENV_CONFIG: &str = "DOCKER_CREDENTIAL_ACR_HELPER_CONFIG";
@@ -135,7 +133,7 @@ pub enum Lookup<'a> {
 /// Where the config file is: the variable (explicit) or the platform config directory.
 pub fn locate(env: &Env) -> Option<(PathBuf, bool)> {
     if let Some(p) = env.get(ENV_CONFIG) {
-        return Some((profile::expand_home(env, p), true));
+        return Some((env.expand_home(p), true));
     }
     platform_config_dir(env).map(|d| (d.join(CONFIG_DIR_NAME).join(CONFIG_FILE_NAME), false))
 }

@@ -1,9 +1,10 @@
 //! The rules serde cannot express: values' contents (host patterns, region ids, role ARNs,
 //! durations, policy documents, endpoints) and keys that need or exclude each other.
 
-use crate::config::{Env, signed_endpoint_url};
-use crate::credentials::{profile, sts};
+use crate::credentials::sts;
+use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::openapi::signed_endpoint_url;
 use crate::registry::{self, DomainPattern};
 
 use super::file::{Policy, RawEntry, RawFile, Text};
@@ -26,15 +27,11 @@ fn entry(RawEntry(raw): RawEntry, index: usize, shown: &str, env: &Env) -> Resul
         index,
         instance_id: text(raw.instance_id),
         profile: text(raw.profile),
-        credentials_file: raw
-            .credentials_file
-            .map(|Text(f)| profile::expand_home(env, &f)),
+        credentials_file: raw.credentials_file.map(|Text(f)| env.expand_home(&f)),
         role_session_name: text(raw.role_session_name),
         external_id: text(raw.external_id),
         rrsa_oidc_provider_arn: text(raw.rrsa_oidc_provider_arn),
-        rrsa_oidc_token_file: raw
-            .rrsa_oidc_token_file
-            .map(|Text(f)| profile::expand_home(env, &f)),
+        rrsa_oidc_token_file: raw.rrsa_oidc_token_file.map(|Text(f)| env.expand_home(&f)),
         ..Entry::default()
     };
     if let Some(domains) = raw.domains {
@@ -162,7 +159,7 @@ fn role_arn(s: String, loc: &str) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::Env;
+    use crate::env::Env;
     use crate::registries::parse;
 
     fn parse_err(text: &str) -> String {

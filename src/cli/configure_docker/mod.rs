@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::config::Env;
+use crate::env::Env;
 use crate::error::Result;
 use crate::protocol;
 use crate::registry::{self, Overrides};

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::{Change, ConfigureArgs};
-use crate::config::Env;
+use crate::env::Env;
 use crate::error::{Error, Result};
 
 /// The file as read, and what the change makes of it.
