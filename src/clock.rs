@@ -66,7 +66,7 @@ impl Monotonic {
 
 /// A point in time by which a whole operation must finish.
 #[derive(Debug, Clone, Copy)]
-pub struct Deadline {
+pub(crate) struct Deadline {
     /// Reading of `source` when the deadline was set.
     start: Duration,
     total: Duration,
@@ -75,23 +75,23 @@ pub struct Deadline {
 
 impl Deadline {
     /// A deadline `total` from now on the system's monotonic clock.
-    pub fn after(total: Duration) -> Self {
+    pub(crate) fn after(total: Duration) -> Self {
         Monotonic::system().deadline(total)
     }
 
     /// Time left.
-    pub fn remaining(&self) -> Duration {
+    pub(crate) fn remaining(&self) -> Duration {
         let elapsed = self.source.now().saturating_sub(self.start);
         self.total.saturating_sub(elapsed)
     }
 
     /// The whole time allowed (what a deadline timeout reports, whatever the scheduling jitter).
-    pub fn total(&self) -> Duration {
+    pub(crate) fn total(&self) -> Duration {
         self.total
     }
 
     /// A shorter deadline on the same source: `total` from now, but never past this one.
-    pub fn within(&self, total: Duration) -> Deadline {
+    pub(crate) fn within(&self, total: Duration) -> Deadline {
         self.source.deadline(total.min(self.remaining()))
     }
 }

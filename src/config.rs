@@ -12,42 +12,42 @@ use crate::openapi::signed_endpoint_url;
 use crate::registry::{self, Overrides};
 
 /// `DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID`: enterprise instance id (skips `ListInstance`).
-pub const ENV_INSTANCE_ID: &str = "DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID";
+pub(crate) const ENV_INSTANCE_ID: &str = "DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_REGION`: with the instance id, maps custom-domain hosts to that
 /// instance.
-pub const ENV_REGION: &str = "DOCKER_CREDENTIAL_ACR_HELPER_REGION";
+pub(crate) const ENV_REGION: &str = "DOCKER_CREDENTIAL_ACR_HELPER_REGION";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS`: comma-separated host patterns (`*` = one DNS label)
 /// that the instance id (and region) apply to; no other host gets that instance's password.
-pub const ENV_DOMAINS: &str = "DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS";
+pub(crate) const ENV_DOMAINS: &str = "DOCKER_CREDENTIAL_ACR_HELPER_DOMAINS";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT`: ACR API endpoint (host or URL, `{region}` expanded).
-pub const ENV_ENDPOINT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT";
+pub(crate) const ENV_ENDPOINT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT`: ACR API endpoint tried first for `-vpc` and
 /// `-internal` registry hosts (default `cr-vpc.REGION.aliyuncs.com` where the region has one).
-pub const ENV_VPC_ENDPOINT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT";
+pub(crate) const ENV_VPC_ENDPOINT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT`: deadline for a whole `get`.
-pub const ENV_TIMEOUT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT";
+pub(crate) const ENV_TIMEOUT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR`: directory of the on-disk token cache.
-pub const ENV_CACHE_DIR: &str = "DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR";
+pub(crate) const ENV_CACHE_DIR: &str = "DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE`: `true` turns the on-disk cache off.
-pub const ENV_DISABLE_CACHE: &str = "DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE";
+pub(crate) const ENV_DISABLE_CACHE: &str = "DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE";
 /// `DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL`: least remaining validity of a reused token.
-pub const ENV_MIN_TTL: &str = "DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL";
+pub(crate) const ENV_MIN_TTL: &str = "DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL";
 
 /// Default deadline for a whole `get`.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Default least remaining validity of a reused token: long enough for most builds.
-pub const DEFAULT_MIN_TTL: Duration = Duration::from_secs(15 * 60);
+pub(crate) const DEFAULT_MIN_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// Largest accepted `DOCKER_CREDENTIAL_ACR_HELPER_MIN_TTL` (catches `30h` typed for `30m`).
-pub const MAX_MIN_TTL: Duration = Duration::from_secs(12 * 3600);
+pub(crate) const MAX_MIN_TTL: Duration = Duration::from_secs(12 * 3600);
 
 /// Name of the cache directory inside the platform cache directory.
-pub const CACHE_DIR_NAME: &str = "docker-credential-acr-helper";
+pub(crate) const CACHE_DIR_NAME: &str = "docker-credential-acr-helper";
 
 /// The helper's settings, read from the environment.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Host → registry overrides.
     pub overrides: Overrides,
     /// ACR API endpoint template (scheme optional, `{region}` expanded).
@@ -67,7 +67,7 @@ pub struct Settings {
 
 impl Settings {
     /// Reads and validates the settings.
-    pub fn from_env(env: &Env) -> Result<Self> {
+    pub(crate) fn from_env(env: &Env) -> Result<Self> {
         env.check_unicode()?;
         let region = env.get(ENV_REGION).map(str::to_string);
         if let Some(r) = &region
@@ -138,7 +138,7 @@ impl Settings {
     }
 
     /// The ACR OpenAPI endpoint for `region`: `https://cr.REGION.aliyuncs.com` unless overridden.
-    pub fn acr_endpoint(&self, region: &str) -> Result<url::Url> {
+    pub(crate) fn acr_endpoint(&self, region: &str) -> Result<url::Url> {
         match &self.acr_endpoint {
             Some(template) => signed_endpoint_url(template, region, ENV_ENDPOINT),
             None => {
@@ -156,7 +156,11 @@ impl Settings {
     /// `-vpc`/`-internal` hosts the VPC endpoint (`cr-vpc.REGION.aliyuncs.com`, or
     /// `DOCKER_CREDENTIAL_ACR_HELPER_VPC_ENDPOINT`) and then the public one; otherwise (or when
     /// only `DOCKER_CREDENTIAL_ACR_HELPER_ENDPOINT` is set, which always wins) just the public one.
-    pub fn acr_endpoints(&self, region: &str, network: registry::Network) -> Result<Vec<url::Url>> {
+    pub(crate) fn acr_endpoints(
+        &self,
+        region: &str,
+        network: registry::Network,
+    ) -> Result<Vec<url::Url>> {
         let public = self.acr_endpoint(region)?;
         let in_vpc = matches!(
             network,

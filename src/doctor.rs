@@ -27,7 +27,7 @@ use crate::secret::Secret;
 
 /// What `doctor` found.
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// The host asked about (`None`: the default identity only).
     pub host: Option<String>,
     /// How the host parsed; `None` when it is not an ACR registry or there is no host.
@@ -50,7 +50,7 @@ pub struct Report {
 
 /// How a host parsed.
 #[derive(Debug, Serialize)]
-pub struct RegistryReport {
+pub(crate) struct RegistryReport {
     /// `personal` or `enterprise`.
     pub edition: String,
     /// Enterprise instance: `name NAME` (looked up) or `id cri-…`.
@@ -66,7 +66,7 @@ pub struct RegistryReport {
 
 /// The registry config file and the entry that matched.
 #[derive(Debug, Serialize)]
-pub struct ConfigReport {
+pub(crate) struct ConfigReport {
     /// Its path (whether or not it exists).
     pub file: Option<String>,
     /// Whether it exists (was loaded).
@@ -79,7 +79,7 @@ pub struct ConfigReport {
 
 /// The credential source chosen.
 #[derive(Debug, Serialize)]
-pub struct CredentialsReport {
+pub(crate) struct CredentialsReport {
     /// The source used.
     pub source: Option<String>,
     /// The sources behind the chosen one, innermost last (whose credentials assume each role).
@@ -98,7 +98,7 @@ pub struct CredentialsReport {
 
 /// A source passed over.
 #[derive(Debug, Serialize)]
-pub struct Skipped {
+pub(crate) struct Skipped {
     /// Source name.
     pub source: String,
     /// Why.
@@ -107,7 +107,7 @@ pub struct Skipped {
 
 /// Cache state for the host and identity.
 #[derive(Debug, Serialize, Default)]
-pub struct CacheReport {
+pub(crate) struct CacheReport {
     /// The cache directory (`None`: disabled or unusable).
     pub dir: Option<String>,
     /// File name stem of the token entry.
@@ -122,7 +122,7 @@ pub struct CacheReport {
 
 /// A cached token, without its secret.
 #[derive(Debug, Serialize)]
-pub struct CachedTokenReport {
+pub(crate) struct CachedTokenReport {
     /// Registry user name.
     pub username: String,
     /// Password fingerprint.
@@ -137,14 +137,14 @@ pub struct CachedTokenReport {
 
 /// Endpoints in use.
 #[derive(Debug, Serialize, Default)]
-pub struct EndpointsReport {
+pub(crate) struct EndpointsReport {
     /// ACR API endpoints, in the order tried.
     pub acr: Vec<String>,
 }
 
 /// The live fetch.
 #[derive(Debug, Serialize)]
-pub struct LiveReport {
+pub(crate) struct LiveReport {
     /// Whether a token was obtained.
     pub ok: bool,
     /// How long it took.
@@ -160,7 +160,7 @@ pub struct LiveReport {
 }
 
 /// A short, non-reversible fingerprint of a secret.
-pub fn fingerprint(s: &Secret) -> String {
+pub(crate) fn fingerprint(s: &Secret) -> String {
     let h = sha2::Sha256::digest(s.expose().as_bytes());
     format!("sha256:{}", &hex::encode(h)[..8])
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Prefix of the helper's own variables.
-pub const PREFIX: &str = "DOCKER_CREDENTIAL_ACR_HELPER_";
+pub(crate) const PREFIX: &str = "DOCKER_CREDENTIAL_ACR_HELPER_";
 
 /// A variable whose value cannot be used; `crate::Error` turns it into a configuration error
 /// naming the variable.

@@ -23,7 +23,7 @@
 //! | `registry` | host -> [`Registry`]: regions, public registries, domain patterns, instance domains |
 //! | `kubelet` | kubelet credential-provider wire types and image references |
 //! | `openapi` | HTTP transport, endpoint rules (HTTPS unless loopback), retries, typed answers |
-//! | `config` | [`Settings`] read from the environment |
+//! | `config` | `Settings` read from the environment |
 //! | `registries` | the registry config file as typed data |
 //! | `credentials` | one file per credential source, the chain, and every way a provider is built |
 //! | `acr` | Personal/Enterprise token calls, instance ids, instance domains |
@@ -76,13 +76,12 @@
 //!
 //! # Public API
 //!
-//! [`Helper`] (with [`Env`] and [`Settings`]) produces [`RegistryCredentials`] for a
+//! [`Helper`] (with [`Env`]) produces [`RegistryCredentials`] for a
 //! [`Registry`] ([`Edition`], [`Instance`], [`Network`]); failures are an [`Error`], whose
 //! [`Error::NotFound`] means "not an ACR registry, try anonymous". Secrets are held in
 //! [`Secret`], whose `Debug` never shows the value. [`Credentials`] are Alibaba Cloud
 //! credentials as the chain finds them, or as an embedder passes them to
-//! [`Helper::with_credentials`]; [`Overrides`] and [`DomainPattern`] are the
-//! enterprise-instance override of [`Settings`]; [`Clock`] replaces the time source in tests.
+//! [`Helper::with_credentials`]; [`Clock`] replaces the time source in tests.
 //!
 //! # Environment
 //!
@@ -143,6 +142,7 @@
 //! helper prints (errors, logs) passes one redaction step that removes every secret in play.
 
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 // Errors carry their context (code, message, request id, hint) inline; they are rare and the
 // copies are cheap next to a network call, so boxing them would only add noise.
 #![allow(clippy::result_large_err)]
@@ -177,12 +177,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-pub use config::Settings;
+pub(crate) use config::Settings;
 pub use credentials::Credentials;
 pub use env::Env;
 pub use error::SkippedSource;
 pub use error::{Error, Result};
-pub use registry::{DomainPattern, Edition, Instance, Network, Overrides, Registry};
+pub use registry::{Edition, Instance, Network, Registry};
 pub use secret::Secret;
 
 use crate::clock::Deadline;
@@ -268,7 +268,7 @@ impl Helper {
     }
 
     /// The settings in force.
-    pub fn settings(&self) -> &Settings {
+    pub(crate) fn settings(&self) -> &Settings {
         &self.core.settings
     }
 

@@ -9,11 +9,11 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 
 /// `DOCKER_CREDENTIAL_ACR_HELPER_LOG`: stderr log level.
-pub const ENV_LOG: &str = "DOCKER_CREDENTIAL_ACR_HELPER_LOG";
+pub(crate) const ENV_LOG: &str = "DOCKER_CREDENTIAL_ACR_HELPER_LOG";
 
 /// Log levels for stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LogLevel {
+pub(crate) enum LogLevel {
     /// Nothing at all, not even warnings.
     Off,
     /// Errors only.
@@ -30,7 +30,7 @@ pub enum LogLevel {
 
 impl LogLevel {
     /// Parses `DOCKER_CREDENTIAL_ACR_HELPER_LOG`; unset means `warn`.
-    pub fn from_env(env: &Env) -> Result<Self> {
+    pub(crate) fn from_env(env: &Env) -> Result<Self> {
         Ok(
             match env.get(ENV_LOG).map(str::to_ascii_lowercase).as_deref() {
                 None | Some("warn" | "warning") => LogLevel::Warn,
@@ -84,7 +84,7 @@ impl log::Log for StderrLogger {
 static LOGGER: StderrLogger = StderrLogger;
 
 /// Installs the stderr logger at `level` (once per process; later calls only change the level).
-pub fn init(level: LogLevel) {
+pub(crate) fn init(level: LogLevel) {
     let _ = log::set_logger(&LOGGER);
     log::set_max_level(match level {
         LogLevel::Off => log::LevelFilter::Off,

@@ -5,31 +5,31 @@
 //! calls to the ECS metadata address never go through a proxy. Clients are built on first use,
 //! so a `get` answered from the cache never loads certificates.
 
-pub mod answer;
-pub mod endpoint;
+pub(crate) mod answer;
+pub(crate) mod endpoint;
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-pub use answer::credential_hint;
-pub use answer::epoch_ms;
+pub(crate) use answer::credential_hint;
+pub(crate) use answer::epoch_ms;
 pub(crate) use answer::{
     Field, Millis, Object, api_error, check_success, checked_expiry, decode, not_json,
 };
-pub use endpoint::{endpoint_url, signed_endpoint_url};
+pub(crate) use endpoint::{endpoint_url, signed_endpoint_url};
 
 use crate::clock::Deadline;
 use crate::error::{Error, Result};
 
 /// Largest response body we read; every real answer is a few KiB.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Connect timeout for API endpoints.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// HTTP method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     /// GET
     Get,
     /// POST
@@ -40,7 +40,7 @@ pub enum Method {
 
 impl Method {
     /// The method name.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
@@ -51,7 +51,7 @@ impl Method {
 
 /// Which client a request goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     /// Internet APIs: proxies from the environment apply.
     Api,
     /// Link-local services (ECS metadata): never proxied.
@@ -60,7 +60,7 @@ pub enum Route {
 
 /// An HTTP request, fully built (signed when it needs to be).
 #[derive(Debug, Clone)]
-pub struct HttpRequest {
+pub(crate) struct HttpRequest {
     /// Method.
     pub method: Method,
     /// Full URL, query included.
@@ -75,7 +75,7 @@ pub struct HttpRequest {
 
 /// An HTTP response with its body read (bounded by [`MAX_BODY_BYTES`]).
 #[derive(Debug, Clone)]
-pub struct HttpResponse {
+pub(crate) struct HttpResponse {
     /// Status code.
     pub status: u16,
     /// Body bytes.
@@ -86,13 +86,16 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     /// How far the local clock is ahead of the server's (negative: behind), from `Date`.
-    pub fn clock_skew(&self, local_now: chrono::DateTime<chrono::Utc>) -> Option<chrono::Duration> {
+    pub(crate) fn clock_skew(
+        &self,
+        local_now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::Duration> {
         self.date.map(|d| local_now - d)
     }
 }
 
 /// The endpoint as shown in messages: scheme, host, port and path, never the query.
-pub fn endpoint_label(url: &url::Url) -> String {
+pub(crate) fn endpoint_label(url: &url::Url) -> String {
     let mut u = url.clone();
     u.set_query(None);
     u.set_fragment(None);
@@ -103,7 +106,7 @@ pub fn endpoint_label(url: &url::Url) -> String {
 
 /// How a request is retried.
 #[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Attempts in all (1 = no retry).
     pub max_attempts: u32,
     /// First backoff ceiling; doubled each attempt, with full jitter.
@@ -116,7 +119,7 @@ pub struct RetryPolicy {
 
 impl RetryPolicy {
     /// Policy for Alibaba Cloud APIs (ACR, STS): 3 attempts, 10 s each.
-    pub const API: RetryPolicy = RetryPolicy {
+    pub(crate) const API: RetryPolicy = RetryPolicy {
         max_attempts: 3,
         base_delay: Duration::from_millis(200),
         max_delay: Duration::from_secs(2),
@@ -125,7 +128,7 @@ impl RetryPolicy {
 
     /// Policy for the ECS metadata service: one short attempt (it answers in milliseconds on ECS,
     /// and off-cloud nothing answers at all).
-    pub const METADATA: RetryPolicy = RetryPolicy {
+    pub(crate) const METADATA: RetryPolicy = RetryPolicy {
         max_attempts: 1,
         base_delay: Duration::from_millis(0),
         max_delay: Duration::from_millis(0),
@@ -149,7 +152,7 @@ impl RetryPolicy {
 
 /// Whether a failed exchange may be tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
+pub(crate) enum Retry {
     /// Transient: throttling, 5xx, reset.
     Yes,
     /// Final: authentication, permission, bad request.
@@ -158,7 +161,7 @@ pub enum Retry {
 
 /// The error fields an Alibaba Cloud API puts in a failed response body.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ApiErrorBody {
+pub(crate) struct ApiErrorBody {
     /// `Code` / `code`.
     pub code: String,
     /// `Message` / `message`.
@@ -169,7 +172,7 @@ pub struct ApiErrorBody {
 
 /// Reads `Code`, `Message`, `RequestId` (either case) from a JSON error body, each made one
 /// bounded line without control characters or an echoed string-to-sign.
-pub fn decode_error_body(body: &[u8]) -> ApiErrorBody {
+pub(crate) fn decode_error_body(body: &[u8]) -> ApiErrorBody {
     let Ok(b) = decode::<ErrorFields>(body) else {
         return ApiErrorBody::default();
     };
@@ -222,7 +225,7 @@ impl ErrorText {
 }
 
 /// Retry classification shared by the signed APIs.
-pub fn classify_api_status(status: u16, body: &ApiErrorBody) -> Retry {
+pub(crate) fn classify_api_status(status: u16, body: &ApiErrorBody) -> Retry {
     let code = body.code.as_str();
     if status >= 500
         || status == 429
@@ -238,7 +241,7 @@ pub fn classify_api_status(status: u16, body: &ApiErrorBody) -> Retry {
 
 /// The HTTP clients, built on first use.
 #[derive(Debug)]
-pub struct Transport {
+pub(crate) struct Transport {
     api: OnceLock<reqwest::Client>,
     direct: OnceLock<reqwest::Client>,
     user_agent: String,
@@ -323,9 +326,9 @@ impl NetworkEnv {
 }
 
 /// `SSL_CERT_FILE`: a PEM bundle of trusted CAs, replacing the system roots.
-pub const ENV_CERT_FILE: &str = "SSL_CERT_FILE";
+pub(crate) const ENV_CERT_FILE: &str = "SSL_CERT_FILE";
 /// `SSL_CERT_DIR`: directories of PEM CA files, replacing the system roots.
-pub const ENV_CERT_DIR: &str = "SSL_CERT_DIR";
+pub(crate) const ENV_CERT_DIR: &str = "SSL_CERT_DIR";
 
 /// Trusted CAs gathered from `SSL_CERT_FILE` and the directories of `SSL_CERT_DIR`, each
 /// certificate once (a CA directory holds every file twice: by name and by hash link).
@@ -440,14 +443,14 @@ impl Default for Transport {
 impl Transport {
     /// A transport whose clients are not built yet, checking no variable of its own (the TLS
     /// and proxy layers still read the process environment).
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Transport::with_network(NetworkEnv::default())
     }
 
     /// A transport that, before its first request, checks the TLS trust variables
     /// (`SSL_CERT_FILE`, `SSL_CERT_DIR`) and proxy variables (`HTTPS_PROXY`, `ALL_PROXY`) of
     /// `env`, and names them in certificate errors.
-    pub fn from_env(env: &crate::env::Env) -> Self {
+    pub(crate) fn from_env(env: &crate::env::Env) -> Self {
         Transport::with_network(NetworkEnv::from_env(env))
     }
 
@@ -501,7 +504,7 @@ impl Transport {
     }
 
     /// Sends one request and reads its body, within `timeout`.
-    pub async fn send(&self, req: &HttpRequest, timeout: Duration) -> Result<HttpResponse> {
+    pub(crate) async fn send(&self, req: &HttpRequest, timeout: Duration) -> Result<HttpResponse> {
         let label = endpoint_label(&req.url);
         let started = Instant::now();
         let client = self.client(req.route)?;
@@ -593,7 +596,7 @@ impl Transport {
     /// failures with exponential backoff and full jitter, within `deadline`.
     ///
     /// `classify` decides whether a non-2xx response is worth another attempt.
-    pub async fn send_with_retry(
+    pub(crate) async fn send_with_retry(
         &self,
         deadline: &Deadline,
         policy: RetryPolicy,

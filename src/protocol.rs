@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// Largest stdin we accept; a server URL or a `store` message is far smaller.
-pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_INPUT_BYTES: usize = 1024 * 1024;
 
 /// The answer to `get`.
 #[derive(Serialize, Deserialize)]
-pub struct GetResponse<'a> {
+pub(crate) struct GetResponse<'a> {
     /// The server URL exactly as the client sent it (trimmed).
     #[serde(rename = "ServerURL")]
     pub server_url: &'a str,
@@ -28,7 +28,7 @@ pub struct GetResponse<'a> {
 
 /// The message `store` receives.
 #[derive(Deserialize)]
-pub struct StoreRequest {
+pub(crate) struct StoreRequest {
     /// Registry the client logged in to.
     #[serde(rename = "ServerURL", default)]
     pub server_url: String,
@@ -39,7 +39,7 @@ pub struct StoreRequest {
 
 /// A server URL reduced to what identifies a registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerUrl {
+pub(crate) struct ServerUrl {
     /// Lowercased host name without trailing dot; IPv6 literals keep their brackets.
     pub host: String,
     /// Explicit port, if any.
@@ -48,7 +48,7 @@ pub struct ServerUrl {
 
 impl ServerUrl {
     /// `host` or `host:port`, the key docker uses in `credHelpers`.
-    pub fn host_port(&self) -> String {
+    pub(crate) fn host_port(&self) -> String {
         match self.port {
             Some(p) => format!("{}:{p}", self.host),
             None => self.host.clone(),
@@ -57,7 +57,7 @@ impl ServerUrl {
 }
 
 /// Decodes stdin bytes into trimmed text, rejecting what no client sends.
-pub fn read_input(bytes: &[u8], what: &str) -> Result<String> {
+pub(crate) fn read_input(bytes: &[u8], what: &str) -> Result<String> {
     let invalid = |detail: &str| Error::InvalidInput {
         what: what.to_string(),
         detail: detail.to_string(),
@@ -74,7 +74,7 @@ pub fn read_input(bytes: &[u8], what: &str) -> Result<String> {
 
 /// Normalises a server URL as clients send it: `host`, `host:port`, `https://host/`,
 /// `host/ns/repo`, any case.
-pub fn parse_server_url(input: &str) -> Result<ServerUrl> {
+pub(crate) fn parse_server_url(input: &str) -> Result<ServerUrl> {
     let invalid = |detail: String| Error::InvalidInput {
         what: "server URL".to_string(),
         detail,

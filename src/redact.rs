@@ -30,25 +30,25 @@ use std::sync::{Arc, LazyLock, Mutex};
 use base64::Engine;
 
 /// Largest length of one server-provided field in a message, in bytes (marker included).
-pub const MAX_FIELD_BYTES: usize = 512;
+pub(crate) const MAX_FIELD_BYTES: usize = 512;
 
 /// Largest length of an error message ([`crate::Error`]'s `Display`), in bytes: with the
 /// program's prefix in front it still fits in [`MAX_LINE_BYTES`].
-pub const MAX_MESSAGE_BYTES: usize = 1536;
+pub(crate) const MAX_MESSAGE_BYTES: usize = 1536;
 
 /// Largest line the helper prints on stdout or stderr (error line, log line, warning), in bytes.
-pub const MAX_LINE_BYTES: usize = 2048;
+pub(crate) const MAX_LINE_BYTES: usize = 2048;
 
 /// What a removed secret is replaced with.
-pub const PLACEHOLDER: &str = "<redacted>";
+pub(crate) const PLACEHOLDER: &str = "<redacted>";
 
 /// What an echoed string-to-sign / canonical request is replaced with.
-pub const ECHO_PLACEHOLDER: &str = "<echoed request removed>";
+pub(crate) const ECHO_PLACEHOLDER: &str = "<echoed request removed>";
 
 /// Shortest run of consecutive characters of a registered secret (in any of its forms) that is
 /// treated as the secret: long enough that ordinary words and ids do not match by chance, short
 /// enough that what is left of a cut token cannot be used.
-pub const FRAGMENT_LEN: usize = 12;
+pub(crate) const FRAGMENT_LEN: usize = 12;
 
 /// Shorter values are not registered: replacing every `ab` in a message would garble it, and no
 /// real key, token or password is that short. Values shorter than [`FRAGMENT_LEN`] are removed
@@ -265,7 +265,7 @@ fn with_secrets<R>(f: impl FnOnce(&mut Secrets) -> R) -> R {
 }
 
 /// Registers `value` (and its encoded forms) as a secret that [`redact`] removes.
-pub fn register(value: &str) {
+pub(crate) fn register(value: &str) {
     let value = value.trim();
     if value.len() < MIN_SECRET_LEN {
         return;
@@ -312,7 +312,7 @@ fn forms(value: &str) -> Registered {
 }
 
 /// Registers the secret parts of a URL: its password and its query.
-pub fn register_url(url: &url::Url) {
+pub(crate) fn register_url(url: &url::Url) {
     if let Some(p) = url.password() {
         register(p);
         if let Ok(decoded) = percent_encoding::percent_decode_str(p).decode_utf8() {
@@ -329,7 +329,7 @@ pub fn register_url(url: &url::Url) {
 
 /// `text` with every registered secret removed, signature echoes cut and control characters
 /// replaced: what may be printed. Not capped: see [`clip`].
-pub fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     let text = cut_echo(text);
     let ranges = with_secrets(|set| set.find(&text));
     let mut out = String::with_capacity(text.len());
@@ -345,24 +345,24 @@ pub fn redact(text: &str) -> String {
 
 /// `text` redacted, then cut to at most `max` bytes (marker included): the one way text is
 /// shortened for printing.
-pub fn clip(text: &str, max: usize) -> String {
+pub(crate) fn clip(text: &str, max: usize) -> String {
     cap(redact(text), max)
 }
 
 /// A line the helper prints (error line, log line, warning): redacted, then cut to
 /// [`MAX_LINE_BYTES`].
-pub fn line(text: &str) -> String {
+pub(crate) fn line(text: &str) -> String {
     clip(text, MAX_LINE_BYTES)
 }
 
 /// A field from a server or another program, fit for a one-line message: redacted, whitespace
 /// runs collapsed, then cut to [`MAX_FIELD_BYTES`].
-pub fn server_field(text: &str) -> String {
+pub(crate) fn server_field(text: &str) -> String {
     one_line(text, MAX_FIELD_BYTES)
 }
 
 /// Like [`server_field`], cut to `max` bytes.
-pub fn one_line(text: &str, max: usize) -> String {
+pub(crate) fn one_line(text: &str, max: usize) -> String {
     let redacted = redact(text);
     let mut one = String::with_capacity(redacted.len());
     for part in redacted.split_whitespace() {

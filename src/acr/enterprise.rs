@@ -91,7 +91,7 @@ struct Domain {
 }
 
 /// Finds the id (`cri-…`) of the instance named exactly `name`, following pages.
-pub async fn find_instance_id(client: &Client<'_>, name: &str) -> Result<String> {
+pub(crate) async fn find_instance_id(client: &Client<'_>, name: &str) -> Result<String> {
     let label = endpoint_label(client.endpoint);
     let mut seen = 0u64;
     for page in 1..=MAX_PAGES {
@@ -141,7 +141,7 @@ pub async fn find_instance_id(client: &Client<'_>, name: &str) -> Result<String>
 }
 
 /// Fetches a temporary password for an Enterprise Edition instance.
-pub async fn get_authorization_token(
+pub(crate) async fn get_authorization_token(
     client: &Client<'_>,
     instance_id: &str,
 ) -> Result<AuthorizationToken> {
@@ -171,7 +171,7 @@ pub(crate) fn parse_token(body: &[u8], label: &str) -> Result<AuthorizationToken
 
 /// Every registry domain of an instance (`ListInstanceEndpoint`, module `Registry`): public,
 /// VPC and custom ones, of the endpoints that are enabled. RAM action `cr:ListInstanceEndpoint`.
-pub async fn list_instance_domains(
+pub(crate) async fn list_instance_domains(
     client: &Client<'_>,
     instance_id: &str,
 ) -> Result<Vec<crate::registry::InstanceDomain>> {

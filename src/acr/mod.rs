@@ -4,8 +4,8 @@
 //! * Enterprise Edition: `ListInstance` to map an instance name to its id, then
 //!   `GetAuthorizationToken(InstanceId)` (cr 2018-12-01).
 
-pub mod enterprise;
-pub mod personal;
+pub(crate) mod enterprise;
+pub(crate) mod personal;
 
 use chrono::{DateTime, Utc};
 
@@ -18,7 +18,7 @@ use crate::signing;
 
 /// Temporary registry credentials.
 #[derive(Debug, Clone)]
-pub struct AuthorizationToken {
+pub(crate) struct AuthorizationToken {
     /// Registry user name (e.g. `cr_temp_user`).
     pub username: String,
     /// Registry password.
@@ -28,7 +28,7 @@ pub struct AuthorizationToken {
 }
 
 /// One ACR API endpoint and what is needed to call it.
-pub struct Client<'a> {
+pub(crate) struct Client<'a> {
     /// HTTP transport.
     pub transport: &'a Transport,
     /// Endpoint base URL, e.g. `https://cr.cn-hangzhou.aliyuncs.com/`.
@@ -150,7 +150,7 @@ pub(crate) fn api_error(
 }
 
 /// What to do about a common ACR error code (credential, signature and clock codes included).
-pub fn hint(code: &str, creds: &Credentials) -> Option<String> {
+pub(crate) fn hint(code: &str, creds: &Credentials) -> Option<String> {
     let id = &creds.access_key_id;
     let src = &creds.source;
     Some(match code {
@@ -175,7 +175,7 @@ pub(crate) fn check_success(
 }
 
 /// The longest lifetime of an ACR registry token.
-pub const MAX_TOKEN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
+pub(crate) const MAX_TOKEN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// A token the API returned, checked: already expired is an error, an expiry beyond
 /// [`MAX_TOKEN_LIFETIME`] is clamped.

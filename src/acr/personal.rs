@@ -30,7 +30,7 @@ struct Data {
 }
 
 /// Fetches a temporary password for the Personal Edition registry of the client's region.
-pub async fn get_authorization_token(client: &Client<'_>) -> Result<AuthorizationToken> {
+pub(crate) async fn get_authorization_token(client: &Client<'_>) -> Result<AuthorizationToken> {
     let body = client
         .call(Call {
             method: Method::Get,

@@ -14,17 +14,17 @@ use crate::openapi::epoch_ms;
 use crate::secret::Secret;
 
 /// A token is never reused as fresh with less than this left, whatever the settings.
-pub const REFRESH_FLOOR: Duration = Duration::from_secs(60);
+pub(super) const REFRESH_FLOOR: Duration = Duration::from_secs(60);
 /// When the API fails, a cached token with more than this left is still served.
-pub const STALE_MARGIN: Duration = Duration::from_secs(30);
+pub(super) const STALE_MARGIN: Duration = Duration::from_secs(30);
 /// How long an instance name -> id mapping is kept.
-pub const INSTANCE_TTL: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const INSTANCE_TTL: Duration = Duration::from_secs(24 * 3600);
 /// Cached temporary credentials are reused only with at least this left (and the min TTL).
-pub const CREDENTIALS_MARGIN: Duration = Duration::from_secs(5 * 60);
+pub(crate) const CREDENTIALS_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// How long a failed API call is reported to other processes instead of being retried: long
 /// enough to cover a burst of parallel `get`s, short enough that a fix on the server side is
 /// seen almost at once.
-pub const FAILURE_TTL: Duration = Duration::from_secs(15);
+pub(crate) const FAILURE_TTL: Duration = Duration::from_secs(15);
 
 /// An entry as written to disk: the entry and the key it was minted for.
 #[derive(Debug, Serialize, Deserialize)]
@@ -39,7 +39,7 @@ pub(crate) struct Stored<T> {
 
 /// A cached registry token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CachedToken {
+pub(crate) struct CachedToken {
     /// Registry hosts that used this token (for `list` and `erase`).
     pub hosts: Vec<String>,
     /// Registry region.
@@ -59,7 +59,7 @@ pub struct CachedToken {
 
 impl CachedToken {
     /// Time left at `now` (zero when expired).
-    pub fn remaining(&self, now: DateTime<Utc>) -> Duration {
+    pub(crate) fn remaining(&self, now: DateTime<Utc>) -> Duration {
         (self.expires_at - now).to_std().unwrap_or_default()
     }
 
@@ -67,7 +67,7 @@ impl CachedToken {
     /// half the token's lifetime (a token minted with short-lived STS credentials could never
     /// satisfy a long min TTL, and refreshing it on every `get` would defeat the cache), and
     /// never less than [`REFRESH_FLOOR`].
-    pub fn is_fresh(&self, now: DateTime<Utc>, min_ttl: Duration) -> bool {
+    pub(crate) fn is_fresh(&self, now: DateTime<Utc>, min_ttl: Duration) -> bool {
         let lifetime = (self.expires_at - self.obtained_at)
             .to_std()
             .unwrap_or_default();
@@ -76,7 +76,7 @@ impl CachedToken {
     }
 
     /// Still good enough to serve when the API fails.
-    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
+    pub(crate) fn is_usable(&self, now: DateTime<Utc>) -> bool {
         self.remaining(now) > STALE_MARGIN
     }
 }
@@ -114,7 +114,7 @@ pub(crate) struct EndpointEntry {
 /// Temporary credentials as the cache keeps them (the caller converts to and from its own
 /// credentials type).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CachedCredentials {
+pub(crate) struct CachedCredentials {
     /// Where they came from (a source name, for logs).
     pub source: String,
     /// The identity of the credentials themselves (may differ from the lookup's).

@@ -21,7 +21,7 @@ const STALE_TMP: Duration = Duration::from_secs(60);
 
 impl Cache {
     /// Removes an entry (only one the cache wrote for `key`).
-    pub fn remove(&self, kind: Kind, key: &Key) {
+    pub(crate) fn remove(&self, kind: Kind, key: &Key) {
         let dir = self.kind_dir(kind);
         let name = format!("{}.json", key.as_str());
         if own_entry(dir, &name, key.as_str()).is_none_or(|s| s.minted_for != key.full) {
@@ -38,7 +38,7 @@ impl Cache {
 
     /// Drops every token, recent failure and instance mapping used by `host` (`erase`);
     /// returns how many.
-    pub fn erase_host(&self, host: &str) -> usize {
+    pub(crate) fn erase_host(&self, host: &str) -> usize {
         let mut n = 0;
         for kind in [Kind::Token, Kind::Failure, Kind::Instance] {
             let dir = self.kind_dir(kind);

@@ -11,7 +11,7 @@ use crate::registry::{Edition, Instance, Registry};
 /// What an entry answers: a hash of everything it depends on. The first half names the file,
 /// the whole is recorded inside it and checked on every read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Key {
+pub(crate) struct Key {
     /// The whole digest (hex), recorded in the entry.
     pub(super) full: String,
 }
@@ -31,7 +31,7 @@ impl Key {
     }
 
     /// The token of `registry` minted through `endpoint` for `identity`.
-    pub fn token(registry: &Registry, endpoint: &str, identity: &str) -> Key {
+    pub(crate) fn token(registry: &Registry, endpoint: &str, identity: &str) -> Key {
         let (kind, instance) = match &registry.edition {
             Edition::Personal => ("personal", ""),
             Edition::Enterprise(Instance::Name(n)) => ("enterprise-name", n.as_str()),
@@ -48,29 +48,29 @@ impl Key {
     }
 
     /// The id of the enterprise instance `name` in `region` as `identity` sees it.
-    pub fn instance(region: &str, endpoint: &str, identity: &str, name: &str) -> Key {
+    pub(crate) fn instance(region: &str, endpoint: &str, identity: &str, name: &str) -> Key {
         Key::digest(&["instance", identity, endpoint, region, name])
     }
 
     /// The temporary credentials of `identity`.
-    pub fn credentials(identity: &str) -> Key {
+    pub(crate) fn credentials(identity: &str) -> Key {
         Key::digest(&["credentials", identity])
     }
 
     /// The domains of the enterprise instance `instance_id` in `region`.
-    pub fn domains(region: &str, instance_id: &str) -> Key {
+    pub(crate) fn domains(region: &str, instance_id: &str) -> Key {
         Key::digest(&["domains", region, instance_id])
     }
 
     /// The endpoint that answered last among `candidates` (VPC first, then public).
-    pub fn endpoint_choice(candidates: &[&str]) -> Key {
+    pub(crate) fn endpoint_choice(candidates: &[&str]) -> Key {
         let mut parts = vec!["endpoint"];
         parts.extend_from_slice(candidates);
         Key::digest(&parts)
     }
 
     /// The file name stem.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.full[..32]
     }
 }

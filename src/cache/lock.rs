@@ -11,19 +11,19 @@ use std::time::{Duration, Instant};
 use super::{Cache, Key, Kind};
 
 /// Longest wait for another process's API call before making our own.
-pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+pub(super) const LOCK_WAIT: Duration = Duration::from_secs(10);
 const LOCK_POLL: Duration = Duration::from_millis(5);
 
 /// How long to wait for another process's API call, given the `remaining` time of the request:
 /// at most [`LOCK_WAIT`], and at most half the time left, so a `get` that gives up waiting
 /// still has time for its own call.
-pub fn lock_wait(remaining: Duration) -> Duration {
+pub(crate) fn lock_wait(remaining: Duration) -> Duration {
     (remaining / 2).min(LOCK_WAIT)
 }
 
 /// A held single-flight lock; released on drop (and by the OS if the process dies).
 #[derive(Debug)]
-pub struct Lock {
+pub(crate) struct Lock {
     file: File,
 }
 
@@ -37,7 +37,7 @@ impl Cache {
     /// Takes the single-flight lock of an entry, waiting at most `wait`; `None` when the lock
     /// cannot be had (unwritable directory, a lock file that is not ours, or the wait ran out):
     /// the caller goes on without it.
-    pub async fn lock(&self, kind: Kind, key: &Key, wait: Duration) -> Option<Lock> {
+    pub(crate) async fn lock(&self, kind: Kind, key: &Key, wait: Duration) -> Option<Lock> {
         let dir = self.kind_dir(kind);
         let name = format!("{}.lock", key.as_str());
         let path = || dir.path().join(&name).display().to_string();

@@ -67,10 +67,12 @@ use serde::de::DeserializeOwned;
 use crate::registry::Registry;
 
 pub(crate) use entry::RecentFailure;
-pub use entry::{CREDENTIALS_MARGIN, CachedCredentials, CachedToken, FAILURE_TTL, INSTANCE_TTL};
+pub(crate) use entry::{
+    CREDENTIALS_MARGIN, CachedCredentials, CachedToken, FAILURE_TTL, INSTANCE_TTL,
+};
 use entry::{Common, DomainsEntry, EndpointEntry, InstanceEntry, Stored};
-pub use key::Key;
-pub use lock::lock_wait;
+pub(crate) use key::Key;
+pub(crate) use lock::lock_wait;
 use ownership::{EntryName, NotOurs};
 use store::{Dir, DirProblem, Opened};
 
@@ -79,7 +81,7 @@ const MAX_ENTRY_BYTES: u64 = 64 * 1024;
 
 /// The kinds of entries, each in its own directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// Registry tokens.
     Token,
     /// Enterprise instance name -> id.
@@ -122,7 +124,7 @@ impl Kind {
 
 /// The on-disk cache in one directory.
 #[derive(Debug)]
-pub struct Cache {
+pub(crate) struct Cache {
     root: Dir,
     /// One checked handle per [`Kind`], in [`Kind::ALL`] order.
     dirs: Vec<Dir>,
@@ -133,7 +135,7 @@ pub struct Cache {
 /// Who chose the cache directory: it decides what an unmarked directory may hold and still be
 /// adopted (see the `ownership` submodule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// Named by `DOCKER_CREDENTIAL_ACR_HELPER_CACHE_DIR`: used only when new, empty or marked.
     Configured,
     /// The platform default, named after this helper: also adopted unmarked when everything in
@@ -144,7 +146,7 @@ pub enum Origin {
 impl Cache {
     /// Opens (creating, 0700, and marking) the cache in `dir`; `None` when it cannot be used
     /// safely or is not ours (one warning line says what to do).
-    pub fn open(dir: &Path, origin: Origin, min_ttl: Duration) -> Option<Cache> {
+    pub(crate) fn open(dir: &Path, origin: Origin, min_ttl: Duration) -> Option<Cache> {
         let root = usable(dir, dir, Dir::open_root(dir))?;
         let subdirs = Kind::ALL.map(Kind::dir);
         if let Err(e) = ownership::claim(&root, &subdirs, origin == Origin::Default) {
@@ -164,12 +166,12 @@ impl Cache {
     }
 
     /// The cache directory.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.root.path()
     }
 
     /// The least remaining validity of a reused token.
-    pub fn min_ttl(&self) -> Duration {
+    pub(crate) fn min_ttl(&self) -> Duration {
         self.min_ttl
     }
 
@@ -299,12 +301,12 @@ impl Cache {
     }
 
     /// The cached token for `key`, whatever its age (the caller checks freshness).
-    pub fn token(&self, key: &Key) -> Option<CachedToken> {
+    pub(crate) fn token(&self, key: &Key) -> Option<CachedToken> {
         self.read(Kind::Token, key)
     }
 
     /// Stores a token, keeping the hosts that used the previous one.
-    pub fn store_token(&self, key: &Key, token: &CachedToken, now: DateTime<Utc>) {
+    pub(crate) fn store_token(&self, key: &Key, token: &CachedToken, now: DateTime<Utc>) {
         let mut token = token.clone();
         if let Some(old) = self.read::<Common>(Kind::Token, key) {
             for h in old.hosts {
@@ -344,13 +346,13 @@ impl Cache {
     }
 
     /// The cached id of an enterprise instance, while the mapping is young enough.
-    pub fn instance_id(&self, key: &Key, now: DateTime<Utc>) -> Option<String> {
+    pub(crate) fn instance_id(&self, key: &Key, now: DateTime<Utc>) -> Option<String> {
         let e: InstanceEntry = self.read(Kind::Instance, key)?;
         (e.expires_at > now).then_some(e.instance_id)
     }
 
     /// Remembers an instance name -> id mapping for [`INSTANCE_TTL`].
-    pub fn store_instance_id(
+    pub(crate) fn store_instance_id(
         &self,
         key: &Key,
         registry: &Registry,
@@ -370,7 +372,7 @@ impl Cache {
 
     /// The cached domains of an enterprise instance, while young enough (any serde type: the
     /// cache does not know what a domain is).
-    pub fn instance_domains<D: DeserializeOwned>(
+    pub(crate) fn instance_domains<D: DeserializeOwned>(
         &self,
         key: &Key,
         now: DateTime<Utc>,
@@ -380,7 +382,7 @@ impl Cache {
     }
 
     /// Remembers the domains of an enterprise instance for [`INSTANCE_TTL`].
-    pub fn store_instance_domains<D: Serialize>(
+    pub(crate) fn store_instance_domains<D: Serialize>(
         &self,
         key: &Key,
         region: &str,
@@ -399,13 +401,13 @@ impl Cache {
     }
 
     /// The endpoint that answered last, while young enough.
-    pub fn endpoint_choice(&self, key: &Key, now: DateTime<Utc>) -> Option<String> {
+    pub(crate) fn endpoint_choice(&self, key: &Key, now: DateTime<Utc>) -> Option<String> {
         let e: EndpointEntry = self.read(Kind::Endpoint, key)?;
         (e.expires_at > now).then_some(e.endpoint)
     }
 
     /// Remembers which endpoint answered, for [`INSTANCE_TTL`].
-    pub fn store_endpoint_choice(&self, key: &Key, endpoint: &str, now: DateTime<Utc>) {
+    pub(crate) fn store_endpoint_choice(&self, key: &Key, endpoint: &str, now: DateTime<Utc>) {
         if self.endpoint_choice(key, now).as_deref() == Some(endpoint) {
             return;
         }
@@ -419,7 +421,7 @@ impl Cache {
 
     /// Cached temporary credentials for `key` (see [`Key::credentials`]) with more than
     /// `margin` left.
-    pub fn credentials(
+    pub(crate) fn credentials(
         &self,
         key: &Key,
         now: DateTime<Utc>,
@@ -432,12 +434,17 @@ impl Cache {
 
     /// Stores the temporary credentials a provider fetched (the caller keeps those without an
     /// expiry out: nothing says how long they work).
-    pub fn store_credentials(&self, key: &Key, creds: &CachedCredentials, now: DateTime<Utc>) {
+    pub(crate) fn store_credentials(
+        &self,
+        key: &Key,
+        creds: &CachedCredentials,
+        now: DateTime<Utc>,
+    ) {
         self.write(Kind::Credentials, key, creds, now);
     }
 
     /// Registries with an unexpired cached token: host -> user name (`list`).
-    pub fn list(&self, now: DateTime<Utc>) -> BTreeMap<String, String> {
+    pub(crate) fn list(&self, now: DateTime<Utc>) -> BTreeMap<String, String> {
         let mut out: BTreeMap<String, (DateTime<Utc>, String)> = BTreeMap::new();
         for (_, t) in self.entries::<CachedToken>(Kind::Token) {
             if !t.is_usable(now) {

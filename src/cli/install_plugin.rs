@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The command's name.
-pub const SUBCOMMAND: &str = "install-plugin";
+pub(super) const SUBCOMMAND: &str = "install-plugin";
 
 /// Arguments of `install-plugin`.
 #[derive(clap::Args, Debug, Clone)]
@@ -30,7 +30,7 @@ an initContainer of a DaemonSet running the container image (docs/kubernetes.md)
     after_help = "Example:
   docker-credential-acr-helper install-plugin --dir /etc/kubernetes/credential-provider/bin"
 )]
-pub struct InstallArgs {
+pub(super) struct InstallArgs {
     /// Directory to install into; it must already exist.
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
@@ -49,7 +49,7 @@ enum Installed {
 }
 
 /// Runs `install-plugin`: one line per file on stdout, or one error line on stderr and exit 1.
-pub fn run(args: &InstallArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+pub(super) fn run(args: &InstallArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
     let outcome = std::env::current_exe()
         .map_err(|e| Error::Config {
             location: "this program's own path".into(),

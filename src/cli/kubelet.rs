@@ -19,27 +19,27 @@ use crate::registries::Entry;
 use crate::{Helper, logging};
 
 /// Program name that selects plugin mode without arguments (a symlink to the binary).
-pub const PLUGIN_NAME: &str = "acr-kubelet-credential-provider";
+pub(super) const PLUGIN_NAME: &str = "acr-kubelet-credential-provider";
 /// The subcommand that selects plugin mode.
-pub const SUBCOMMAND: &str = "kubelet-plugin";
+pub(super) const SUBCOMMAND: &str = "kubelet-plugin";
 
 /// The plugin's own deadline never exceeds this, whatever `DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT`
 /// says: the kubelet kills plugins after one minute and then pulls without credentials.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const MAX_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Largest request accepted (a service-account token is a few KiB).
 const MAX_REQUEST_BYTES: u64 = 1024 * 1024;
 
 /// Arguments of `kubelet-plugin`.
 #[derive(clap::Args, Debug, Clone, Default)]
-pub struct PluginArgs {
+pub(super) struct PluginArgs {
     /// OIDC provider ARN for per-workload roles (default: `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`).
     #[arg(long = "oidc-provider-arn", value_name = "ARN")]
     pub oidc_provider_arn: Option<String>,
 }
 
 /// Answers one request.
-pub fn respond(req: &Request, args: &PluginArgs, env: Env) -> Result<Response> {
+pub(super) fn respond(req: &Request, args: &PluginArgs, env: Env) -> Result<Response> {
     let target = image_registry(&req.image)?;
     if !target.named_host {
         log::debug!("{} is not on an ACR registry", req.image);
@@ -95,7 +95,7 @@ pub fn respond(req: &Request, args: &PluginArgs, env: Env) -> Result<Response> {
 }
 
 /// Runs plugin mode: request on stdin, response on stdout, one error line on stderr.
-pub fn run(
+pub(super) fn run(
     args: &PluginArgs,
     stdin: &mut dyn Read,
     stdout: &mut dyn Write,

@@ -23,7 +23,7 @@ use crate::{Helper, RegistryCredentials, logging, protocol};
 
 /// Output formats.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Format {
+pub(super) enum Format {
     /// `{"auths":{HOST:{"username","password","auth"}}}`.
     #[default]
     Dockerconfigjson,
@@ -47,7 +47,7 @@ pub enum Format {
   # Shell variables: quote the whole output for eval, or source a file with set -a
   eval \"$(docker-credential-acr-helper token --format env registry.cn-hangzhou.aliyuncs.com)\"
   set -a; . ./acr.env; set +a")]
-pub struct TokenArgs {
+pub(super) struct TokenArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = Format::Dockerconfigjson)]
     pub format: Format,
@@ -94,7 +94,7 @@ struct Metadata<'a> {
 }
 
 /// Credentials for one server, keyed as the user named it (`host[:port]`, normalised).
-pub struct Entry {
+pub(super) struct Entry {
     /// `host[:port]`, the key docker and the kubelet match.
     pub server: String,
     /// The credentials.
@@ -128,7 +128,7 @@ fn check_name(value: &str, what: &str, max: usize, dots: bool) -> Result<()> {
 }
 
 /// Checks the arguments that do not need credentials.
-pub fn check_args(args: &TokenArgs) -> Result<()> {
+pub(super) fn check_args(args: &TokenArgs) -> Result<()> {
     match args.format {
         Format::Secret => {
             let name = args
@@ -165,7 +165,7 @@ fn basic_auth(username: &str, password: &str) -> String {
 }
 
 /// The `.dockerconfigjson` document for `entries` (compact, as kubectl encodes it).
-pub fn docker_config_json(entries: &[Entry]) -> String {
+pub(super) fn docker_config_json(entries: &[Entry]) -> String {
     let auths = entries
         .iter()
         .map(|e| {
@@ -184,7 +184,7 @@ pub fn docker_config_json(entries: &[Entry]) -> String {
 }
 
 /// Renders `entries` in `args.format` (arguments already checked).
-pub fn render(args: &TokenArgs, entries: &[Entry]) -> String {
+pub(super) fn render(args: &TokenArgs, entries: &[Entry]) -> String {
     match args.format {
         Format::Dockerconfigjson => docker_config_json(entries),
         Format::Secret => {
@@ -271,7 +271,7 @@ fn collect(args: &TokenArgs, env: Env) -> Result<String> {
 }
 
 /// Runs `token`: the output on stdout, or one error line on stderr (exit 1).
-pub fn run(
+pub(super) fn run(
     args: &TokenArgs,
     _stdin: &mut dyn Read,
     stdout: &mut dyn Write,

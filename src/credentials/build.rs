@@ -18,10 +18,10 @@ use crate::error::{Error, Result, SkippedSource};
 use crate::registries::Entry;
 
 /// Builds a caller-chosen base identity for the matched config entry (`None`: no entry matched).
-pub type BaseIdentity = Arc<dyn Fn(Option<&Entry>) -> Result<Provider> + Send + Sync>;
+pub(crate) type BaseIdentity = Arc<dyn Fn(Option<&Entry>) -> Result<Provider> + Send + Sync>;
 
 /// Who chooses the identity for one registry, beyond the environment.
-pub struct Choice<'a> {
+pub(crate) struct Choice<'a> {
     /// The registry config entry that matched, if any.
     pub entry: Option<&'a Entry>,
     /// `FILE registries[N]` of an entry, for messages.
@@ -35,7 +35,7 @@ pub struct Choice<'a> {
 /// The credential provider for a registry: its base identity (the caller's, else the entry's
 /// `rrsaRoleARN`, profile or file, else the program-name profile, else the default chain), then
 /// the entry's role. `skipped` collects the sources the chain passed over (for `doctor`).
-pub fn for_registry(
+pub(crate) fn for_registry(
     ctx: &Context<'_>,
     choice: &Choice<'_>,
     skipped: &mut Vec<SkippedSource>,
@@ -82,7 +82,7 @@ pub fn for_registry(
 
 /// A config entry's role hops on top of a base provider: `rrsaRoleARN` (when set, it *is* the
 /// base) and then `assumeRoleARN`.
-pub fn for_entry(
+pub(crate) fn for_entry(
     entry: &Entry,
     env: &Env,
     base: impl FnOnce() -> Result<Provider>,
@@ -128,7 +128,7 @@ pub fn for_entry(
 /// The entry's `assumeRoleARN` hop (with its `policy`, `externalId`, `expireDuration` and
 /// `roleSessionName`) on top of `base`, which may be one the caller chose in place of the
 /// entry's own base identity (the kubelet plugin's per-workload role); `base` itself without one.
-pub fn on_base(entry: &Entry, env: &Env, base: Provider) -> Result<Provider> {
+pub(crate) fn on_base(entry: &Entry, env: &Env, base: Provider) -> Result<Provider> {
     let Some(role) = &entry.assume_role_arn else {
         return Ok(base);
     };

@@ -95,7 +95,7 @@ fn ini_file(env: &Env, earlier: &[Step]) -> Outcome {
 
 /// A source the caller fixes instead of walking the chain (a per-registry identity).
 #[derive(Debug, Clone)]
-pub enum Pinned {
+pub(crate) enum Pinned {
     /// The aliyun CLI config's profile `name` if it has one, else the INI file's section `name`.
     Profile {
         /// Profile / section name.
@@ -115,9 +115,9 @@ pub enum Pinned {
 }
 
 /// Step name of a pinned profile.
-pub const PINNED_PROFILE: &str = "named profile";
+pub(crate) const PINNED_PROFILE: &str = "named profile";
 /// Step name of a pinned INI file.
-pub const PINNED_FILE: &str = "named credentials file";
+pub(crate) const PINNED_FILE: &str = "named credentials file";
 
 impl Pinned {
     fn name(&self) -> &'static str {
@@ -173,7 +173,7 @@ impl Pinned {
 
 /// One source's answer during a walk.
 #[derive(Debug)]
-pub struct Step {
+pub(crate) struct Step {
     /// The source's name, e.g. `environment`.
     pub source: &'static str,
     /// What it found.
@@ -184,7 +184,7 @@ pub struct Step {
 /// before the source used, then that source (configured or broken). After a last-resort ECS
 /// role, the sources it may fall back to follow.
 #[derive(Debug)]
-pub struct ChainReport {
+pub(crate) struct ChainReport {
     /// The answers, in chain order.
     pub steps: Vec<Step>,
 }
@@ -192,7 +192,7 @@ pub struct ChainReport {
 impl ChainReport {
     /// The provider to use: the first configured source (a last-resort ECS role carrying what
     /// it falls back to), the error of a broken one, or "no credentials" listing every reason.
-    pub fn into_provider(self) -> Result<Provider> {
+    pub(crate) fn into_provider(self) -> Result<Provider> {
         let mut tried = Vec::new();
         let mut chosen: Option<Provider> = None;
         for Step { source, outcome } in self.steps {
@@ -229,7 +229,7 @@ impl ChainReport {
 
 /// Asks each source in order, stopping at the first configured or broken one (only the
 /// `pinned` source when there is one).
-pub fn walk_with(ctx: &Context<'_>, pinned: Option<&Pinned>) -> ChainReport {
+pub(crate) fn walk_with(ctx: &Context<'_>, pinned: Option<&Pinned>) -> ChainReport {
     let env = ctx.env;
     if let Some(p) = pinned {
         return ChainReport {
@@ -267,7 +267,7 @@ pub fn walk_with(ctx: &Context<'_>, pinned: Option<&Pinned>) -> ChainReport {
 /// Chooses the first configured source (or the `pinned` one), reading only the environment and
 /// local files, also recording in `skipped` each source that was not configured and why
 /// (what `doctor` shows).
-pub fn select_reporting(
+pub(crate) fn select_reporting(
     ctx: &Context<'_>,
     pinned: Option<&Pinned>,
     skipped: &mut Vec<SkippedSource>,

@@ -24,11 +24,11 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// `ALIBABA_CLOUD_CONFIG_FILE`
-pub const ENV_FILE: &str = "ALIBABA_CLOUD_CONFIG_FILE";
+pub(crate) const ENV_FILE: &str = "ALIBABA_CLOUD_CONFIG_FILE";
 /// `ALIBABA_CLOUD_CLI_PROFILE_DISABLED`
-pub const ENV_DISABLED: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
+pub(crate) const ENV_DISABLED: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
 /// Source name used in messages.
-pub const NAME: &str = "aliyun CLI config";
+pub(crate) const NAME: &str = "aliyun CLI config";
 
 #[derive(Deserialize, Default)]
 struct ConfigFile {
@@ -251,7 +251,7 @@ fn infer_mode(p: &Profile) -> String {
 }
 
 /// The CLI config source.
-pub fn load(env: &Env) -> Outcome {
+pub(crate) fn load(env: &Env) -> Outcome {
     if or_broken!(env.flag(ENV_DISABLED)) {
         return Outcome::NotConfigured(format!("{ENV_DISABLED} is true"));
     }

@@ -20,25 +20,25 @@ use crate::openapi::endpoint_url;
 use crate::openapi::{self, HttpRequest, HttpResponse, Method, Retry, RetryPolicy, Route};
 
 /// `ALIBABA_CLOUD_ECS_METADATA`: the instance RAM role name.
-pub const ENV_ROLE: &str = "ALIBABA_CLOUD_ECS_METADATA";
+pub(crate) const ENV_ROLE: &str = "ALIBABA_CLOUD_ECS_METADATA";
 /// `ALIBABA_CLOUD_ECS_METADATA_DISABLED`: never ask the metadata service.
-pub const ENV_DISABLED: &str = "ALIBABA_CLOUD_ECS_METADATA_DISABLED";
+pub(crate) const ENV_DISABLED: &str = "ALIBABA_CLOUD_ECS_METADATA_DISABLED";
 /// `ALIBABA_CLOUD_IMDSV1_DISABLED`: require an IMDSv2 token.
-pub const ENV_V1_DISABLED: &str = "ALIBABA_CLOUD_IMDSV1_DISABLED";
+pub(crate) const ENV_V1_DISABLED: &str = "ALIBABA_CLOUD_IMDSV1_DISABLED";
 /// `ALIBABA_CLOUD_IMDS_ENDPOINT`: metadata endpoint override.
-pub const ENV_ENDPOINT: &str = "ALIBABA_CLOUD_IMDS_ENDPOINT";
+pub(crate) const ENV_ENDPOINT: &str = "ALIBABA_CLOUD_IMDS_ENDPOINT";
 
 /// The metadata address.
-pub const DEFAULT_ENDPOINT: &str = "http://100.100.100.200";
+pub(crate) const DEFAULT_ENDPOINT: &str = "http://100.100.100.200";
 /// Source name used in messages.
-pub const NAME: &str = "ECS metadata";
+pub(crate) const NAME: &str = "ECS metadata";
 /// IMDSv2 token lifetime we ask for (seconds).
 const TOKEN_TTL: &str = "21600";
 const CREDENTIALS_PATH: &str = "/latest/meta-data/ram/security-credentials/";
 
 /// An ECS instance role.
 #[derive(Debug, Clone)]
-pub struct EcsRole {
+pub(crate) struct EcsRole {
     /// Where it was configured, for messages.
     pub name: String,
     /// The role name; `None` → discovered.
@@ -59,7 +59,7 @@ pub struct EcsRole {
 }
 
 /// The metadata endpoint and whether IMDSv1 is refused; not configured when disabled.
-pub fn settings(env: &Env) -> Outcome<(url::Url, bool)> {
+pub(crate) fn settings(env: &Env) -> Outcome<(url::Url, bool)> {
     if or_broken!(env.flag(ENV_DISABLED)) {
         return Outcome::NotConfigured(format!("{ENV_DISABLED} is true"));
     }
@@ -75,7 +75,7 @@ pub fn settings(env: &Env) -> Outcome<(url::Url, bool)> {
 /// The chain's instance role: `ALIBABA_CLOUD_ECS_METADATA`, else discovered. Without a named
 /// role it is only a *last resort*: whether this machine is an ECS instance cannot be known
 /// offline, so silence or "no role attached" at fetch time still counts as not configured.
-pub fn load(env: &Env) -> Outcome<EcsRole> {
+pub(crate) fn load(env: &Env) -> Outcome<EcsRole> {
     let role = env.get(ENV_ROLE).map(str::to_string);
     let name = match &role {
         Some(_) => format!("{NAME} ({ENV_ROLE})"),
@@ -94,7 +94,7 @@ pub fn load(env: &Env) -> Outcome<EcsRole> {
 }
 
 /// An explicitly configured role (profile `ecs_ram_role`, CLI `EcsRamRole`).
-pub fn explicit(env: &Env, name: String, role: Option<String>) -> Result<EcsRole> {
+pub(crate) fn explicit(env: &Env, name: String, role: Option<String>) -> Result<EcsRole> {
     let (endpoint, v1_disabled) = match settings(env) {
         Outcome::Configured(s) => s,
         Outcome::Broken(e) => return Err(e),
@@ -119,7 +119,7 @@ pub fn explicit(env: &Env, name: String, role: Option<String>) -> Result<EcsRole
 
 impl EcsRole {
     /// `ecs:<role>` or `ecs:discovered`, plus the URI it may fall back to.
-    pub fn identity(&self) -> String {
+    pub(crate) fn identity(&self) -> String {
         let mut id = format!("ecs:{}", self.role.as_deref().unwrap_or("discovered"));
         if let Some(f) = &self.fallback {
             id.push('|');
@@ -168,7 +168,7 @@ impl EcsRole {
     }
 
     /// Fetches the role's credentials (or, for a last resort, reports that there is no role).
-    pub async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
+    pub(crate) async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
         match self.fetch_inner(ctx).await? {
             Lookup::Found(c) => Ok(c),
             Lookup::Absent(reason) => {

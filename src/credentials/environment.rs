@@ -13,17 +13,17 @@ use crate::env::Env;
 use crate::error::Error;
 
 /// `ALIBABA_CLOUD_ACCESS_KEY_ID`
-pub const ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
+pub(crate) const ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
 /// `ALIBABA_CLOUD_ACCESS_KEY_SECRET`
-pub const ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
+pub(crate) const ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
 /// `ALIBABA_CLOUD_SECURITY_TOKEN`
-pub const SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
+pub(crate) const SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
 
 /// Source name used in messages.
-pub const NAME: &str = "environment";
+pub(crate) const NAME: &str = "environment";
 
 /// The AccessKey of the environment, or the role it assumes.
-pub fn load(env: &Env) -> Outcome {
+pub(crate) fn load(env: &Env) -> Outcome {
     let keys = match (env.get(ACCESS_KEY_ID), env.get(ACCESS_KEY_SECRET)) {
         (None, None) => return Outcome::NotConfigured(format!("{ACCESS_KEY_ID} is not set")),
         (Some(_), None) => {

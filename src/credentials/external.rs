@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// Longest a command may run.
-pub const MAX_RUNTIME: Duration = Duration::from_secs(30);
+pub(crate) const MAX_RUNTIME: Duration = Duration::from_secs(30);
 /// Largest stdout we read.
 const MAX_OUTPUT: usize = 64 * 1024;
 /// Longest `mode` quoted back in an error.
@@ -41,7 +41,7 @@ const MAX_MODE_BYTES: usize = 64;
 
 /// A credential process.
 #[derive(Debug, Clone)]
-pub struct ExternalProcess {
+pub(crate) struct ExternalProcess {
     /// Where it was configured, for messages.
     pub name: String,
     /// The command line as configured (may hold secrets; never shown).
@@ -68,7 +68,7 @@ struct Output {
 
 impl ExternalProcess {
     /// A process source configured at `name`; an error when the command line cannot be split.
-    pub fn new(name: String, command: &str) -> Result<Self> {
+    pub(crate) fn new(name: String, command: &str) -> Result<Self> {
         let argv = split_command(command, cfg!(windows)).map_err(|why| {
             Error::source(
                 &name,
@@ -88,12 +88,12 @@ impl ExternalProcess {
     }
 
     /// `external:<digest of the command line>`: stable for one command, without showing it.
-    pub fn identity(&self) -> String {
+    pub(crate) fn identity(&self) -> String {
         format!("external:{}", super::digest(self.command.expose()))
     }
 
     /// Runs the command and parses its output.
-    pub async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
+    pub(crate) async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
         let limit = MAX_RUNTIME.min(ctx.deadline.remaining());
         let argv = self.argv.clone();
         let name = self.name.clone();

@@ -25,20 +25,20 @@
 //! | credentials URI | `uri:<scheme://host:port/path>\|<digest>` | the whole URI, query and user info included, as a digest |
 //! | external command | `external:<digest>` | the whole command line |
 
-pub mod build;
-pub mod chain;
-pub mod cli_config;
-pub mod ecs_metadata;
-pub mod environment;
-pub mod external;
-pub mod oidc;
-pub mod profile;
-pub mod provider;
-pub mod sts;
-pub mod uri;
-pub mod workload;
+pub(crate) mod build;
+pub(crate) mod chain;
+pub(crate) mod cli_config;
+pub(crate) mod ecs_metadata;
+pub(crate) mod environment;
+pub(crate) mod external;
+pub(crate) mod oidc;
+pub(crate) mod profile;
+pub(crate) mod provider;
+pub(crate) mod sts;
+pub(crate) mod uri;
+pub(crate) mod workload;
 
-pub use provider::Provider;
+pub(crate) use provider::Provider;
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -50,7 +50,7 @@ use crate::openapi::Transport;
 use crate::secret::Secret;
 
 /// What a credential source may use: the environment, HTTP, the clock and the deadline.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// Environment snapshot (also gives the home directory).
     pub env: &'a Env,
     /// HTTP transport for STS, metadata and credentials-URI calls.
@@ -63,7 +63,7 @@ pub struct Context<'a> {
 
 /// What one credential source found when asked (environment and local files only).
 #[derive(Debug)]
-pub enum Outcome<T = Provider> {
+pub(crate) enum Outcome<T = Provider> {
     /// Nothing of this source is set up; the reason says what was looked for. The chain moves on.
     NotConfigured(String),
     /// Set up and usable.
@@ -74,7 +74,7 @@ pub enum Outcome<T = Provider> {
 
 impl<T> Outcome<T> {
     /// Converts what a configured source holds, keeping the other two answers.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Outcome<U> {
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Outcome<U> {
         match self {
             Outcome::NotConfigured(r) => Outcome::NotConfigured(r),
             Outcome::Configured(t) => Outcome::Configured(f(t)),
@@ -83,7 +83,7 @@ impl<T> Outcome<T> {
     }
 
     /// The reason, when not configured.
-    pub fn reason(&self) -> Option<&str> {
+    pub(crate) fn reason(&self) -> Option<&str> {
         match self {
             Outcome::NotConfigured(r) => Some(r),
             _ => None,

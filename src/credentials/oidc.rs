@@ -18,18 +18,18 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// `ALIBABA_CLOUD_ROLE_ARN`
-pub const ENV_ROLE_ARN: &str = "ALIBABA_CLOUD_ROLE_ARN";
+pub(crate) const ENV_ROLE_ARN: &str = "ALIBABA_CLOUD_ROLE_ARN";
 /// `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`
-pub const ENV_PROVIDER_ARN: &str = "ALIBABA_CLOUD_OIDC_PROVIDER_ARN";
+pub(crate) const ENV_PROVIDER_ARN: &str = "ALIBABA_CLOUD_OIDC_PROVIDER_ARN";
 /// `ALIBABA_CLOUD_OIDC_TOKEN_FILE`
-pub const ENV_TOKEN_FILE: &str = "ALIBABA_CLOUD_OIDC_TOKEN_FILE";
+pub(crate) const ENV_TOKEN_FILE: &str = "ALIBABA_CLOUD_OIDC_TOKEN_FILE";
 
 /// Source name used in messages.
-pub const NAME: &str = "RRSA/OIDC environment";
+pub(crate) const NAME: &str = "RRSA/OIDC environment";
 
 /// A role assumed with an OIDC token file.
 #[derive(Debug, Clone)]
-pub struct OidcRole {
+pub(crate) struct OidcRole {
     /// Where it was configured, for messages.
     pub name: String,
     /// The OIDC provider ARN.
@@ -45,7 +45,7 @@ pub struct OidcRole {
 impl OidcRole {
     /// The cache identity: the role and its session policy, which rotating STS keys and
     /// tokens do not change.
-    pub fn identity(&self) -> String {
+    pub(crate) fn identity(&self) -> String {
         format!(
             "oidc:{}{}",
             self.request.role_arn,
@@ -54,7 +54,7 @@ impl OidcRole {
     }
 
     /// Reads the token and calls STS.
-    pub async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
+    pub(crate) async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
         let token = read_token(&self.token_file, &self.token_file_origin, &self.name)?;
         sts::assume_role_with_oidc(
             ctx,
@@ -72,7 +72,7 @@ impl OidcRole {
 /// kubelet's service-account token for one workload (KEP-4412). Its identity names the
 /// workload, so cached credentials and registry tokens are never shared between workloads.
 #[derive(Debug, Clone)]
-pub struct OidcTokenRole {
+pub(crate) struct OidcTokenRole {
     /// Where it was configured, for messages.
     pub name: String,
     /// The OIDC provider ARN.
@@ -87,7 +87,7 @@ pub struct OidcTokenRole {
 
 impl OidcTokenRole {
     /// The cache identity: role, provider and workload; never the (rotating) token itself.
-    pub fn identity(&self) -> String {
+    pub(crate) fn identity(&self) -> String {
         format!(
             "oidc-sa:{}|{}|{}",
             self.request.role_arn, self.provider_arn, self.subject
@@ -95,7 +95,7 @@ impl OidcTokenRole {
     }
 
     /// Calls STS with the token.
-    pub async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
+    pub(crate) async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
         sts::assume_role_with_oidc(
             ctx,
             &self.provider_arn,
@@ -130,7 +130,7 @@ fn read_token(path: &std::path::Path, origin: &str, source: &str) -> Result<Secr
 }
 
 /// The RRSA environment variables.
-pub fn load(env: &Env) -> Outcome<OidcRole> {
+pub(crate) fn load(env: &Env) -> Outcome<OidcRole> {
     let role = env.get(ENV_ROLE_ARN);
     let provider = env.get(ENV_PROVIDER_ARN);
     let file = env.get(ENV_TOKEN_FILE);

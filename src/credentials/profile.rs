@@ -38,16 +38,16 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 
 /// `ALIBABA_CLOUD_CREDENTIALS_FILE`
-pub const ENV_FILE: &str = "ALIBABA_CLOUD_CREDENTIALS_FILE";
+pub(crate) const ENV_FILE: &str = "ALIBABA_CLOUD_CREDENTIALS_FILE";
 /// `ALIBABA_CLOUD_PROFILE`: section of the INI file, profile of the CLI config.
-pub const ENV_PROFILE: &str = "ALIBABA_CLOUD_PROFILE";
+pub(crate) const ENV_PROFILE: &str = "ALIBABA_CLOUD_PROFILE";
 /// Source name used in messages.
-pub const NAME: &str = "profile file";
+pub(crate) const NAME: &str = "profile file";
 /// The default files, in order: the first that exists is read.
 const DEFAULT_FILES: [&str; 2] = ["credentials", "credentials.ini"];
 
 /// The file to read: `Ok(Some((path, explicit)))`, or `None` with a reason.
-pub fn locate(
+pub(crate) fn locate(
     env: &Env,
     var: &str,
     default: &[&str],
@@ -62,7 +62,7 @@ pub fn locate(
 }
 
 /// Reads a credentials file: `Ok(None)` when a default path does not exist.
-pub fn read_file(path: &Path, explicit: bool, var: &str) -> Result<Option<String>> {
+pub(crate) fn read_file(path: &Path, explicit: bool, var: &str) -> Result<Option<String>> {
     match crate::input::read_text(path, crate::input::Kind::Config) {
         Ok(s) => Ok(Some(s)),
         Err(e) if e.is_not_found() && !explicit => Ok(None),
@@ -233,7 +233,7 @@ fn refuse_duplicates(text: &str, shown: &str) -> Result<()> {
 }
 
 /// The INI source.
-pub fn load(env: &Env) -> Outcome {
+pub(crate) fn load(env: &Env) -> Outcome {
     let (path, text, explicit) = match ini_file(env) {
         Outcome::Configured(f) => f,
         Outcome::NotConfigured(reason) => return Outcome::NotConfigured(reason),

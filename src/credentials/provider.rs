@@ -15,7 +15,7 @@ use crate::error::Result;
 
 /// A configured credential source.
 #[derive(Debug, Clone)]
-pub enum Provider {
+pub(crate) enum Provider {
     /// Credentials known up front (environment AccessKey, static profile keys).
     Static(Credentials),
     /// `AssumeRole` with the credentials of another provider (RAM role ARN, cross-account).
@@ -34,7 +34,7 @@ pub enum Provider {
 
 /// A role assumed with the credentials of another source.
 #[derive(Debug, Clone)]
-pub struct AssumeRole {
+pub(crate) struct AssumeRole {
     /// Where it was configured, for messages.
     pub name: String,
     /// Whose credentials sign the `AssumeRole` call.
@@ -45,7 +45,7 @@ pub struct AssumeRole {
 
 impl Provider {
     /// Where the credentials come from, for messages (e.g. `environment`).
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             Provider::Static(c) => c.source.clone(),
             Provider::AssumeRole(a) => a.name.clone(),
@@ -60,7 +60,7 @@ impl Provider {
     /// A stable, non-secret string naming the identity (AccessKey id, role ARN, profile), used
     /// to key caches: two providers with the same identity yield the same RAM principal. It
     /// never contains a temporary STS AccessKey id, so rotating keys of one role share it.
-    pub fn identity(&self) -> String {
+    pub(crate) fn identity(&self) -> String {
         match self {
             Provider::Static(c) => c.identity.clone(),
             // A session policy narrows the role: a different policy is a different principal.
@@ -80,17 +80,17 @@ impl Provider {
 
     /// True for the ECS instance role the chain only guessed at (no role named): the walk goes
     /// on past it to find what to fall back to.
-    pub fn is_last_resort(&self) -> bool {
+    pub(crate) fn is_last_resort(&self) -> bool {
         matches!(self, Provider::EcsMetadata(e) if e.last_resort)
     }
 
     /// True when fetching needs no network call (nothing worth caching).
-    pub fn is_static(&self) -> bool {
+    pub(crate) fn is_static(&self) -> bool {
         matches!(self, Provider::Static(_))
     }
 
     /// Produces credentials (may call STS, ECS metadata, a credentials URI or a process).
-    pub async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
+    pub(crate) async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
         let c = self.fetch_inner(ctx).await?;
         debug_assert_eq!(
             c.identity,

@@ -18,25 +18,29 @@ use crate::secret::Secret;
 use crate::signing;
 
 /// `ALIBABA_CLOUD_STS_ENDPOINT`: STS endpoint override (host or URL).
-pub const ENV_ENDPOINT: &str = "ALIBABA_CLOUD_STS_ENDPOINT";
+pub(crate) const ENV_ENDPOINT: &str = "ALIBABA_CLOUD_STS_ENDPOINT";
 /// `ALIBABA_CLOUD_STS_REGION`: use the regional STS endpoint.
-pub const ENV_REGION: &str = "ALIBABA_CLOUD_STS_REGION";
+pub(crate) const ENV_REGION: &str = "ALIBABA_CLOUD_STS_REGION";
 /// `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED`: with a region, use `sts-vpc.REGION.aliyuncs.com`.
-pub const ENV_VPC: &str = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED";
+pub(crate) const ENV_VPC: &str = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED";
 /// `ALIBABA_CLOUD_ROLE_SESSION_NAME`: default role session name.
-pub const ENV_SESSION_NAME: &str = "ALIBABA_CLOUD_ROLE_SESSION_NAME";
+pub(crate) const ENV_SESSION_NAME: &str = "ALIBABA_CLOUD_ROLE_SESSION_NAME";
 
 /// Default `DurationSeconds`.
-pub const DEFAULT_DURATION: u64 = 3600;
+pub(crate) const DEFAULT_DURATION: u64 = 3600;
 /// Smallest `DurationSeconds` STS accepts.
-pub const MIN_DURATION: u64 = 900;
+pub(crate) const MIN_DURATION: u64 = 900;
 /// Largest `DurationSeconds` STS accepts (a role's maximum may be lower).
-pub const MAX_DURATION: u64 = 43200;
+pub(crate) const MAX_DURATION: u64 = 43200;
 /// The longest lifetime of temporary credentials (STS, ECS role, credentials URI) we believe.
-pub const MAX_LIFETIME: std::time::Duration = std::time::Duration::from_secs(MAX_DURATION);
+pub(crate) const MAX_LIFETIME: std::time::Duration = std::time::Duration::from_secs(MAX_DURATION);
 
 /// Resolves the STS endpoint URL; `profile_region`/`profile_vpc` come from a profile, if any.
-pub fn endpoint(env: &Env, profile_region: Option<&str>, profile_vpc: bool) -> Result<url::Url> {
+pub(crate) fn endpoint(
+    env: &Env,
+    profile_region: Option<&str>,
+    profile_vpc: bool,
+) -> Result<url::Url> {
     if let Some(e) = env.get(ENV_ENDPOINT) {
         return signed_endpoint_url(e, "", ENV_ENDPOINT);
     }
@@ -67,12 +71,12 @@ pub fn endpoint(env: &Env, profile_region: Option<&str>, profile_vpc: bool) -> R
 
 /// The role session name when neither the source nor `ALIBABA_CLOUD_ROLE_SESSION_NAME` names
 /// one (read by [`RoleRequest::at`]): one with the time.
-pub fn default_session_name(now: DateTime<Utc>) -> String {
+pub(crate) fn default_session_name(now: DateTime<Utc>) -> String {
     format!("docker-credential-acr-helper-{}", now.timestamp())
 }
 
 /// Checks a `DurationSeconds` value from a file or variable.
-pub fn check_duration(value: u64, location: &str) -> Result<u64> {
+pub(crate) fn check_duration(value: u64, location: &str) -> Result<u64> {
     if (MIN_DURATION..=MAX_DURATION).contains(&value) {
         Ok(value)
     } else {
@@ -87,7 +91,7 @@ pub fn check_duration(value: u64, location: &str) -> Result<u64> {
 
 /// What to ask STS for, common to both actions.
 #[derive(Debug, Clone)]
-pub struct RoleRequest {
+pub(crate) struct RoleRequest {
     /// `RoleArn`.
     pub role_arn: String,
     /// `RoleSessionName`; `None` → [`default_session_name`] at call time.
@@ -106,7 +110,7 @@ impl RoleRequest {
     /// A request for `role_arn` at the default STS endpoint, for [`DEFAULT_DURATION`], with no
     /// policy or external id; the session name is `session_name`, else
     /// `ALIBABA_CLOUD_ROLE_SESSION_NAME` (else one with the time, at call time).
-    pub fn new(env: &Env, role_arn: String, session_name: Option<String>) -> Result<Self> {
+    pub(crate) fn new(env: &Env, role_arn: String, session_name: Option<String>) -> Result<Self> {
         Ok(Self::at(
             env,
             role_arn,
@@ -117,7 +121,7 @@ impl RoleRequest {
 
     /// [`RoleRequest::new`] at `endpoint` (a profile's own STS region or VPC choice). The one
     /// place a request reads `ALIBABA_CLOUD_ROLE_SESSION_NAME`.
-    pub fn at(
+    pub(crate) fn at(
         env: &Env,
         role_arn: String,
         session_name: Option<String>,
@@ -135,7 +139,7 @@ impl RoleRequest {
 
     /// `|policy:<digest>` when a session policy narrows the role (a different principal), else
     /// empty; part of the cache identity.
-    pub fn policy_suffix(&self) -> String {
+    pub(crate) fn policy_suffix(&self) -> String {
         match &self.policy {
             Some(p) => format!("|policy:{}", super::digest(p)),
             None => String::new(),
@@ -199,7 +203,7 @@ fn form_request(url: url::Url, body: &[(String, String)]) -> HttpRequest {
 }
 
 /// `AssumeRole` signed with `caller`; the result is labelled with `source` and `identity`.
-pub async fn assume_role(
+pub(crate) async fn assume_role(
     ctx: &Context<'_>,
     caller: &Credentials,
     req: &RoleRequest,
@@ -241,7 +245,7 @@ pub async fn assume_role(
 }
 
 /// `AssumeRoleWithOIDC` with the token (anonymous: the token is the proof).
-pub async fn assume_role_with_oidc(
+pub(crate) async fn assume_role_with_oidc(
     ctx: &Context<'_>,
     provider_arn: &str,
     token: &Secret,
@@ -328,7 +332,7 @@ struct RoleAnswer {
 /// (the last two add `Code`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct TemporaryCredentials {
+pub(crate) struct TemporaryCredentials {
     #[serde(default)]
     pub(crate) code: Field<String>,
     #[serde(default)]
@@ -360,7 +364,7 @@ impl TemporaryCredentials {
 
 /// Reads `AccessKeyId`, `AccessKeySecret`, `SecurityToken`, `Expiration` (STS, ECS metadata and
 /// credentials-URI answers share these names).
-pub fn temporary_credentials(
+pub(crate) fn temporary_credentials(
     v: &TemporaryCredentials,
     label: &str,
     source: &str,
@@ -398,7 +402,7 @@ pub fn temporary_credentials(
 }
 
 /// Parses `2006-01-02T15:04:05Z` (and other RFC 3339 forms).
-pub fn parse_expiration(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_expiration(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s.trim())
         .ok()
         .map(|d| d.with_timezone(&Utc))

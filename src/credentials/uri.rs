@@ -16,9 +16,9 @@ use crate::error::{Error, Result};
 use crate::openapi::{self, HttpRequest, HttpResponse, Method, RetryPolicy, Route};
 
 /// Source name used in messages.
-pub const NAME: &str = "credentials URI";
+pub(crate) const NAME: &str = "credentials URI";
 /// `ALIBABA_CLOUD_CREDENTIALS_URI`
-pub const ENV_URI: &str = "ALIBABA_CLOUD_CREDENTIALS_URI";
+pub(crate) const ENV_URI: &str = "ALIBABA_CLOUD_CREDENTIALS_URI";
 
 /// Two short attempts: the service is local, and a restarting sidecar deserves a second try.
 const POLICY: RetryPolicy = RetryPolicy {
@@ -30,7 +30,7 @@ const POLICY: RetryPolicy = RetryPolicy {
 
 /// A credentials URI.
 #[derive(Clone)]
-pub struct CredentialsUri {
+pub(crate) struct CredentialsUri {
     /// Where it was configured plus the URI label, for messages.
     pub name: String,
     /// The full URI (may hold a secret; never shown).
@@ -47,7 +47,7 @@ impl std::fmt::Debug for CredentialsUri {
 
 impl CredentialsUri {
     /// Parses `value` (from `origin`, a variable or file key).
-    pub fn parse(value: &str, origin: &str) -> Result<Self> {
+    pub(crate) fn parse(value: &str, origin: &str) -> Result<Self> {
         let uri = url::Url::parse(value.trim()).map_err(|e| {
             Error::config(
                 origin,
@@ -72,7 +72,7 @@ impl CredentialsUri {
     }
 
     /// `uri:<scheme://host:port/path>|<digest of the whole URI>`.
-    pub fn identity(&self) -> String {
+    pub(crate) fn identity(&self) -> String {
         format!(
             "uri:{}|{}",
             openapi::endpoint_label(&self.uri),
@@ -90,7 +90,7 @@ impl CredentialsUri {
     }
 
     /// Calls the URI.
-    pub async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
+    pub(crate) async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
         let label = openapi::endpoint_label(&self.uri);
         log::debug!("GET credentials from {label}");
         let req = HttpRequest {
@@ -141,7 +141,7 @@ impl CredentialsUri {
 }
 
 /// `ALIBABA_CLOUD_CREDENTIALS_URI`.
-pub fn load(env: &Env) -> Outcome<CredentialsUri> {
+pub(crate) fn load(env: &Env) -> Outcome<CredentialsUri> {
     match env.get(ENV_URI) {
         Some(v) => CredentialsUri::parse(v, ENV_URI).into(),
         None => Outcome::NotConfigured(format!("{ENV_URI} is not set")),

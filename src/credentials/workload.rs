@@ -15,9 +15,9 @@ use crate::registries::Entry;
 use crate::secret::Secret;
 
 /// Service-account annotation with the RAM role *name* (the one ACK RRSA users already set).
-pub const ANNOTATION_ROLE_NAME: &str = "pod-identity.alibabacloud.com/role-name";
+pub(crate) const ANNOTATION_ROLE_NAME: &str = "pod-identity.alibabacloud.com/role-name";
 /// Service-account annotation with a full RAM role ARN (cross-account roles); wins over the name.
-pub const ANNOTATION_ROLE_ARN: &str = "pod-identity.alibabacloud.com/role-arn";
+pub(crate) const ANNOTATION_ROLE_ARN: &str = "pod-identity.alibabacloud.com/role-arn";
 
 /// The claims of a service-account token that say whose it is.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -45,7 +45,7 @@ struct ServiceAccountClaims {
 /// Who a service-account token speaks for, read from its claims (the kubelet minted it; STS
 /// verifies it, we only use it to keep workloads apart in the cache).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceAccount {
+pub(crate) struct ServiceAccount {
     /// Namespace.
     pub namespace: String,
     /// Service account name.
@@ -56,7 +56,7 @@ pub struct ServiceAccount {
 
 impl ServiceAccount {
     /// Reads `sub` (`system:serviceaccount:NS:NAME`) and the `kubernetes.io` claims.
-    pub fn from_token(token: &Secret) -> Result<Self> {
+    pub(crate) fn from_token(token: &Secret) -> Result<Self> {
         let not_jwt = || {
             invalid(
                 "serviceAccountToken is not a Kubernetes service-account JWT (header.payload.signature with a system:serviceaccount subject)",
@@ -96,7 +96,7 @@ impl ServiceAccount {
     }
 
     /// The cache identity part: `system:serviceaccount:NS:NAME[|uid:UID]`.
-    pub fn subject(&self) -> String {
+    pub(crate) fn subject(&self) -> String {
         let mut s = format!("system:serviceaccount:{}:{}", self.namespace, self.name);
         if let Some(uid) = &self.uid {
             s.push_str("|uid:");
@@ -106,7 +106,7 @@ impl ServiceAccount {
     }
 
     /// A `RoleSessionName` naming the workload (`[A-Za-z0-9.@_-]`, 2 to 64 characters).
-    pub fn session_name(&self) -> String {
+    pub(crate) fn session_name(&self) -> String {
         let raw = format!("k8s.{}.{}", self.namespace, self.name);
         raw.chars()
             .map(|c| {
@@ -122,7 +122,7 @@ impl ServiceAccount {
 }
 
 /// The account id of an OIDC provider ARN `acs:ram::<account>:oidc-provider/<name>`.
-pub fn provider_account(provider_arn: &str, origin: &str) -> Result<String> {
+pub(crate) fn provider_account(provider_arn: &str, origin: &str) -> Result<String> {
     let bad = || {
         Error::config(
             origin,
@@ -142,7 +142,7 @@ pub fn provider_account(provider_arn: &str, origin: &str) -> Result<String> {
 
 /// The role a workload assumes: [`ANNOTATION_ROLE_ARN`] as given, else [`ANNOTATION_ROLE_NAME`]
 /// in the OIDC provider's account.
-pub fn workload_role(
+pub(crate) fn workload_role(
     annotations: &BTreeMap<String, String>,
     provider_arn: &str,
     provider_origin: &str,
@@ -198,7 +198,7 @@ pub fn workload_role(
 /// assumed with the workload's credentials (by the caller, through
 /// [`crate::credentials::build::on_base`]), so its `expireDuration` applies to that last hop,
 /// or to the workload's role when there is none.
-pub fn workload_provider(
+pub(crate) fn workload_provider(
     token: &Secret,
     annotations: &BTreeMap<String, String>,
     oidc_provider_arn: Option<&str>,

@@ -5,7 +5,7 @@ use crate::error::Result;
 
 /// The registry part of an image reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRegistry {
+pub(crate) struct ImageRegistry {
     /// `host[:port]` exactly as the image names it: the `auth` key the kubelet will match.
     pub key: String,
     /// `false` for images without a registry part (Docker Hub) and IP literals.
@@ -14,7 +14,7 @@ pub struct ImageRegistry {
 
 /// Splits the registry off an image reference (`host[:port]/path[:tag][@digest]`), with the
 /// docker rule: the first component is a registry when it has a `.` or `:`, or is `localhost`.
-pub fn image_registry(image: &str) -> Result<ImageRegistry> {
+pub(crate) fn image_registry(image: &str) -> Result<ImageRegistry> {
     let image = image.trim();
     if image.is_empty() {
         return Err(invalid("image is empty"));

@@ -11,19 +11,19 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// `credentialprovider.kubelet.k8s.io/v1` (GA since Kubernetes 1.26).
-pub const API_V1: &str = "credentialprovider.kubelet.k8s.io/v1";
+pub(super) const API_V1: &str = "credentialprovider.kubelet.k8s.io/v1";
 /// `credentialprovider.kubelet.k8s.io/v1beta1`.
-pub const API_V1BETA1: &str = "credentialprovider.kubelet.k8s.io/v1beta1";
+pub(super) const API_V1BETA1: &str = "credentialprovider.kubelet.k8s.io/v1beta1";
 /// `credentialprovider.kubelet.k8s.io/v1alpha1`.
-pub const API_V1ALPHA1: &str = "credentialprovider.kubelet.k8s.io/v1alpha1";
+pub(super) const API_V1ALPHA1: &str = "credentialprovider.kubelet.k8s.io/v1alpha1";
 /// The request's `kind`.
-pub const REQUEST_KIND: &str = "CredentialProviderRequest";
+pub(super) const REQUEST_KIND: &str = "CredentialProviderRequest";
 /// The response's `kind`.
-pub const RESPONSE_KIND: &str = "CredentialProviderResponse";
+pub(crate) const RESPONSE_KIND: &str = "CredentialProviderResponse";
 
 /// The apiVersions we speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiVersion {
+pub(crate) enum ApiVersion {
     /// `v1`.
     V1,
     /// `v1beta1`.
@@ -34,7 +34,7 @@ pub enum ApiVersion {
 
 impl ApiVersion {
     /// The full apiVersion string.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ApiVersion::V1 => API_V1,
             ApiVersion::V1beta1 => API_V1BETA1,
@@ -120,7 +120,7 @@ struct RequestBeta {
 
 /// A decoded request.
 #[derive(Debug)]
-pub struct Request {
+pub(crate) struct Request {
     /// The version to answer in.
     pub api_version: ApiVersion,
     /// The image to pull, as the pod spec names it.
@@ -133,7 +133,7 @@ pub struct Request {
 
 /// `AuthConfig`: exactly `username` and `password`.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-pub struct AuthConfig {
+pub(crate) struct AuthConfig {
     /// Registry user name.
     pub username: String,
     /// Registry password.
@@ -143,7 +143,7 @@ pub struct AuthConfig {
 /// `CredentialProviderResponse`: the same fields in every version.
 #[derive(Serialize, Debug)]
 #[serde(rename_all = "camelCase")]
-pub struct Response {
+pub(crate) struct Response {
     /// The request's apiVersion.
     pub api_version: &'static str,
     /// Always [`RESPONSE_KIND`].
@@ -158,7 +158,7 @@ pub struct Response {
 
 impl Response {
     /// The answer for an image whose registry is not ACR: no credentials, do not cache.
-    pub fn empty(version: ApiVersion) -> Self {
+    pub(crate) fn empty(version: ApiVersion) -> Self {
         Response {
             api_version: version.as_str(),
             kind: RESPONSE_KIND,
@@ -178,7 +178,7 @@ pub(crate) fn invalid(detail: impl Into<String>) -> Error {
 }
 
 /// Decodes a request strictly: known version and kind, the kubelet's fields only, an image.
-pub fn decode_request(text: &str) -> Result<Request> {
+pub(crate) fn decode_request(text: &str) -> Result<Request> {
     if text.trim().is_empty() {
         return Err(invalid("stdin was empty"));
     }
@@ -240,7 +240,7 @@ pub fn decode_request(text: &str) -> Result<Request> {
 ///
 /// Written here rather than with `humantime`, whose `format_duration` drops zero units (`45m`,
 /// `1h`): Go always prints every unit below the largest (`45m0s`, `1h0m0s`).
-pub fn go_duration(d: Duration) -> String {
+pub(crate) fn go_duration(d: Duration) -> String {
     let s = d.as_secs();
     let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
     if h > 0 {
@@ -255,7 +255,7 @@ pub fn go_duration(d: Duration) -> String {
 /// How long the kubelet may reuse credentials valid until `expires_at`: the remaining life
 /// minus the cache's reuse margin (`min_ttl`, at most half of what is left), rounded down to
 /// whole minutes, never negative; `0s` when nothing is left.
-pub fn cache_duration(
+pub(crate) fn cache_duration(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
     min_ttl: Duration,

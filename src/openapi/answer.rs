@@ -183,18 +183,18 @@ pub(crate) struct Millis(#[serde(with = "epoch_ms")] pub(crate) DateTime<Utc>);
 
 /// Times as epoch milliseconds, as the ACR API gives them and the cache stores them: written as
 /// a number, read from a number or a numeric string.
-pub mod epoch_ms {
+pub(crate) mod epoch_ms {
     use chrono::{DateTime, TimeZone, Utc};
     use serde::de::{Error, Visitor};
     use serde::{Deserializer, Serializer};
 
     /// Writes the time as a number of milliseconds.
-    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_i64(t.timestamp_millis())
     }
 
     /// Reads a number of milliseconds (or a string holding one).
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         struct V;
         impl Visitor<'_> for V {
             type Value = DateTime<Utc>;
@@ -273,7 +273,7 @@ pub(crate) fn api_error(
 }
 
 /// Names the clock skew measured against the server's `Date` header.
-pub fn skew_hint(skew: chrono::Duration) -> String {
+pub(crate) fn skew_hint(skew: chrono::Duration) -> String {
     let secs = skew.num_seconds();
     let dir = if secs >= 0 { "ahead of" } else { "behind" };
     let secs = secs.unsigned_abs();
@@ -287,7 +287,7 @@ pub fn skew_hint(skew: chrono::Duration) -> String {
 /// What to do about an error code any signed API may return about the caller's credentials,
 /// signature, clock or rate.
 /// `id` is the AccessKey id that signed the call and `src` the source it came from.
-pub fn credential_hint(code: &str, id: &str, src: &str) -> Option<String> {
+pub(crate) fn credential_hint(code: &str, id: &str, src: &str) -> Option<String> {
     Some(match code {
         "SignatureDoesNotMatch" | "IncompleteSignature" => format!(
             "the AccessKey secret for {id} (from {src}) is wrong; check it for typos or stray whitespace"

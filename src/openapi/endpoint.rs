@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 
 /// Turns `host`, `host:port` or a URL (with `{region}` placeholders) into an endpoint URL.
 /// Messages never repeat user info or a query: they may be credentials.
-pub fn endpoint_url(template: &str, region: &str, source: &str) -> Result<url::Url> {
+pub(crate) fn endpoint_url(template: &str, region: &str, source: &str) -> Result<url::Url> {
     let s = template.replace("{region}", region);
     let s = if s.contains("://") {
         s
@@ -41,7 +41,7 @@ pub fn endpoint_url(template: &str, region: &str, source: &str) -> Result<url::U
 /// [`endpoint_url`] for an API whose requests are signed (ACR, STS): `https://` only, except on
 /// a host that is literally loopback (`localhost`, `127.0.0.0/8`, `[::1]`, as written: a name
 /// that merely resolves to loopback does not count), where tests and local gateways run.
-pub fn signed_endpoint_url(template: &str, region: &str, source: &str) -> Result<url::Url> {
+pub(crate) fn signed_endpoint_url(template: &str, region: &str, source: &str) -> Result<url::Url> {
     let url = endpoint_url(template, region, source)?;
     if url.scheme() == "http" && !is_literal_loopback(&url) {
         return Err(Error::config(

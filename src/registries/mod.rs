@@ -34,18 +34,18 @@ use crate::error::{Error, Result};
 use crate::registry::{self, DomainPattern, InstanceDomain};
 
 /// `DOCKER_CREDENTIAL_ACR_HELPER_CONFIG`: path of the registry config file.
-pub const ENV_CONFIG: &str = "DOCKER_CREDENTIAL_ACR_HELPER_CONFIG";
+pub(crate) const ENV_CONFIG: &str = "DOCKER_CREDENTIAL_ACR_HELPER_CONFIG";
 
 /// Directory and file name inside the platform config directory.
 const CONFIG_DIR_NAME: &str = "docker-credential-acr-helper";
 const CONFIG_FILE_NAME: &str = "config.json";
 
 /// `"policy": "pull-only"`: what a registry password needs to pull, and nothing else.
-pub const PULL_ONLY_POLICY: &str = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":["cr:GetAuthorizationToken","cr:ListInstance*","cr:PullRepository"],"Resource":"*"}]}"#;
+pub(crate) const PULL_ONLY_POLICY: &str = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":["cr:GetAuthorizationToken","cr:ListInstance*","cr:PullRepository"],"Resource":"*"}]}"#;
 
 /// One entry of `registries`.
 #[derive(Debug, Clone, Default)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Position in the file (0-based), for messages.
     pub index: usize,
     /// `domains`: host patterns; empty = the instance's own domains (discovered).
@@ -82,7 +82,7 @@ pub struct Entry {
 
 /// The parsed config file.
 #[derive(Debug, Clone)]
-pub struct RegistryConfig {
+pub(crate) struct RegistryConfig {
     /// Where it was read from.
     pub path: PathBuf,
     /// The entries, in file order.
@@ -91,7 +91,7 @@ pub struct RegistryConfig {
 
 /// How a host matched an entry.
 #[derive(Debug, Clone)]
-pub enum Match<'a> {
+pub(crate) enum Match<'a> {
     /// Through one of its `domains`.
     Domain(&'a Entry, String),
     /// Through the instance's discovered domains.
@@ -100,14 +100,14 @@ pub enum Match<'a> {
 
 impl<'a> Match<'a> {
     /// The entry that matched.
-    pub fn entry(&self) -> &'a Entry {
+    pub(crate) fn entry(&self) -> &'a Entry {
         match self {
             Match::Domain(e, _) | Match::Discovered(e, _) => e,
         }
     }
 
     /// How it matched, for messages.
-    pub fn how(&self) -> String {
+    pub(crate) fn how(&self) -> String {
         match self {
             Match::Domain(_, p) => format!("domain pattern {p}"),
             Match::Discovered(_, d) => format!(
@@ -121,7 +121,7 @@ impl<'a> Match<'a> {
 
 /// The outcome of matching a host.
 #[derive(Debug)]
-pub enum Lookup<'a> {
+pub(crate) enum Lookup<'a> {
     /// An entry matched.
     Matched(Match<'a>),
     /// No entry matched.
@@ -131,7 +131,7 @@ pub enum Lookup<'a> {
 }
 
 /// Where the config file is: the variable (explicit) or the platform config directory.
-pub fn locate(env: &Env) -> Option<(PathBuf, bool)> {
+pub(crate) fn locate(env: &Env) -> Option<(PathBuf, bool)> {
     if let Some(p) = env.get(ENV_CONFIG) {
         return Some((env.expand_home(p), true));
     }
@@ -158,7 +158,7 @@ fn platform_config_dir(env: &Env) -> Option<PathBuf> {
 }
 
 /// Reads the config file; `None` when there is none at the default path.
-pub fn load(env: &Env) -> Result<Option<RegistryConfig>> {
+pub(crate) fn load(env: &Env) -> Result<Option<RegistryConfig>> {
     let Some((path, explicit)) = locate(env) else {
         return Ok(None);
     };
@@ -180,14 +180,14 @@ pub fn load(env: &Env) -> Result<Option<RegistryConfig>> {
 }
 
 /// Parses the file's text; `shown` names it in errors.
-pub fn parse(text: &str, shown: &str, env: &Env) -> Result<Vec<Entry>> {
+pub(crate) fn parse(text: &str, shown: &str, env: &Env) -> Result<Vec<Entry>> {
     validate::entries(file::read(text, shown)?, shown, env)
 }
 
 impl RegistryConfig {
     /// The first entry matching `host_port` (`host` or `host:port`). `discovered` gives the known
     /// domains of an entry without `domains` (`None` while they are unknown).
-    pub fn lookup<'a>(
+    pub(crate) fn lookup<'a>(
         &'a self,
         host_port: &str,
         discovered: impl Fn(&Entry) -> Option<Vec<InstanceDomain>>,
@@ -220,14 +220,14 @@ impl RegistryConfig {
 
 impl Entry {
     /// A label for messages: `registries[N]`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("registries[{}]", self.index)
     }
 }
 
 /// The profile named by the program name: `docker-credential-acr-helper-<profile>` (a symlink,
 /// hard link or copy of the binary; `.exe` ignored). `None` for the plain name.
-pub fn profile_from_program_name(argv0: &std::ffi::OsStr) -> Option<String> {
+pub(crate) fn profile_from_program_name(argv0: &std::ffi::OsStr) -> Option<String> {
     let name = std::path::Path::new(argv0).file_name()?.to_string_lossy();
     let name = name
         .strip_suffix(".exe")

@@ -12,14 +12,14 @@ use super::public::is_public_registry;
 /// a `*` never matches a well-known public registry (`is_public_registry`: `*.io` does not match
 /// `ghcr.io`); only a pattern naming it exactly does.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct DomainPattern {
+pub(crate) struct DomainPattern {
     labels: Vec<String>,
     port: Option<u16>,
 }
 
 impl DomainPattern {
     /// Parses a pattern; the error says what is wrong with it.
-    pub fn parse(pattern: &str) -> std::result::Result<Self, String> {
+    pub(crate) fn parse(pattern: &str) -> std::result::Result<Self, String> {
         let trimmed = pattern.trim();
         if trimmed.is_empty() {
             return Err("empty domain pattern".into());
@@ -54,7 +54,7 @@ impl DomainPattern {
     }
 
     /// True when `host` (optionally `host:port`) matches.
-    pub fn matches(&self, host: &str) -> bool {
+    pub(crate) fn matches(&self, host: &str) -> bool {
         let (name, port) = match host.rsplit_once(':') {
             Some((h, p)) if !h.contains(':') => (h, p.parse::<u16>().ok()),
             _ => (host, None),
@@ -75,12 +75,12 @@ impl DomainPattern {
     }
 
     /// True when the pattern has no `*`: it names one host.
-    pub fn is_exact(&self) -> bool {
+    pub(crate) fn is_exact(&self) -> bool {
         !self.labels.iter().any(|l| l == "*")
     }
 
     /// Parses a comma-separated list of patterns (empty items are ignored).
-    pub fn parse_list(list: &str) -> std::result::Result<Vec<Self>, String> {
+    pub(crate) fn parse_list(list: &str) -> std::result::Result<Vec<Self>, String> {
         list.split(',')
             .filter(|s| !s.trim().is_empty())
             .map(DomainPattern::parse)
@@ -100,7 +100,7 @@ impl std::fmt::Display for DomainPattern {
 
 /// A domain of an instance as `ListInstanceEndpoint` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct InstanceDomain {
+pub(crate) struct InstanceDomain {
     /// The host name, lowercased.
     pub domain: String,
     /// `internet` or `vpc`.
@@ -109,7 +109,7 @@ pub struct InstanceDomain {
 
 impl InstanceDomain {
     /// The network the domain is reached through.
-    pub fn network(&self) -> Network {
+    pub(crate) fn network(&self) -> Network {
         if self.endpoint_type.eq_ignore_ascii_case("vpc") {
             Network::Vpc
         } else {

@@ -28,9 +28,9 @@ mod domain;
 mod public;
 mod regions;
 
-pub use domain::{DomainPattern, InstanceDomain};
-pub use public::{is_public_registry, public_registry_warning};
-pub use regions::{is_region_id, is_registry_region};
+pub(crate) use domain::{DomainPattern, InstanceDomain};
+pub(crate) use public::{is_public_registry, public_registry_warning};
+pub(crate) use regions::{is_region_id, is_registry_region};
 
 /// Which edition of ACR serves a registry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -80,7 +80,7 @@ pub struct Registry {
 
 /// Settings that change how hosts are mapped to registries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Overrides {
+pub(crate) struct Overrides {
     /// `DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID`.
     pub instance_id: Option<String>,
     /// `DOCKER_CREDENTIAL_ACR_HELPER_REGION`.
@@ -107,7 +107,7 @@ fn registry_flags(s: &str) -> Option<(bool, Network)> {
 }
 /// Parses a host (no port) into a [`Registry`]; `None` when it is not ACR. See
 /// [`parse_host_port`]; a domain pattern with a port never matches here.
-pub fn parse_host(host: &str, overrides: &Overrides) -> Option<Registry> {
+pub(crate) fn parse_host(host: &str, overrides: &Overrides) -> Option<Registry> {
     parse_host_port(host, None, overrides)
 }
 
@@ -123,7 +123,11 @@ pub fn parse_host(host: &str, overrides: &Overrides) -> Option<Registry> {
 /// * without `domains`, any host except the well-known
 ///   [`PUBLIC_REGISTRIES`](public::PUBLIC_REGISTRIES) gets it, and a Personal Edition host stays
 ///   personal.
-pub fn parse_host_port(host: &str, port: Option<u16>, overrides: &Overrides) -> Option<Registry> {
+pub(crate) fn parse_host_port(
+    host: &str,
+    port: Option<u16>,
+    overrides: &Overrides,
+) -> Option<Registry> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let standard = parse_standard(&host);
     let Some(id) = &overrides.instance_id else {

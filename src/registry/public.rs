@@ -5,7 +5,7 @@
 /// applies to them, so docker's `credsStore` cannot send an ACR password there; only a pattern
 /// naming one exactly can. Each entry matches the name itself and every name under it (`gcr.io`
 /// covers `k8s.gcr.io`, `amazonaws.com` covers `ACCOUNT.dkr.ecr.REGION.amazonaws.com`).
-pub const PUBLIC_REGISTRIES: &[&str] = &[
+pub(super) const PUBLIC_REGISTRIES: &[&str] = &[
     // Docker Hub: docker.io, index.docker.io, registry-1.docker.io, registry.hub.docker.com.
     "docker.io",
     "docker.com",
@@ -46,7 +46,7 @@ pub const PUBLIC_REGISTRIES: &[&str] = &[
 ];
 
 /// True when `host` (lowercase, no port) is one of [`PUBLIC_REGISTRIES`] or under one.
-pub fn is_public_registry(host: &str) -> bool {
+pub(crate) fn is_public_registry(host: &str) -> bool {
     let host = host.trim_end_matches('.');
     PUBLIC_REGISTRIES.iter().any(|p| {
         host.eq_ignore_ascii_case(p)
@@ -58,7 +58,7 @@ pub fn is_public_registry(host: &str) -> bool {
 
 /// The plain warning for a public registry that gets ACR credentials because `by` (a setting)
 /// names it exactly; `None` for any other host.
-pub fn public_registry_warning(host: &str, by: &str) -> Option<String> {
+pub(crate) fn public_registry_warning(host: &str, by: &str) -> Option<String> {
     is_public_registry(host).then(|| {
         format!(
             "{host} is a well-known public registry; it gets ACR credentials only because {by} names it exactly (a * pattern never matches it)"

@@ -2,7 +2,7 @@
 
 /// Alibaba Cloud region ids known at this release (public cloud, finance and government
 /// clouds, retired ones whose hosts may still be configured).
-pub const REGIONS: &[&str] = &[
+pub(super) const REGIONS: &[&str] = &[
     "cn-hangzhou",
     "cn-shanghai",
     "cn-qingdao",
@@ -46,12 +46,12 @@ pub const REGIONS: &[&str] = &[
 
 /// The areas region ids begin with (`cn-hangzhou`, `ap-southeast-1`, `us-east-1`, `eu-west-1`,
 /// `me-east-1`, `na-south-1`, and `sa-` kept for South America).
-pub const REGION_AREAS: &[&str] = &["cn", "ap", "us", "eu", "me", "na", "sa"];
+pub(super) const REGION_AREAS: &[&str] = &["cn", "ap", "us", "eu", "me", "na", "sa"];
 
 /// True when `s` may be the region of a standard ACR host: one of [`REGIONS`], or an area of
 /// [`REGION_AREAS`], a word of letters and more parts (`ap-southeast-9`, `cn-foo`). Rejects
 /// `oss-cn-hangzhou` (an OSS endpoint: its buckets are anyone's to name) and `foo-bar`.
-pub fn is_registry_region(s: &str) -> bool {
+pub(crate) fn is_registry_region(s: &str) -> bool {
     if REGIONS.contains(&s) {
         return true;
     }
@@ -67,7 +67,7 @@ pub fn is_registry_region(s: &str) -> bool {
 
 /// True when `s` looks like an Alibaba Cloud region id (`cn-hangzhou`, `ap-southeast-1`): the
 /// check for configured regions, which may name a region this release does not know.
-pub fn is_region_id(s: &str) -> bool {
+pub(crate) fn is_region_id(s: &str) -> bool {
     let mut parts = 0;
     for part in s.split('-') {
         if part.is_empty()

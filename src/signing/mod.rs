@@ -11,8 +11,8 @@
 
 #[cfg(test)]
 mod roa;
-pub mod rpc;
-pub mod v3;
+pub(crate) mod rpc;
+pub(crate) mod v3;
 
 #[cfg(test)]
 mod vectors_test;
@@ -28,17 +28,17 @@ const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// Percent-encodes `s` the way every Alibaba Cloud signature canonicalises names and values.
-pub fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, RFC3986).to_string()
 }
 
 /// Lowercase hex SHA-256 of `data`.
-pub fn hex_sha256(data: &[u8]) -> String {
+pub(crate) fn hex_sha256(data: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(data))
 }
 
 /// A fresh 32-hex-digit signature nonce.
-pub fn new_nonce() -> String {
+pub(crate) fn new_nonce() -> String {
     let mut bytes = [0u8; 16];
     if getrandom::fill(&mut bytes).is_err() {
         // No OS randomness (should not happen): fall back to time and pid, still unique per call.
@@ -52,7 +52,7 @@ pub fn new_nonce() -> String {
 }
 
 /// `yyyy-MM-ddTHH:mm:ssZ`, the timestamp format of `x-acs-date` and RPC `Timestamp`.
-pub fn iso8601(t: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn iso8601(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 

@@ -10,7 +10,7 @@ use sha1::Sha1;
 
 /// Builds the ROA string to sign. `headers` are all request headers (`Accept`, `Date`, … and
 /// `x-acs-*`); names are matched case-insensitively.
-pub fn string_to_sign(
+pub(super) fn string_to_sign(
     method: &str,
     path: &str,
     query: &[(String, String)],
@@ -64,7 +64,7 @@ pub fn string_to_sign(
 }
 
 /// Base64 HMAC-SHA1 of the string to sign, keyed with the access key secret.
-pub fn signature(string_to_sign: &str, access_key_secret: &str) -> String {
+pub(super) fn signature(string_to_sign: &str, access_key_secret: &str) -> String {
     let mut mac = Hmac::<Sha1>::new_from_slice(access_key_secret.as_bytes())
         .expect("HMAC accepts keys of any length");
     mac.update(string_to_sign.as_bytes());
@@ -72,6 +72,6 @@ pub fn signature(string_to_sign: &str, access_key_secret: &str) -> String {
 }
 
 /// The `Authorization` header value.
-pub fn authorization(access_key_id: &str, signature: &str) -> String {
+pub(super) fn authorization(access_key_id: &str, signature: &str) -> String {
     format!("acs {access_key_id}:{signature}")
 }

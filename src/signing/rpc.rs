@@ -11,7 +11,7 @@ use sha1::Sha1;
 use super::percent_encode;
 
 /// The canonicalised query string over all parameters except `Signature`.
-pub fn canonical_query(params: &[(String, String)]) -> String {
+pub(crate) fn canonical_query(params: &[(String, String)]) -> String {
     let mut pairs: Vec<(String, String)> = params
         .iter()
         .filter(|(k, _)| k != "Signature")
@@ -26,7 +26,7 @@ pub fn canonical_query(params: &[(String, String)]) -> String {
 }
 
 /// `METHOD&%2F&percentEncode(canonical query)`.
-pub fn string_to_sign(method: &str, params: &[(String, String)]) -> String {
+pub(crate) fn string_to_sign(method: &str, params: &[(String, String)]) -> String {
     format!(
         "{}&{}&{}",
         method.to_ascii_uppercase(),
@@ -36,7 +36,7 @@ pub fn string_to_sign(method: &str, params: &[(String, String)]) -> String {
 }
 
 /// Base64 HMAC-SHA1 of the string to sign, keyed with `secret + "&"`.
-pub fn signature(string_to_sign: &str, access_key_secret: &str) -> String {
+pub(crate) fn signature(string_to_sign: &str, access_key_secret: &str) -> String {
     let key = format!("{access_key_secret}&");
     let mut mac =
         Hmac::<Sha1>::new_from_slice(key.as_bytes()).expect("HMAC accepts keys of any length");
@@ -45,6 +45,6 @@ pub fn signature(string_to_sign: &str, access_key_secret: &str) -> String {
 }
 
 /// Signs the union of query and body parameters.
-pub fn sign(method: &str, params: &[(String, String)], access_key_secret: &str) -> String {
+pub(crate) fn sign(method: &str, params: &[(String, String)], access_key_secret: &str) -> String {
     signature(&string_to_sign(method, params), access_key_secret)
 }

@@ -11,16 +11,16 @@ use sha2::Sha256;
 use super::{hex_sha256, percent_encode};
 
 /// The algorithm name that opens the `Authorization` header.
-pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
 /// Whether a header takes part in the V3 signature.
-pub fn is_signed_header(lower_name: &str) -> bool {
+pub(crate) fn is_signed_header(lower_name: &str) -> bool {
     lower_name == "host" || lower_name == "content-type" || lower_name.starts_with("x-acs-")
 }
 
 /// Everything a V3 signature is computed from, and the intermediate strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signed {
+pub(crate) struct Signed {
     /// The canonical request.
     pub canonical_request: String,
     /// `ACS3-HMAC-SHA256\n<hex sha256 of canonical request>`.
@@ -33,7 +33,7 @@ pub struct Signed {
 
 impl Signed {
     /// The `Authorization` header value.
-    pub fn authorization(&self, access_key_id: &str) -> String {
+    pub(crate) fn authorization(&self, access_key_id: &str) -> String {
         format!(
             "{ALGORITHM} Credential={access_key_id},SignedHeaders={},Signature={}",
             self.signed_headers, self.signature
@@ -42,7 +42,7 @@ impl Signed {
 }
 
 /// Canonical URI: the path with the SDK's three substitutions, `/` when empty.
-pub fn canonical_uri(path: &str) -> String {
+pub(crate) fn canonical_uri(path: &str) -> String {
     let path = if path.is_empty() { "/" } else { path };
     path.replace('+', "%20")
         .replace('*', "%2A")
@@ -50,7 +50,7 @@ pub fn canonical_uri(path: &str) -> String {
 }
 
 /// Canonical query string: pairs sorted by name, names and values RFC 3986-encoded.
-pub fn canonical_query(query: &[(String, String)]) -> String {
+pub(crate) fn canonical_query(query: &[(String, String)]) -> String {
     let mut pairs: Vec<(String, String)> = query
         .iter()
         .map(|(k, v)| (percent_encode(k), percent_encode(v)))
@@ -64,7 +64,7 @@ pub fn canonical_query(query: &[(String, String)]) -> String {
 }
 
 /// Canonical headers block and signed header list from `(name, value)` pairs.
-pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
+pub(crate) fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
     let mut grouped: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for (name, value) in headers {
         let lower = name.to_ascii_lowercase();
@@ -89,7 +89,7 @@ pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
 
 /// Signs a request. `headers` must already include `host`, `x-acs-date`,
 /// `x-acs-signature-nonce`, `x-acs-content-sha256` and the other `x-acs-*` headers.
-pub fn sign(
+pub(crate) fn sign(
     method: &str,
     path: &str,
     query: &[(String, String)],

@@ -71,7 +71,7 @@ fn match_images(config: &str) -> Vec<String> {
 /// The quoted items of `pub const NAME: &[&str] = &[ ... ];` in a source text.
 fn const_list(src: &str, name: &str) -> Vec<String> {
     let start = src
-        .find(&format!("pub const {name}: &[&str] = &["))
+        .find(&format!("const {name}: &[&str] = &["))
         .unwrap_or_else(|| panic!("{name} in src/registry/"));
     let body = &src[start..];
     let body = &body[..body.find("];").expect("end of list")];
