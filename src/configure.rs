@@ -88,7 +88,7 @@ pub(crate) struct ConfigureArgs {
 
 /// What happens to one host's entry.
 #[derive(Debug, PartialEq, Eq)]
-enum Change {
+pub(crate) enum Change {
     Added,
     Replaced(String),
     Unchanged,
@@ -300,7 +300,7 @@ fn requested_hosts(args: &ConfigureArgs) -> Result<Vec<String>, String> {
 }
 
 /// `https://Registry.example.com:5000/v2/` → `registry.example.com:5000`.
-fn normalize_host(input: &str) -> Result<String, String> {
+pub(crate) fn normalize_host(input: &str) -> Result<String, String> {
     let s = input.trim();
     let s = s
         .strip_prefix("https://")
@@ -377,7 +377,7 @@ fn resolve_links(path: &Path) -> io::Result<PathBuf> {
     Err(io::Error::other("too many levels of symbolic links"))
 }
 
-fn parse(bytes: &[u8], shown: &str) -> Result<Map<String, Value>, String> {
+pub(crate) fn parse(bytes: &[u8], shown: &str) -> Result<Map<String, Value>, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("{shown} is not UTF-8 text: {e}"))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
@@ -395,7 +395,7 @@ fn parse(bytes: &[u8], shown: &str) -> Result<Map<String, Value>, String> {
 }
 
 /// Sets `credHelpers[host] = helper` for each host, as allowed; one [`Change`] per host.
-fn apply(
+pub(crate) fn apply(
     doc: &mut Map<String, Value>,
     hosts: &[String],
     helper: &str,
@@ -498,7 +498,7 @@ fn warn_if_not_on_path(helper: &str, env: &Env, err: &mut dyn Write) {
 }
 
 /// JSON as docker writes it: tab-indented, with a final newline.
-fn render(doc: &Map<String, Value>) -> String {
+pub(crate) fn render(doc: &Map<String, Value>) -> String {
     use serde::Serialize;
     let mut buf = Vec::new();
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");

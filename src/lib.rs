@@ -108,6 +108,9 @@ pub(crate) mod configure;
 pub(crate) mod credentials;
 pub(crate) mod doctor;
 pub(crate) mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 pub(crate) mod kubelet;
 pub(crate) mod logging;
 pub(crate) mod openapi;

@@ -28,28 +28,12 @@ pub async fn find_instance_id(client: &Client<'_>, name: &str) -> Result<String>
             })
             .await?;
         check_success(&v, "ListInstance", client.credentials)?;
-        let instances = match v.get("Instances") {
-            Some(serde_json::Value::Array(a)) => a.as_slice(),
-            None | Some(serde_json::Value::Null) => &[],
-            Some(_) => {
-                return Err(Error::invalid_response(
-                    &label,
-                    "ListInstance field Instances is not a list",
-                ));
-            }
+        let (count, total) = match read_instance_page(&v, name, &label)? {
+            InstancePage::Found(id) => return Ok(id),
+            InstancePage::Listed { count, total } => (count, total),
         };
-        for inst in instances {
-            if inst.get("InstanceName").and_then(|n| n.as_str()) == Some(name) {
-                return string_field(inst, "InstanceId", &label);
-            }
-        }
-        seen += instances.len() as u64;
-        let total = v.get("TotalCount").and_then(|t| match t {
-            serde_json::Value::Number(n) => n.as_u64(),
-            serde_json::Value::String(s) => s.parse().ok(),
-            _ => None,
-        });
-        if instances.is_empty() || total.is_none_or(|t| seen >= t) {
+        seen += count;
+        if count == 0 || total.is_none_or(|t| seen >= t) {
             break;
         }
     }
@@ -108,12 +92,69 @@ pub async fn list_instance_domains(
         })
         .await?;
     check_success(&v, "ListInstanceEndpoint", client.credentials)?;
+    let out = read_instance_domains(&v, &label)?;
+    log::debug!(
+        "instance {instance_id} has {} registry domains: {}",
+        out.len(),
+        out.iter()
+            .map(|d| d.domain.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(out)
+}
+
+/// What one `ListInstance` page says.
+pub(crate) enum InstancePage {
+    /// The id of the instance with the name asked for.
+    Found(String),
+    /// Not on this page: how many instances it listed, and the total the API reported.
+    Listed { count: u64, total: Option<u64> },
+}
+
+/// Reads one `ListInstance` answer, looking for the instance named exactly `name`.
+pub(crate) fn read_instance_page(
+    v: &serde_json::Value,
+    name: &str,
+    label: &str,
+) -> Result<InstancePage> {
+    let instances = match v.get("Instances") {
+        Some(serde_json::Value::Array(a)) => a.as_slice(),
+        None | Some(serde_json::Value::Null) => &[],
+        Some(_) => {
+            return Err(Error::invalid_response(
+                label,
+                "ListInstance field Instances is not a list",
+            ));
+        }
+    };
+    for inst in instances {
+        if inst.get("InstanceName").and_then(|n| n.as_str()) == Some(name) {
+            return string_field(inst, "InstanceId", label).map(InstancePage::Found);
+        }
+    }
+    let total = v.get("TotalCount").and_then(|t| match t {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
+    });
+    Ok(InstancePage::Listed {
+        count: instances.len() as u64,
+        total,
+    })
+}
+
+/// Reads the registry domains of the enabled endpoints out of a `ListInstanceEndpoint` answer.
+pub(crate) fn read_instance_domains(
+    v: &serde_json::Value,
+    label: &str,
+) -> Result<Vec<crate::registries::InstanceDomain>> {
     let endpoints = match v.get("Endpoints") {
         Some(serde_json::Value::Array(a)) => a.as_slice(),
         None | Some(serde_json::Value::Null) => &[],
         Some(_) => {
             return Err(Error::invalid_response(
-                &label,
+                label,
                 "ListInstanceEndpoint field Endpoints is not a list",
             ));
         }
@@ -132,20 +173,12 @@ pub async fn list_instance_domains(
             continue;
         };
         for d in domains {
-            let domain = string_field(d, "Domain", &label)?;
+            let domain = string_field(d, "Domain", label)?;
             out.push(crate::registries::InstanceDomain {
                 domain: domain.trim_end_matches('.').to_ascii_lowercase(),
                 endpoint_type: kind.clone(),
             });
         }
     }
-    log::debug!(
-        "instance {instance_id} has {} registry domains: {}",
-        out.len(),
-        out.iter()
-            .map(|d| d.domain.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
     Ok(out)
 }

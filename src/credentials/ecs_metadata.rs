@@ -297,22 +297,33 @@ impl EcsRole {
             ));
         }
         let label = format!("{base} (role {role})");
-        let v: serde_json::Value = serde_json::from_slice(&r.body)
-            .map_err(|e| Error::invalid_response(&label, format!("not JSON ({e})")))?;
-        match v.get("Code").and_then(|c| c.as_str()) {
-            Some("Success") => {}
-            other => {
-                return Err(Error::invalid_response(
-                    &label,
-                    format!(
-                        "Code is {:?}, not \"Success\"",
-                        crate::redact::server_field(other.unwrap_or("(missing)"))
-                    ),
-                ));
-            }
-        }
-        sts::temporary_credentials(&v, &label, &self.name, &self.identity(), ctx).map(Ok)
+        parse_answer(&r.body, &label, &self.name, &self.identity(), ctx).map(Ok)
     }
+}
+
+/// Reads the credentials out of a role's metadata answer (`Code` must be `Success`).
+pub(crate) fn parse_answer(
+    body: &[u8],
+    label: &str,
+    name: &str,
+    identity: &str,
+    ctx: &Context<'_>,
+) -> Result<Credentials> {
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| Error::invalid_response(label, format!("not JSON ({e})")))?;
+    match v.get("Code").and_then(|c| c.as_str()) {
+        Some("Success") => {}
+        other => {
+            return Err(Error::invalid_response(
+                label,
+                format!(
+                    "Code is {:?}, not \"Success\"",
+                    crate::redact::server_field(other.unwrap_or("(missing)"))
+                ),
+            ));
+        }
+    }
+    sts::temporary_credentials(&v, label, name, identity, ctx)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 
 use super::{Context, Credentials, sts};
@@ -91,7 +91,12 @@ impl ExternalProcess {
         let out = tokio::task::spawn_blocking(move || run(argv.expose(), limit, &name))
             .await
             .map_err(|e| Error::source(&self.name, format!("the command could not run: {e}")))??;
-        let o: Output = serde_json::from_slice(&out).map_err(|e| {
+        self.parse_output(&out, (ctx.now)())
+    }
+
+    /// Reads the credentials the command printed on stdout; `now` judges their expiration.
+    pub(crate) fn parse_output(&self, out: &[u8], now: DateTime<Utc>) -> Result<Credentials> {
+        let o: Output = serde_json::from_slice(out).map_err(|e| {
             Error::source(
                 &self.name,
                 format!("the command's stdout is not the expected JSON object ({e})"),
@@ -130,7 +135,7 @@ impl ExternalProcess {
             _ => None,
         };
         if let Some(exp) = expiration
-            && exp <= (ctx.now)()
+            && exp <= now
         {
             return Err(Error::source(
                 &self.name,
