@@ -659,6 +659,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn numbers_are_rewritten_exactly() {
+        let original = "{\"x\": [2.1844674407370954e+28, 0.1, 1e-7, 18446744073709551615]}";
+        let doc = parse(original.as_bytes(), "config.json").expect("parse");
+        let once = render(&doc);
+        let twice = render(&parse(once.as_bytes(), "config.json").expect("reparse"));
+        assert_eq!(once, twice);
+        assert!(once.contains("2.1844674407370954e+28"), "{once}");
+    }
+
+    #[test]
     fn helper_name_follows_the_program_name() {
         for (argv0, want) in [
             ("/usr/bin/docker-credential-acr-helper", "acr-helper"),

@@ -26,7 +26,9 @@ fuzz_target!(|input: Input<'_>| {
     if let Err(e) = fuzz::acr_answer(action, status, input.body) {
         check_line("ACR answer", &e);
         if let Ok(v) = serde_json::from_slice(input.body) {
-            Secrets::from_json(&v).allow("LTAI5tFuzzCaller").check("ACR answer", &e);
+            Secrets::from_json(&v)
+                .allow("LTAI5tFuzzCaller")
+                .check("ACR answer", &e);
         }
     }
 });

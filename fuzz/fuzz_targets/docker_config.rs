@@ -38,7 +38,11 @@ fuzz_target!(|input: Input<'_>| {
     if !expected_keys.iter().any(|k| k == "credHelpers") {
         expected_keys.push("credHelpers".into());
     }
-    assert_eq!(keys(&after), expected_keys, "top-level keys or their order changed");
+    assert_eq!(
+        keys(&after),
+        expected_keys,
+        "top-level keys or their order changed"
+    );
     for (k, v) in &before {
         if k != "credHelpers" {
             assert_eq!(after.get(k), Some(v), "value of {k:?} changed");
@@ -61,9 +65,17 @@ fuzz_target!(|input: Input<'_>| {
         let now = helpers.get(host);
         let kept_other = !input.force && old_helpers.get(host).is_some_and(|v| v != HELPER);
         if kept_other {
-            assert_eq!(now, old_helpers.get(host), "credHelpers[{host:?}] replaced without force");
+            assert_eq!(
+                now,
+                old_helpers.get(host),
+                "credHelpers[{host:?}] replaced without force"
+            );
         } else {
-            assert_eq!(now, Some(&Value::String(HELPER.into())), "credHelpers[{host:?}] not set");
+            assert_eq!(
+                now,
+                Some(&Value::String(HELPER.into())),
+                "credHelpers[{host:?}] not set"
+            );
         }
     }
     // Rendering is stable: what is written reads back and renders the same.

@@ -6,7 +6,9 @@ use docker_credential_acr_helper::fuzz;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some(text) = acr_fuzz::text(data) else { return };
+    let Some(text) = acr_fuzz::text(data) else {
+        return;
+    };
     if let Err(e) = fuzz::registry_config(text) {
         check_line("registry config", &e);
         if let Ok(v) = serde_json::from_str(text) {

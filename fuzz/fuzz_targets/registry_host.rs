@@ -19,11 +19,22 @@ struct Input<'a> {
 
 fn is_region_like(s: &str) -> bool {
     s.split('-').count() >= 2
-        && s.split('-')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && s.split('-').all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 fuzz_target!(|input: Input<'_>| {
+    // Environment variables cannot hold a NUL.
+    if [input.instance_id, input.region, input.domains]
+        .iter()
+        .flatten()
+        .any(|v| v.contains('\0'))
+    {
+        return;
+    }
     let mut env = Vec::new();
     if let Some(v) = input.instance_id {
         env.push(("DOCKER_CREDENTIAL_ACR_HELPER_INSTANCE_ID", v));
@@ -44,10 +55,17 @@ fuzz_target!(|input: Input<'_>| {
         input.host.trim_end_matches('.').to_ascii_lowercase(),
         "host changed"
     );
-    assert!(is_region_like(&r.region), "region {:?} is not a region id", r.region);
+    assert!(
+        is_region_like(&r.region),
+        "region {:?} is not a region id",
+        r.region
+    );
     // Without overrides, the standard parse is a fixed point.
     if input.instance_id.is_none() {
-        assert!(!matches!(r.edition, Edition::Enterprise(docker_credential_acr_helper::Instance::Id(_))));
+        assert!(!matches!(
+            r.edition,
+            Edition::Enterprise(docker_credential_acr_helper::Instance::Id(_))
+        ));
         let again = fuzz::registry_host(&r.host, input.port, &[]).expect("no settings");
         assert_eq!(again.as_ref(), Some(&r), "not idempotent");
     }

@@ -127,7 +127,10 @@ impl Secrets {
                 let run: String = w.iter().collect();
                 // Key material mixes letters and digits and has no spaces; a run of words is
                 // message text the helper may print for its own reasons.
-                if run.chars().any(char::is_whitespace)
+                // Quotes and backslashes are how `Debug` quotes text, not part of a key.
+                if run
+                    .chars()
+                    .any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '\\'))
                     || !run.chars().any(|c| c.is_ascii_digit())
                     || !run.chars().any(|c| c.is_ascii_alphabetic())
                 {
