@@ -24,7 +24,13 @@ pub(crate) fn api_error(
 ) -> Error {
     let b = decode_error_body(body);
     if b.code.is_empty() && b.message.is_empty() {
-        let snippet = crate::redact::server_field(&String::from_utf8_lossy(body));
+        // A JSON body is an answer of the API (it may carry credentials), never quoted; other
+        // bodies (a proxy's error page) are, cut short.
+        let snippet = if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+            "(a JSON body without Code or Message)".to_string()
+        } else {
+            crate::redact::server_field(&String::from_utf8_lossy(body))
+        };
         return Error::Api {
             service: service.into(),
             action: action.into(),
@@ -186,6 +192,14 @@ mod tests {
 
     fn creds() -> Credentials {
         Credentials::new("LTAIhint", "secret-for-hints", None, "environment")
+    }
+
+    #[test]
+    fn an_error_status_with_a_json_body_never_quotes_it() {
+        let body = br#"{"TempUsername":"u","AuthorizationToken":"Tok3nExample0123456789","RequestId":"R-2"}"#;
+        let s = api_error("ACR", "GetAuthorizationToken", 502, body, None, |_| None).to_string();
+        assert!(!s.contains("Tok3nExample"), "{s}");
+        assert!(s.contains("RequestId R-2"), "{s}");
     }
 
     #[test]
