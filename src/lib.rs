@@ -112,6 +112,9 @@ pub(crate) mod credentials;
 pub(crate) mod doctor;
 pub(crate) mod env;
 pub(crate) mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 pub(crate) mod input;
 
 pub(crate) mod kubelet;

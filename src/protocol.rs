@@ -96,8 +96,12 @@ pub fn parse_server_url(input: &str) -> Result<ServerUrl> {
     } else {
         format!("https://{input}")
     };
-    let url = url::Url::parse(&with_scheme)
-        .map_err(|e| invalid(format!("{:?} is not a valid URL ({e})", shorten(input))))?;
+    let url = url::Url::parse(&with_scheme).map_err(|e| {
+        invalid(format!(
+            "{:?} is not a valid URL ({e})",
+            without_userinfo(input)
+        ))
+    })?;
     if !url.username().is_empty() || url.password().is_some() {
         // Never echo the input: the userinfo may be a password.
         return Err(invalid(
@@ -117,6 +121,15 @@ pub fn parse_server_url(input: &str) -> Result<ServerUrl> {
         host,
         port: url.port(),
     })
+}
+
+/// `input` shortened for an error, with anything up to its last `@` (user name and password, in
+/// a URL too malformed to parse) replaced.
+fn without_userinfo(input: &str) -> String {
+    match input.rsplit_once('@') {
+        Some((_, host)) => format!("{}@{}", crate::redact::PLACEHOLDER, shorten(host)),
+        None => shorten(input),
+    }
 }
 
 /// `s` redacted and cut to 100 bytes (with `…(N bytes cut)`), for quoting input in an error.
@@ -182,6 +195,16 @@ mod tests {
             assert!(e.starts_with("invalid server URL"), "{e}");
             assert!(!e.contains("pass@"), "userinfo echoed: {e}");
         }
+    }
+
+    #[test]
+    fn a_password_in_an_unparsable_url_is_not_echoed() {
+        let e =
+            parse_server_url("h%ttps://user:pa55word0123456789@registry.cn-hangzhou.aliyuncs.com")
+                .expect_err("not a URL")
+                .to_string();
+        assert!(!e.contains("pa55word") && !e.contains("user:"), "{e}");
+        assert!(e.contains("registry.cn-hangzhou.aliyuncs.com"), "{e}");
     }
 
     #[test]
