@@ -75,7 +75,10 @@ impl Settings {
         {
             return Err(Error::config(
                 ENV_REGION,
-                format!("{r:?} is not a region id like cn-hangzhou"),
+                format!(
+                    "{:?} is not a region id like cn-hangzhou",
+                    crate::redact::clip(r, 100)
+                ),
             ));
         }
         let timeout = env.duration(ENV_TIMEOUT)?.unwrap_or(DEFAULT_TIMEOUT);
@@ -240,6 +243,17 @@ fn check_dedicated_cache_dir(dir: &Path, env: &Env) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_bad_region_is_quoted_short() {
+        let env = Env::from_pairs([(ENV_REGION, "x\u{18}".repeat(2000))]);
+        let e = Settings::from_env(&env)
+            .expect_err("bad region")
+            .to_string();
+        // 100 characters, each at most `\u{18}` when escaped.
+        assert!(e.len() < 1000, "{} bytes: {e}", e.len());
+        assert!(e.starts_with(ENV_REGION), "{e}");
+    }
 
     #[test]
     fn endpoint_defaults_to_the_regional_acr_api() {

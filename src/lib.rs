@@ -34,6 +34,7 @@
 //! | `doctor` | the report of what a `get` would do |
 //! | `lib` | the [`Helper`] facade: cache policy, `get`, `list`, `erase` |
 //! | `cli` | one file per command; [`cli::run`] is the whole binary |
+//! | `fuzz` | with the `fuzzing` feature only: entry points for the `cargo fuzz` targets in `fuzz/` |
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), docker_credential_acr_helper::Error> {
@@ -157,6 +158,9 @@ pub(crate) mod credentials;
 pub(crate) mod doctor;
 pub(crate) mod env;
 pub(crate) mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz;
 pub(crate) mod input;
 
 pub(crate) mod kubelet;

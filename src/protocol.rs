@@ -88,7 +88,7 @@ pub(crate) fn parse_server_url(input: &str) -> Result<ServerUrl> {
     if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid(format!(
             "{:?} contains whitespace or control characters",
-            shorten(input)
+            without_userinfo(input)
         )));
     }
     let with_scheme = if input.contains("://") {
@@ -96,8 +96,12 @@ pub(crate) fn parse_server_url(input: &str) -> Result<ServerUrl> {
     } else {
         format!("https://{input}")
     };
-    let url = url::Url::parse(&with_scheme)
-        .map_err(|e| invalid(format!("{:?} is not a valid URL ({e})", shorten(input))))?;
+    let url = url::Url::parse(&with_scheme).map_err(|e| {
+        invalid(format!(
+            "{:?} is not a valid URL ({e})",
+            without_userinfo(input)
+        ))
+    })?;
     if !url.username().is_empty() || url.password().is_some() {
         // Never echo the input: the userinfo may be a password.
         return Err(invalid(
@@ -108,15 +112,32 @@ pub(crate) fn parse_server_url(input: &str) -> Result<ServerUrl> {
         Some(url::Host::Domain(d)) => d.trim_end_matches('.').to_ascii_lowercase(),
         Some(url::Host::Ipv4(ip)) => ip.to_string(),
         Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
-        None => return Err(invalid(format!("{:?} has no host", shorten(input)))),
+        None => {
+            return Err(invalid(format!(
+                "{:?} has no host",
+                without_userinfo(input)
+            )));
+        }
     };
     if host.is_empty() {
-        return Err(invalid(format!("{:?} has no host", shorten(input))));
+        return Err(invalid(format!(
+            "{:?} has no host",
+            without_userinfo(input)
+        )));
     }
     Ok(ServerUrl {
         host,
         port: url.port(),
     })
+}
+
+/// `input` shortened for an error, with anything up to its last `@` (user name and password, in
+/// a URL too malformed to parse) replaced.
+fn without_userinfo(input: &str) -> String {
+    match input.rsplit_once('@') {
+        Some((_, host)) => format!("{}@{}", crate::redact::PLACEHOLDER, shorten(host)),
+        None => shorten(input),
+    }
 }
 
 /// `s` redacted and cut to 100 bytes (with `…(N bytes cut)`), for quoting input in an error.
@@ -182,6 +203,28 @@ mod tests {
             assert!(e.starts_with("invalid server URL"), "{e}");
             assert!(!e.contains("pass@"), "userinfo echoed: {e}");
         }
+    }
+
+    #[test]
+    fn a_password_in_an_unparsable_url_is_not_echoed() {
+        let e =
+            parse_server_url("h%ttps://user:pa55word0123456789@registry.cn-hangzhou.aliyuncs.com")
+                .expect_err("not a URL")
+                .to_string();
+        assert!(!e.contains("pa55word") && !e.contains("user:"), "{e}");
+        assert!(e.contains("registry.cn-hangzhou.aliyuncs.com"), "{e}");
+    }
+
+    #[test]
+    fn a_password_is_not_echoed_with_whitespace_in_the_url() {
+        // Found by the server_url fuzz target: the whitespace check quoted the whole input.
+        let e = parse_server_url(
+            "https://user:Pa55word01234\u{15}6789@@registry.cn%beijing.aleyuncs.com",
+        )
+        .expect_err("control character")
+        .to_string();
+        assert!(!e.contains("Pa55word") && !e.contains("user:"), "{e}");
+        assert!(e.contains("registry.cn%beijing.aleyuncs.com"), "{e}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use serde::Deserialize;
 
 use super::{AuthorizationToken, Call, Client, check_success};
+use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::openapi::{Field, Method, Millis, Object, decode, endpoint_label, not_json};
 use crate::secret::Secret;
@@ -108,28 +109,12 @@ pub(crate) async fn find_instance_id(client: &Client<'_>, name: &str) -> Result<
                 ],
             })
             .await?;
-        let page: InstancePage = decode(&body).map_err(|e| not_json(&label, "ListInstance", &e))?;
-        check_success(&body, "ListInstance", &label, client.credentials)?;
-        let instances = match page.instances {
-            Field::Value(Some(a)) => a,
-            Field::Missing | Field::Value(None) => Vec::new(),
-            Field::Other => {
-                return Err(Error::invalid_response(
-                    &label,
-                    "ListInstance field Instances is not a list",
-                ));
-            }
+        let (count, total) = match read_instance_page(&body, name, &label, client.credentials)? {
+            PageResult::Found(id) => return Ok(id),
+            PageResult::Listed { count, total } => (count, total),
         };
-        for inst in &instances {
-            if let Object::Found(inst) = inst
-                && inst.instance_name.as_str() == Some(name)
-            {
-                return inst.instance_id.text("InstanceId", &label);
-            }
-        }
-        seen += instances.len() as u64;
-        let total = page.total_count.value().and_then(Count::get);
-        if instances.is_empty() || total.is_none_or(|t| seen >= t) {
+        seen += count;
+        if count == 0 || total.is_none_or(|t| seen >= t) {
             break;
         }
     }
@@ -137,6 +122,49 @@ pub(crate) async fn find_instance_id(client: &Client<'_>, name: &str) -> Result<
         name: name.to_string(),
         region: client.region.to_string(),
         access_key_id: client.credentials.access_key_id.clone(),
+    })
+}
+
+/// What one `ListInstance` page says.
+pub(crate) enum PageResult {
+    /// The id of the instance with the name asked for.
+    Found(String),
+    /// Not on this page: how many instances it listed, and the total the API reported.
+    Listed { count: u64, total: Option<u64> },
+}
+
+/// Reads one `ListInstance` answer, looking for the instance named exactly `name`.
+pub(crate) fn read_instance_page(
+    body: &[u8],
+    name: &str,
+    label: &str,
+    creds: &Credentials,
+) -> Result<PageResult> {
+    let page: InstancePage = decode(body).map_err(|e| not_json(label, "ListInstance", &e))?;
+    check_success(body, "ListInstance", label, creds)?;
+    let instances = match page.instances {
+        Field::Value(Some(a)) => a,
+        Field::Missing | Field::Value(None) => Vec::new(),
+        Field::Other => {
+            return Err(Error::invalid_response(
+                label,
+                "ListInstance field Instances is not a list",
+            ));
+        }
+    };
+    for inst in &instances {
+        if let Object::Found(inst) = inst
+            && inst.instance_name.as_str() == Some(name)
+        {
+            return inst
+                .instance_id
+                .text("InstanceId", label)
+                .map(PageResult::Found);
+        }
+    }
+    Ok(PageResult::Listed {
+        count: instances.len() as u64,
+        total: page.total_count.value().and_then(Count::get),
     })
 }
 
@@ -188,15 +216,33 @@ pub(crate) async fn list_instance_domains(
             ],
         })
         .await?;
+    let out = read_instance_domains(&body, &label, client.credentials)?;
+    log::debug!(
+        "instance {instance_id} has {} registry domains: {}",
+        out.len(),
+        out.iter()
+            .map(|d| d.domain.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(out)
+}
+
+/// Reads the registry domains of the enabled endpoints out of a `ListInstanceEndpoint` answer.
+pub(crate) fn read_instance_domains(
+    body: &[u8],
+    label: &str,
+    creds: &Credentials,
+) -> Result<Vec<crate::registry::InstanceDomain>> {
     let list: EndpointList =
-        decode(&body).map_err(|e| not_json(&label, "ListInstanceEndpoint", &e))?;
-    check_success(&body, "ListInstanceEndpoint", &label, client.credentials)?;
+        decode(body).map_err(|e| not_json(label, "ListInstanceEndpoint", &e))?;
+    check_success(body, "ListInstanceEndpoint", label, creds)?;
     let endpoints = match list.endpoints {
         Field::Value(Some(a)) => a,
         Field::Missing | Field::Value(None) => Vec::new(),
         Field::Other => {
             return Err(Error::invalid_response(
-                &label,
+                label,
                 "ListInstanceEndpoint field Endpoints is not a list",
             ));
         }
@@ -216,20 +262,12 @@ pub(crate) async fn list_instance_domains(
             continue;
         };
         for d in domains {
-            let domain = d.or_empty().domain.text("Domain", &label)?;
+            let domain = d.or_empty().domain.text("Domain", label)?;
             out.push(crate::registry::InstanceDomain {
                 domain: domain.trim_end_matches('.').to_ascii_lowercase(),
                 endpoint_type: kind.clone(),
             });
         }
     }
-    log::debug!(
-        "instance {instance_id} has {} registry domains: {}",
-        out.len(),
-        out.iter()
-            .map(|d| d.domain.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
     Ok(out)
 }

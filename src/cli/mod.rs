@@ -4,7 +4,7 @@
 //! Protocol output goes to stdout only; errors go to stdout (where the protocol expects them)
 //! *and* stderr (where docker users actually see them).
 
-mod configure_docker;
+pub(crate) mod configure_docker;
 mod doctor;
 mod helper;
 mod install_plugin;

@@ -299,23 +299,34 @@ impl EcsRole {
             ));
         }
         let label = format!("{base} (role {role})");
-        let v = sts::TemporaryCredentials::decode(&r.body)
-            .map_err(|e| Error::invalid_response(&label, format!("not JSON ({e})")))?;
-        v.register_secrets();
-        match v.code.as_str() {
-            Some("Success") => {}
-            other => {
-                return Err(Error::invalid_response(
-                    &label,
-                    format!(
-                        "Code is {:?}, not \"Success\"",
-                        crate::redact::server_field(other.unwrap_or("(missing)"))
-                    ),
-                ));
-            }
-        }
-        sts::temporary_credentials(&v, &label, &self.name, &self.identity(), ctx).map(Lookup::Found)
+        parse_answer(&r.body, &label, &self.name, &self.identity(), ctx).map(Lookup::Found)
     }
+}
+
+/// Reads the credentials out of a role's metadata answer (`Code` must be `Success`).
+pub(crate) fn parse_answer(
+    body: &[u8],
+    label: &str,
+    name: &str,
+    identity: &str,
+    ctx: &Context<'_>,
+) -> Result<Credentials> {
+    let v = sts::TemporaryCredentials::decode(body)
+        .map_err(|e| Error::invalid_response(label, format!("not JSON ({e})")))?;
+    v.register_secrets();
+    match v.code.as_str() {
+        Some("Success") => {}
+        other => {
+            return Err(Error::invalid_response(
+                label,
+                format!(
+                    "Code is {:?}, not \"Success\"",
+                    crate::redact::server_field(other.unwrap_or("(missing)"))
+                ),
+            ));
+        }
+    }
+    sts::temporary_credentials(&v, label, name, identity, ctx)
 }
 
 /// What the metadata service said about the role.

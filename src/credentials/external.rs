@@ -25,7 +25,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 
 use super::{Context, Credentials, sts};
@@ -105,6 +105,11 @@ impl ExternalProcess {
         })
         .await
         .map_err(|e| Error::source(&self.name, format!("the command could not run: {e}")))??;
+        self.parse_output(&out, (ctx.now)())
+    }
+
+    /// Reads the credentials the command printed on stdout; `now` judges their expiration.
+    pub(crate) fn parse_output(&self, out: &[u8], now: DateTime<Utc>) -> Result<Credentials> {
         let not_expected = |e: serde_json::Error| {
             Error::source(
                 &self.name,
@@ -112,7 +117,7 @@ impl ExternalProcess {
             )
         };
         // Its secrets are registered first: a type error or a bad `mode` may quote them.
-        let printed: serde_json::Value = serde_json::from_slice(&out).map_err(not_expected)?;
+        let printed: serde_json::Value = serde_json::from_slice(out).map_err(not_expected)?;
         register_printed_secrets(&printed);
         let o: Output = serde_json::from_value(printed).map_err(not_expected)?;
         let need_token = match o.mode.as_str() {
@@ -151,7 +156,7 @@ impl ExternalProcess {
             _ => None,
         };
         if let Some(exp) = expiration
-            && exp <= (ctx.now)()
+            && exp <= now
         {
             return Err(Error::source(
                 &self.name,

@@ -286,7 +286,7 @@ async fn call(
         .await
 }
 
-fn finish(
+pub(crate) fn finish(
     ctx: &Context<'_>,
     action: &str,
     resp: HttpResponse,

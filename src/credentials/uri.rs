@@ -122,22 +122,33 @@ impl CredentialsUri {
                 format!("answered HTTP {} instead of 200", resp.status),
             ));
         }
-        let v = sts::TemporaryCredentials::decode(&resp.body)
-            .map_err(|e| Error::invalid_response(&label, format!("not JSON ({e})")))?;
-        v.register_secrets();
-        if let Some(code) = v.code.as_str()
-            && code != "Success"
-        {
-            return Err(Error::invalid_response(
-                &label,
-                format!(
-                    "Code is {:?}, not \"Success\"",
-                    crate::redact::server_field(code)
-                ),
-            ));
-        }
-        sts::temporary_credentials(&v, &label, &self.name, &self.identity(), ctx)
+        parse_answer(&resp.body, &label, &self.name, &self.identity(), ctx)
     }
+}
+
+/// Reads the credentials out of a credentials-URI answer (a `Code` other than `Success` fails).
+pub(crate) fn parse_answer(
+    body: &[u8],
+    label: &str,
+    name: &str,
+    identity: &str,
+    ctx: &Context<'_>,
+) -> Result<Credentials> {
+    let v = sts::TemporaryCredentials::decode(body)
+        .map_err(|e| Error::invalid_response(label, format!("not JSON ({e})")))?;
+    v.register_secrets();
+    if let Some(code) = v.code.as_str()
+        && code != "Success"
+    {
+        return Err(Error::invalid_response(
+            label,
+            format!(
+                "Code is {:?}, not \"Success\"",
+                crate::redact::server_field(code)
+            ),
+        ));
+    }
+    sts::temporary_credentials(&v, label, name, identity, ctx)
 }
 
 /// `ALIBABA_CLOUD_CREDENTIALS_URI`.

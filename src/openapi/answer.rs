@@ -241,8 +241,13 @@ pub(crate) fn api_error(
 ) -> Error {
     let b = decode_error_body(body);
     if b.code.is_empty() && b.message.is_empty() {
-        // Not JSON (an HTML error page, a proxy's text): a short excerpt is enough.
-        let snippet = crate::redact::one_line(&String::from_utf8_lossy(body), NON_JSON_BYTES);
+        // A JSON body is an answer of the API (it may carry credentials, which are not registered
+        // secrets), never quoted; other bodies (an HTML error page, a proxy's text) are, cut short.
+        let snippet = if serde_json::from_slice::<IgnoredAny>(body).is_ok() {
+            "(a JSON body without Code or Message)".to_string()
+        } else {
+            crate::redact::one_line(&String::from_utf8_lossy(body), NON_JSON_BYTES)
+        };
         return Error::Api {
             service: service.into(),
             action: action.into(),
@@ -373,6 +378,14 @@ pub(crate) fn checked_expiry(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn an_error_status_with_a_json_body_never_quotes_it() {
+        let body = br#"{"TempUsername":"u","AuthorizationToken":"Tok3nExample0123456789","RequestId":"R-2"}"#;
+        let s = api_error("ACR", "GetAuthorizationToken", 502, body, None, |_| None).to_string();
+        assert!(!s.contains("Tok3nExample"), "{s}");
+        assert!(s.contains("RequestId R-2"), "{s}");
+    }
 
     #[test]
     fn api_errors_keep_code_and_request_id_and_get_hints() {

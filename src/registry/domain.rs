@@ -21,6 +21,8 @@ impl DomainPattern {
     /// Parses a pattern; the error says what is wrong with it.
     pub(crate) fn parse(pattern: &str) -> std::result::Result<Self, String> {
         let trimmed = pattern.trim();
+        // Quoted in errors: a few lines of garbage must not become a page of it.
+        let shown = crate::redact::clip(trimmed, 100);
         if trimmed.is_empty() {
             return Err("empty domain pattern".into());
         }
@@ -30,7 +32,7 @@ impl DomainPattern {
                     .parse::<u16>()
                     .ok()
                     .filter(|p| *p != 0)
-                    .ok_or_else(|| format!("domain pattern {trimmed:?} has an invalid port"))?;
+                    .ok_or_else(|| format!("domain pattern {shown:?} has an invalid port"))?;
                 (h, Some(port))
             }
             None => (trimmed, None),
@@ -46,7 +48,7 @@ impl DomainPattern {
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
             if !ok {
                 return Err(format!(
-                    "domain pattern {trimmed:?} is not a host name (labels of letters, digits and '-', or '*' for one label)"
+                    "domain pattern {shown:?} is not a host name (labels of letters, digits and '-', or '*' for one label)"
                 ));
             }
         }
@@ -121,6 +123,14 @@ impl InstanceDomain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_bad_domain_pattern_is_quoted_short() {
+        let e = DomainPattern::parse(&"a b".repeat(2000)).expect_err("bad pattern");
+        assert!(e.len() < 300, "{} bytes: {e}", e.len());
+        let e = DomainPattern::parse(&format!("{}:x", "a".repeat(5000))).expect_err("bad port");
+        assert!(e.len() < 300, "{} bytes: {e}", e.len());
+    }
 
     #[test]
     fn domain_pattern_star_matches_exactly_one_label() {

@@ -115,6 +115,27 @@ enum Change {
     KeptOther(String),
 }
 
+/// `config.json` as `configure-docker` reads it (rendered as it writes JSON), the `hosts` as it
+/// normalises them, and the file as it would write it with `credHelpers[host] = helper`. For
+/// the fuzz targets: the same steps as [`run`], without the file system.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn rewrite(
+    bytes: &[u8],
+    hosts: &[&str],
+    helper: &str,
+    force: bool,
+) -> Result<(String, Vec<String>, String)> {
+    let shown = "config.json";
+    let mut doc = plan::parse(bytes, shown)?;
+    let before = render(&doc);
+    let hosts = hosts
+        .iter()
+        .map(|h| normalize_host(h))
+        .collect::<Result<Vec<_>>>()?;
+    plan::apply(&mut doc, &hosts, helper, force, shown)?;
+    Ok((before, hosts, render(&doc)))
+}
+
 /// Runs `configure-docker`; the report goes to stdout, warnings and the error line to stderr.
 pub(crate) fn run(
     args: &ConfigureArgs,

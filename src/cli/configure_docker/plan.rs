@@ -220,6 +220,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn numbers_are_rewritten_exactly() {
+        let original = "{\"x\": [2.1844674407370954e+28, 0.1, 1e-7, 18446744073709551615]}";
+        let doc = parse(original.as_bytes(), "config.json").expect("parse");
+        let once = render(&doc);
+        let twice = render(&parse(once.as_bytes(), "config.json").expect("reparse"));
+        assert_eq!(once, twice);
+        assert!(once.contains("2.1844674407370954e+28"), "{once}");
+    }
+
+    #[test]
     fn diff_shows_changed_lines_with_context() {
         let old =
             "{\n\t\"a\": 1,\n\t\"b\": 2,\n\t\"c\": 3,\n\t\"d\": 4,\n\t\"e\": 5,\n\t\"f\": 6\n}\n";

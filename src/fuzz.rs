@@ -1,0 +1,361 @@
+//! Entry points for the coverage-guided fuzz targets in `fuzz/` (cargo feature `fuzzing`, off
+//! by default; not part of the public API).
+//!
+//! One function per parser of untrusted input, each calling the parser the helper itself uses
+//! and returning plain values: `Ok` with a short description of what was parsed, `Err` with the
+//! error exactly as the helper would print it (its `Display`). The fuzz targets check the
+//! invariants on those strings (one line, bounded, no secret from the input).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::clock::Deadline;
+use crate::config::Settings;
+use crate::credentials::{Context, Credentials, Outcome, cli_config, ecs_metadata, profile};
+use crate::env::Env;
+use crate::openapi::{HttpResponse, Transport};
+
+/// The fixed "now" of every entry point: answers expiring after it are current.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// What a credential source made of its configuration.
+#[derive(Debug)]
+pub enum Found {
+    /// A usable provider (its `Debug`, which never shows a secret).
+    Provider(String),
+    /// Not configured; the reason as `NoCredentials` prints it.
+    NotConfigured(String),
+    /// Configured but broken: the error line.
+    Broken(String),
+}
+
+fn found(outcome: Outcome) -> Found {
+    match outcome {
+        Outcome::Configured(p) => Found::Provider(format!("{p:?}")),
+        Outcome::NotConfigured(reason) => Found::NotConfigured(
+            crate::Error::NoCredentials {
+                tried: vec![crate::SkippedSource {
+                    source: "fuzz".into(),
+                    reason,
+                }],
+            }
+            .to_string(),
+        ),
+        Outcome::Broken(e) => Found::Broken(e.to_string()),
+    }
+}
+
+/// Runs one entry point in a redaction scope of its own, as `cli::run` runs a command: the
+/// secrets an input registers are forgotten after it, so the registry does not grow over
+/// millions of iterations (and one input's secrets never redact another's errors).
+fn in_fresh_scope<T>(f: impl FnOnce() -> T) -> T {
+    let scope = crate::redact::Scope::new();
+    let _entered = scope.enter();
+    f()
+}
+
+/// A directory private to this process for the file-reading entry points.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("acr-helper-fuzz-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(name)
+}
+
+fn env_with(pairs: &[(&str, &str)]) -> Env {
+    Env::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+}
+
+/// `get`'s stdin: the bytes decoded as the protocol reads them, then the server URL.
+pub fn server_url(stdin: &[u8]) -> Result<String, String> {
+    in_fresh_scope(|| {
+        let text =
+            crate::protocol::read_input(stdin, "server URL on stdin").map_err(|e| e.to_string())?;
+        crate::protocol::parse_server_url(&text)
+            .map(|u| u.host_port())
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// A registry host (and port) with the host-mapping variables of `env` (instance id, region,
+/// domains): the [`crate::Registry`] it is, if any, or the settings error.
+pub fn registry_host(
+    host: &str,
+    port: Option<u16>,
+    env: &[(&str, &str)],
+) -> Result<Option<crate::Registry>, String> {
+    in_fresh_scope(|| {
+        let settings = Settings::from_env(&env_with(env)).map_err(|e| e.to_string())?;
+        Ok(crate::registry::parse_host_port(
+            host,
+            port,
+            &settings.overrides,
+        ))
+    })
+}
+
+/// The INI credentials file with `text` as its content, section `profile` (else `default`).
+pub fn ini_credentials(text: &str, profile: Option<&str>) -> Found {
+    in_fresh_scope(|| {
+        let path = scratch("credentials");
+        if std::fs::write(&path, text).is_err() {
+            return Found::NotConfigured("scratch file not writable".into());
+        }
+        let path = path.to_string_lossy().into_owned();
+        let mut vars = vec![(profile::ENV_FILE, path.as_str())];
+        if let Some(p) = profile {
+            vars.push((profile::ENV_PROFILE, p));
+        }
+        found(profile::load(&env_with(&vars)))
+    })
+}
+
+/// The aliyun CLI `config.json` with `text` as its content, profile `profile` (else `current`).
+pub fn cli_config(text: &str, profile: Option<&str>) -> Found {
+    in_fresh_scope(|| {
+        let path = scratch("config.json");
+        if std::fs::write(&path, text).is_err() {
+            return Found::NotConfigured("scratch file not writable".into());
+        }
+        let path = path.to_string_lossy().into_owned();
+        let mut vars = vec![(cli_config::ENV_FILE, path.as_str())];
+        if let Some(p) = profile {
+            vars.push((profile::ENV_PROFILE, p));
+        }
+        found(cli_config::load(&env_with(&vars)))
+    })
+}
+
+/// The registry config file's text: the number of entries, or the error.
+pub fn registry_config(text: &str) -> Result<usize, String> {
+    in_fresh_scope(|| {
+        crate::registries::parse(text, "config.json", &Env::default())
+            .map(|entries| entries.len())
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// A kubelet `CredentialProviderRequest`: decoded, its image's registry split off, its
+/// service-account token read and the workload role chosen, as the plugin does.
+pub fn kubelet_request(text: &str) -> Result<String, String> {
+    in_fresh_scope(|| {
+        let req = crate::kubelet::decode_request(text).map_err(|e| e.to_string())?;
+        let registry = crate::kubelet::image_registry(&req.image).map_err(|e| e.to_string())?;
+        let mut out = registry.key;
+        if let Some(token) = &req.service_account_token {
+            let sa = crate::credentials::workload::ServiceAccount::from_token(token)
+                .map_err(|e| e.to_string())?;
+            out.push(' ');
+            out.push_str(&sa.subject());
+            let role = crate::credentials::workload::workload_role(
+                &req.service_account_annotations,
+                "acs:ram::1234567890123456:oidc-provider/ack-rrsa-fuzz",
+                "--oidc-provider-arn",
+            )
+            .map_err(|e| e.to_string())?;
+            out.push(' ');
+            out.push_str(&role);
+        }
+        Ok(out)
+    })
+}
+
+/// Which ACR API answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcrAction {
+    /// Personal Edition `GET /tokens`.
+    PersonalToken,
+    /// Enterprise Edition `GetAuthorizationToken`.
+    EnterpriseToken,
+    /// Enterprise Edition `ListInstance` (looking for instance `fuzz`).
+    ListInstance,
+    /// Enterprise Edition `ListInstanceEndpoint`.
+    ListInstanceEndpoint,
+}
+
+fn caller() -> Credentials {
+    Credentials::new("LTAI5tFuzzCaller", "fuzz-caller-secret", None, "fuzz")
+}
+
+const LABEL: &str = "https://api.example.test/";
+
+/// An ACR API answer (status and body) read as the client reads it.
+pub fn acr_answer(action: AcrAction, status: u16, body: &[u8]) -> Result<String, String> {
+    in_fresh_scope(|| {
+        use crate::acr::{self, enterprise};
+        let creds = caller();
+        let name = match action {
+            AcrAction::PersonalToken | AcrAction::EnterpriseToken => "GetAuthorizationToken",
+            AcrAction::ListInstance => "ListInstance",
+            AcrAction::ListInstanceEndpoint => "ListInstanceEndpoint",
+        };
+        if !(200..300).contains(&status) {
+            return Err(acr::api_error(name, status, body, &creds, None).to_string());
+        }
+        let out = match action {
+            AcrAction::PersonalToken => acr::personal::parse_answer(body, LABEL)
+                .and_then(|t| acr::checked(t, now(), LABEL))
+                .map(|t| format!("{} {}", t.username, t.expires_at)),
+            AcrAction::EnterpriseToken => acr::check_success(body, name, LABEL, &creds)
+                .and_then(|()| enterprise::parse_token(body, LABEL))
+                .and_then(|t| acr::checked(t, now(), LABEL))
+                .map(|t| format!("{} {}", t.username, t.expires_at)),
+            AcrAction::ListInstance => enterprise::read_instance_page(body, "fuzz", LABEL, &creds)
+                .map(|p| match p {
+                    enterprise::PageResult::Found(id) => id,
+                    enterprise::PageResult::Listed { count, total } => {
+                        format!("{count} of {total:?}")
+                    }
+                }),
+            AcrAction::ListInstanceEndpoint => {
+                enterprise::read_instance_domains(body, LABEL, &creds)
+                    .map(|d| format!("{} domains", d.len()))
+            }
+        };
+        out.map_err(|e| e.to_string())
+    })
+}
+
+/// Runs `f` with a credential-source context at [`now`].
+fn with_context<T>(f: impl FnOnce(&Context<'_>) -> T) -> T {
+    let env = Env::default();
+    let transport = Transport::new();
+    let deadline = Deadline::after(Duration::from_secs(30));
+    let now = now;
+    f(&Context {
+        env: &env,
+        transport: &transport,
+        deadline: &deadline,
+        now: &now,
+    })
+}
+
+fn described(c: crate::Result<Credentials>) -> Result<String, String> {
+    c.map(|c| format!("{} {:?}", c.access_key_id, c.expiration))
+        .map_err(|e| e.to_string())
+}
+
+/// An STS `AssumeRole` answer (status and body).
+pub fn sts_answer(status: u16, body: &[u8]) -> Result<String, String> {
+    in_fresh_scope(|| {
+        let endpoint = url::Url::parse("https://sts.aliyuncs.com").map_err(|e| e.to_string())?;
+        let req = crate::credentials::sts::RoleRequest {
+            role_arn: "acs:ram::1234567890123456:role/fuzz".into(),
+            session_name: None,
+            duration_seconds: 3600,
+            policy: None,
+            external_id: None,
+            endpoint,
+        };
+        let resp = HttpResponse {
+            status,
+            body: body.to_vec(),
+            date: None,
+        };
+        let creds = caller();
+        described(with_context(|ctx| {
+            crate::credentials::sts::finish(
+                ctx,
+                "AssumeRole",
+                resp,
+                &req,
+                Some(&creds),
+                "fuzz",
+                "fuzz",
+            )
+        }))
+    })
+}
+
+/// An ECS metadata role answer.
+pub fn ecs_metadata_answer(body: &[u8]) -> Result<String, String> {
+    in_fresh_scope(|| {
+        described(with_context(|ctx| {
+            ecs_metadata::parse_answer(body, LABEL, "ECS metadata", "ecs:fuzz", ctx)
+        }))
+    })
+}
+
+/// A credentials-URI answer.
+pub fn credentials_uri_answer(body: &[u8]) -> Result<String, String> {
+    in_fresh_scope(|| {
+        described(with_context(|ctx| {
+            crate::credentials::uri::parse_answer(body, LABEL, "credentials URI", "uri:fuzz", ctx)
+        }))
+    })
+}
+
+/// What a credential process printed on stdout.
+pub fn external_output(stdout: &[u8]) -> Result<String, String> {
+    in_fresh_scope(|| {
+        let process = crate::credentials::external::ExternalProcess::new(
+            "external process (fuzz)".into(),
+            "fuzz-credential-process --json",
+        )
+        .map_err(|e| e.to_string())?;
+        described(process.parse_output(stdout, now()))
+    })
+}
+
+/// A credential-process command line as a config file gives it (split, never run).
+pub fn external_command(command: &str) -> Result<String, String> {
+    in_fresh_scope(|| {
+        crate::credentials::external::ExternalProcess::new("fuzz".into(), command)
+            .map(|p| p.identity())
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Docker's `config.json` before and after `configure-docker`.
+#[derive(Debug)]
+pub struct DockerConfigUpdate {
+    /// The file as read, rendered as `configure-docker` writes JSON.
+    pub before: String,
+    /// The file as `configure-docker` would write it.
+    pub after: String,
+    /// The `credHelpers` keys, as normalised from the hosts given.
+    pub hosts: Vec<String>,
+}
+
+/// `configure-docker` on a `config.json` with `bytes` as content: parse, set `credHelpers` for
+/// `hosts` (each normalised as the command line's are) to `helper`, render.
+pub fn docker_config_update(
+    bytes: &[u8],
+    hosts: &[&str],
+    helper: &str,
+    force: bool,
+) -> Result<DockerConfigUpdate, String> {
+    in_fresh_scope(|| {
+        let (before, hosts, after) =
+            crate::cli::configure_docker::rewrite(bytes, hosts, helper, force)
+                .map_err(|e| e.to_string())?;
+        Ok(DockerConfigUpdate {
+            before,
+            after,
+            hosts,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_of_one_input_stay_in_its_scope() {
+        let token = "S3cur1tyT0kenOfOneInput0123456789";
+        let body = format!(
+            r#"{{"Code":"Success","AccessKeyId":"STS.fuzz","AccessKeySecret":"secretOfOneInput0123","SecurityToken":"{token}","Expiration":"2099-01-01T00:00:00Z"}}"#
+        );
+        assert!(ecs_metadata_answer(body.as_bytes()).is_ok());
+        assert!(
+            crate::redact::redact(token).contains(token),
+            "leaked into the process scope"
+        );
+    }
+}
