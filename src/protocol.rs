@@ -91,10 +91,16 @@ pub(crate) fn parse_server_url(input: &str) -> Result<ServerUrl> {
             without_userinfo(input)
         )));
     }
-    let with_scheme = if input.contains("://") {
-        input.to_string()
-    } else {
-        format!("https://{input}")
+    // Only http and https are read as written: another scheme's host is opaque to the URL parser
+    // (`hs://21` keeps `21`, which reads as 0.0.0.21 once given back), so it is read as https.
+    let with_scheme = match input.split_once("://") {
+        Some((scheme, _))
+            if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http") =>
+        {
+            input.to_string()
+        }
+        Some((_, rest)) => format!("https://{rest}"),
+        None => format!("https://{input}"),
     };
     let url = url::Url::parse(&with_scheme).map_err(|e| {
         invalid(format!(
@@ -207,10 +213,11 @@ mod tests {
 
     #[test]
     fn a_password_in_an_unparsable_url_is_not_echoed() {
-        let e =
-            parse_server_url("h%ttps://user:pa55word0123456789@registry.cn-hangzhou.aliyuncs.com")
-                .expect_err("not a URL")
-                .to_string();
+        let e = parse_server_url(
+            "https://user:pa55word0123456789@registry.cn-hangzhou.aliyuncs.com:99999",
+        )
+        .expect_err("not a URL")
+        .to_string();
         assert!(!e.contains("pa55word") && !e.contains("user:"), "{e}");
         assert!(e.contains("registry.cn-hangzhou.aliyuncs.com"), "{e}");
     }
@@ -225,6 +232,14 @@ mod tests {
         .to_string();
         assert!(!e.contains("Pa55word") && !e.contains("user:"), "{e}");
         assert!(e.contains("registry.cn%beijing.aleyuncs.com"), "{e}");
+    }
+
+    #[test]
+    fn another_scheme_reads_its_host_as_https_does() {
+        // Found by the server_url fuzz target: `hs://21:/x` gave host "21", and "21" gives 0.0.0.21.
+        let first = parse_server_url("hs://21:/tcanonical").expect("parses");
+        assert_eq!(first, su("0.0.0.21", None));
+        assert_eq!(parse_server_url(&first.host_port()).expect("again"), first);
     }
 
     #[test]

@@ -22,9 +22,12 @@ fuzz_target!(|data: &[u8]| {
                 && let Some((_, password)) = userinfo.split_once(':')
                 && password.len() >= acr_fuzz::RUN
             {
+                // What follows the last `@` is the host part, which may be quoted (and may
+                // happen to repeat the password).
+                let host_part = text.rsplit_once('@').map_or("", |(_, h)| h);
                 acr_fuzz::Secrets {
                     values: vec![password.to_string()],
-                    public: Vec::new(),
+                    public: vec![host_part.to_string()],
                 }
                 .check("server URL", &e);
             }

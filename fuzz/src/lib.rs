@@ -136,7 +136,13 @@ impl Secrets {
                 {
                     continue;
                 }
-                if error.contains(&run) && !self.public.iter().any(|p| p.contains(&run)) {
+                // Public text may show escaped (`{:?}`): `\0aaaa` is a NUL and letters, not a key.
+                if error.contains(&run)
+                    && !self
+                        .public
+                        .iter()
+                        .any(|p| p.contains(&run) || format!("{p:?}").contains(&run))
+                {
                     panic!("{what}: the secret's run {run:?} shows in the error: {error}");
                 }
             }
