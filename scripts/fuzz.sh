@@ -79,6 +79,14 @@ run_one() {
     mkdir -p "$out"
     corpus=("$out" corpus/"$t")
   fi
+  # CI (--scratch-corpus) fuzzes from a fixed seed: the same binary and seeds explore the same
+  # inputs in the same order on every run, so a red CI is a finding that reproduces, not luck.
+  # Long runs take libFuzzer's random seed (or FUZZ_SEED).
+  # CI also caps the executions (FUZZ_RUNS, default 20000), so a slower or faster machine runs
+  # the same inputs or a prefix of them, never new ones.
+  local seed=()
+  if [ -n "${FUZZ_SEED:-}" ]; then seed=(-seed="$FUZZ_SEED"); elif [ "$scratch" = 1 ]; then seed=(-seed=1); fi
+  [ "$scratch" = 1 ] && seed+=(-runs="${FUZZ_RUNS:-20000}")
   local dict=()
   [ -f dict/"$t".dict ] && dict=(-dict=dict/"$t".dict)
   [ ${#dict[@]} -eq 0 ] && [ -f dict/json.dict ] && dict=(-dict=dict/json.dict)
@@ -88,7 +96,7 @@ run_one() {
   local rc=0
   "$bins/$t" "${corpus[@]}" -artifact_prefix="artifacts/$t/" \
     -max_total_time="$seconds" -timeout=10 -max_len=16384 -rss_limit_mb=2048 \
-    -print_final_stats=1 "${dict[@]}" >"$logs/$t.log" 2>&1 || rc=$?
+    -print_final_stats=1 "${seed[@]}" "${dict[@]}" >"$logs/$t.log" 2>&1 || rc=$?
   echo "$rc" >"$logs/$t.rc"
 }
 

@@ -115,7 +115,22 @@ pub(crate) fn parse_server_url(input: &str) -> Result<ServerUrl> {
         ));
     }
     let host = match url.host() {
-        Some(url::Host::Domain(d)) => d.trim_end_matches('.').to_ascii_lowercase(),
+        // A trailing dot is dropped; what is left may read as an address (`00.0.` is 0.0.0.0),
+        // and must then be written as one, so the host parses again to itself.
+        // Without its dots a name may also stop being one (`a.4..` is fine, `a.4` is a bad address).
+        Some(url::Host::Domain(d)) => {
+            let trimmed = d.trim_end_matches('.');
+            match url::Host::parse(trimmed) {
+                Ok(url::Host::Ipv4(ip)) => ip.to_string(),
+                Err(e) if !trimmed.is_empty() => {
+                    return Err(invalid(format!(
+                        "{:?} is not a valid host name ({e})",
+                        without_userinfo(input)
+                    )));
+                }
+                _ => trimmed.to_ascii_lowercase(),
+            }
+        }
         Some(url::Host::Ipv4(ip)) => ip.to_string(),
         Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
         None => {
@@ -240,6 +255,37 @@ mod tests {
         let first = parse_server_url("hs://21:/tcanonical").expect("parses");
         assert_eq!(first, su("0.0.0.21", None));
         assert_eq!(parse_server_url(&first.host_port()).expect("again"), first);
+    }
+
+    #[test]
+    fn a_host_that_reads_as_an_address_once_its_dots_are_dropped_is_written_as_one() {
+        // Found by the server_url fuzz target: `00.0.....` gave host "00.0", which gives 0.0.0.0.
+        for input in [
+            "00.0.....",
+            "00.0.....:5000/x",
+            "s://8://-identity.user:cs.j0123456789ccess`KessKeySecret\"se",
+            "Registry.CN-Hangzhou.aliyuncs.com.",
+            "r\"sic1\u{fe}D\"IOcC`\"ce\u{fe}c..4............./.\"..Instances\"e\u{fe}ccnmnmm",
+        ] {
+            let Ok(first) = parse_server_url(input) else {
+                continue;
+            };
+            assert_eq!(
+                parse_server_url(&first.host_port()).expect("again"),
+                first,
+                "{input}"
+            );
+        }
+        assert_eq!(
+            parse_server_url("00.0.....").expect("parses").host,
+            "0.0.0.0"
+        );
+        assert_eq!(
+            parse_server_url("Registry.CN-Hangzhou.aliyuncs.com.")
+                .expect("parses")
+                .host,
+            "registry.cn-hangzhou.aliyuncs.com"
+        );
     }
 
     #[test]
