@@ -311,9 +311,7 @@ pub(crate) fn parse_answer(
     identity: &str,
     ctx: &Context<'_>,
 ) -> Result<Credentials> {
-    let v = sts::TemporaryCredentials::decode(body)
-        .map_err(|e| Error::invalid_response(label, format!("not JSON ({e})")))?;
-    v.register_secrets();
+    let v = sts::TemporaryCredentials::read(body, label)?;
     match v.code.as_str() {
         Some("Success") => {}
         other => {

@@ -351,6 +351,15 @@ impl TemporaryCredentials {
         openapi::decode(body)
     }
 
+    /// Decodes the answer of a metadata service or credentials URI (`label` names it in the error)
+    /// and registers its secrets at once, before anything can quote them.
+    pub(crate) fn read(body: &[u8], label: &str) -> Result<Self> {
+        let v = Self::decode(body)
+            .map_err(|e| Error::invalid_response(label, format!("not JSON ({e})")))?;
+        v.register_secrets();
+        Ok(v)
+    }
+
     /// Registers the answer's secrets as soon as it is parsed: before any error (`Code is …`,
     /// a bad field) or log line could quote them.
     pub(crate) fn register_secrets(&self) {

@@ -134,9 +134,7 @@ pub(crate) fn parse_answer(
     identity: &str,
     ctx: &Context<'_>,
 ) -> Result<Credentials> {
-    let v = sts::TemporaryCredentials::decode(body)
-        .map_err(|e| Error::invalid_response(label, format!("not JSON ({e})")))?;
-    v.register_secrets();
+    let v = sts::TemporaryCredentials::read(body, label)?;
     if let Some(code) = v.code.as_str()
         && code != "Success"
     {
