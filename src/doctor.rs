@@ -92,8 +92,29 @@ pub(crate) struct CredentialsReport {
     pub identity: Option<String>,
     /// The STS endpoint, for sources that call STS.
     pub sts_endpoint: Option<String>,
+    /// The aliyun CLI sign-in (CloudSSO or OAuth) under the identity, if it is one.
+    pub sign_in: Option<SignInReport>,
     /// Why no source could be used.
     pub error: Option<String>,
+}
+
+/// A CloudSSO or OAuth sign-in: what it is and until when (never a token).
+#[derive(Debug, Serialize)]
+pub(crate) struct SignInReport {
+    /// `CloudSSO` or `OAuth`.
+    pub kind: &'static str,
+    /// The aliyun CLI profile holding it.
+    pub profile: String,
+    /// The account and access configuration (CloudSSO) or the site (OAuth).
+    pub target: String,
+    /// The sign-in service.
+    pub endpoint: String,
+    /// When the access token expires (RFC 3339), if known.
+    pub expires: Option<String>,
+    /// Seconds until then (negative: expired).
+    pub expires_in_s: Option<i64>,
+    /// Whether it renews itself (OAuth with a refresh token); else the user signs in again.
+    pub renews: bool,
 }
 
 /// A source passed over.
@@ -194,6 +215,7 @@ impl Core {
                 skipped: Vec::new(),
                 identity: None,
                 sts_endpoint: None,
+                sign_in: None,
                 error: None,
             },
             cache: CacheReport {
@@ -367,6 +389,17 @@ impl Core {
         report.credentials.skipped = skipped;
         report.credentials.identity = Some(p.identity());
         report.credentials.sts_endpoint = sts_endpoint(p);
+        report.credentials.sign_in = p.sign_in().map(|s| SignInReport {
+            kind: s.kind,
+            profile: s.profile,
+            target: s.target,
+            endpoint: s.endpoint,
+            expires: s
+                .expires
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            expires_in_s: s.expires.map(|t| (t - (self.clock)()).num_seconds()),
+            renews: s.renews,
+        });
         report.credentials.pinned_by = match (entry, &self.profile) {
             (Some(e), _) if e.profile.is_some() || e.credentials_file.is_some() => Some(format!(
                 "{} ({})",

@@ -175,6 +175,7 @@ pub(crate) mod registries;
 pub(crate) mod registry;
 pub(crate) mod resolve;
 pub(crate) mod secret;
+pub(crate) mod shared_file;
 pub(crate) mod signing;
 
 use std::collections::BTreeMap;

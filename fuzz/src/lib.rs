@@ -30,6 +30,10 @@ const SECRET_FIELDS: &[&str] = &[
     "processcommand",
     "auth",
     "identitytoken",
+    "accesstoken",
+    "refreshtoken",
+    "oauthaccesstoken",
+    "oauthrefreshtoken",
 ];
 
 fn normalise(key: &str) -> String {

@@ -168,6 +168,26 @@ impl Report {
         for s in &c.skipped {
             line("  skipped", &format!("{}: {}", s.source, s.reason));
         }
+        if let Some(s) = &c.sign_in {
+            let expiry = match (&s.expires, s.expires_in_s) {
+                (Some(t), Some(n)) if n > 0 => {
+                    format!("access token expires {t} (in {})", minutes(n))
+                }
+                (Some(t), _) => format!("access token expired {t}"),
+                _ => "access token expiry unknown".into(),
+            };
+            let renewal = match s.renews {
+                true => "renewed with its refresh token",
+                false => "then sign in again with the aliyun CLI",
+            };
+            line(
+                "  sign-in",
+                &format!(
+                    "{} of profile {:?}: {} at {}; {expiry}, {renewal}",
+                    s.kind, s.profile, s.target, s.endpoint
+                ),
+            );
+        }
         if let Some(i) = &c.identity {
             line("identity", i);
         }

@@ -3,16 +3,19 @@
 //! `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true`.
 //!
 //! Modes: `AK`, `StsToken`, `RamRoleArn`, `EcsRamRole`, `RamRoleArnWithRoleName`,
-//! `ChainableRamRoleArn` (`source_profile`, cycles refused), `OIDC`, `CredentialsURI` and
-//! `External` (`process_command`). `CloudSSO`, `OAuth`, `RsaKeyPair`, `BearerToken` and
-//! `Anonymous` are refused with a clear error.
+//! `ChainableRamRoleArn` (`source_profile`, cycles refused), `OIDC`, `CredentialsURI`,
+//! `External` (`process_command`), `CloudSSO` ([`super::cloud_sso`]) and `OAuth`
+//! ([`super::oauth`]). `RsaKeyPair`, `BearerToken` and `Anonymous` are refused with an error
+//! saying why. The file's format is [`super::cli_file`].
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
-use serde::Deserialize;
-
+use super::cli_file::{self, Profile};
+use super::cloud_sso::{self, CloudSso};
 use super::ecs_metadata;
 use super::external::ExternalProcess;
+use super::oauth::OAuth;
 use super::oidc::OidcRole;
 use super::profile::{ENV_PROFILE, locate, read_file};
 use super::provider::{AssumeRole, Provider};
@@ -21,7 +24,6 @@ use super::uri::{self, CredentialsUri};
 use super::{Credentials, Outcome, or_broken};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::secret::Secret;
 
 /// `ALIBABA_CLOUD_CONFIG_FILE`
 pub(crate) const ENV_FILE: &str = "ALIBABA_CLOUD_CONFIG_FILE";
@@ -30,39 +32,11 @@ pub(crate) const ENV_DISABLED: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
 /// Source name used in messages.
 pub(crate) const NAME: &str = "aliyun CLI config";
 
-#[derive(Deserialize, Default)]
-struct ConfigFile {
-    #[serde(default)]
-    current: String,
-    #[serde(default)]
-    profiles: Vec<Profile>,
-}
-
-#[derive(Deserialize, Default, Clone)]
-#[serde(default)]
-struct Profile {
-    name: String,
-    mode: String,
-    access_key_id: String,
-    access_key_secret: Secret,
-    sts_token: Secret,
-    sts_region: String,
-    enable_vpc: bool,
-    ram_role_name: String,
-    ram_role_arn: String,
-    ram_session_name: String,
-    external_id: String,
-    policy: String,
-    source_profile: String,
-    expired_seconds: u64,
-    process_command: Secret,
-    credentials_uri: String,
-    oidc_provider_arn: String,
-    oidc_token_file: String,
-}
-
 struct Config<'a> {
     env: &'a Env,
+    /// The file, as read.
+    file: PathBuf,
+    /// The file as messages show it.
     path: String,
     profiles: HashMap<String, Profile>,
 }
@@ -198,11 +172,44 @@ impl Config<'_> {
                 source,
                 &self.require(p, "process_command", p.process_command.expose(), "External")?,
             )?),
-            "cloudsso" | "oauth" | "rsakeypair" | "bearertoken" | "anonymous" => {
+            "cloudsso" => Provider::CloudSso(CloudSso::new(
+                &cloud_sso::Profile {
+                    name,
+                    location: &self.location(name),
+                    sign_in_url: &p.cloud_sso_sign_in_url,
+                    account_id: &p.cloud_sso_account_id,
+                    access_config: &p.cloud_sso_access_config,
+                    access_token: &p.access_token,
+                    expire: p.cloud_sso_access_token_expire,
+                },
+                source,
+                chrono::Utc::now(),
+            )?),
+            "oauth" => Provider::OAuth(OAuth::new(
+                self.env,
+                p,
+                self.file.clone(),
+                &self.path,
+                &self.location(name),
+                source,
+                chrono::Utc::now(),
+            )?),
+            "rsakeypair" | "bearertoken" | "anonymous" => {
+                let why = match mode.to_ascii_lowercase().as_str() {
+                    "rsakeypair" => {
+                        "its session AccessKeys come from an API the official SDKs have deprecated (Japan site only)"
+                    }
+                    "bearertoken" => {
+                        "a bearer token signs only a few product APIs (such as Cloud Call Center), not ACR's"
+                    }
+                    _ => {
+                        "it has no identity to ask ACR for a token with (public images need no credHelpers entry)"
+                    }
+                };
                 return Err(Error::config(
                     self.location(name),
                     format!(
-                        "mode {mode} is not supported by this helper; use AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI or External (or run `aliyun configure` and export the keys)"
+                        "mode {mode} is not supported by this helper: {why}; use AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI, External, CloudSSO or OAuth"
                     ),
                 ));
             }
@@ -216,7 +223,7 @@ impl Config<'_> {
                 return Err(Error::config(
                     self.location(name),
                     format!(
-                        "unknown mode {mode:?}; use AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI or External"
+                        "unknown mode {mode:?}; use AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI, External, CloudSSO or OAuth"
                     ),
                 ));
             }
@@ -263,13 +270,10 @@ pub(crate) fn load(env: &Env) -> Outcome {
         return Outcome::NotConfigured(format!("{} does not exist", path.display()));
     };
     let shown = path.display().to_string();
-    let file: ConfigFile =
-        or_broken!(serde_json::from_str(&text).map_err(|e| Error::config(
-            &shown,
-            format!("not a valid aliyun CLI config.json ({e})")
-        )));
+    let file = or_broken!(cli_file::parse(&text, &shown));
     let cfg = Config {
         env,
+        file: path,
         path: shown.clone(),
         profiles: file
             .profiles
@@ -353,8 +357,8 @@ mod tests {
                 "unknown mode",
             ),
             (
-                r#"{"current":"a","profiles":[{"name":"a","mode":"CloudSSO"}]}"#,
-                "not supported",
+                r#"{"current":"a","profiles":[{"name":"a","mode":"RsaKeyPair"}]}"#,
+                "not supported by this helper: its session AccessKeys",
             ),
             (
                 r#"{"current":"a","profiles":[{"name":"a","mode":"AK","access_key_id":"x"}]}"#,

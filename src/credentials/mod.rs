@@ -2,9 +2,10 @@
 //!
 //! A [`Credentials`] value is an AccessKey pair, optionally with an STS security token and an
 //! expiry. Sources are tried in order by [`chain`], one module each: [`environment`], [`oidc`]
-//! (RRSA), [`cli_config`] (aliyun CLI), [`profile`] (INI file), [`ecs_metadata`] and [`uri`];
-//! [`sts`] makes the `AssumeRole` / `AssumeRoleWithOIDC` calls and [`external`] runs credential
-//! processes. See the README for every variable and file each one reads.
+//! (RRSA), [`cli_config`] (aliyun CLI, whose file is [`cli_file`] and whose sign-ins are
+//! [`cloud_sso`] and [`oauth`], sharing [`sign_in`]), [`profile`] (INI file), [`ecs_metadata`]
+//! and [`uri`]; [`sts`] makes the `AssumeRole` / `AssumeRoleWithOIDC` calls and [`external`]
+//! runs credential processes. See the README for every variable and file each one reads.
 //!
 //! Every source's `load` answers with an [`Outcome`]: *not configured* (with the reason
 //! `doctor` prints and the no-credentials error lists), *configured* (a provider that can
@@ -24,16 +25,22 @@
 //! | ECS instance role | `ecs:<role or discovered>[\|<fallback URI identity>]` | the role name |
 //! | credentials URI | `uri:<scheme://host:port/path>\|<digest>` | the whole URI, query and user info included, as a digest |
 //! | external command | `external:<digest>` | the whole command line |
+//! | CloudSSO sign-in | `sso:<portal>\|<account>\|<access configuration>\|t:<digest>` | the account, the access configuration (the role) and who signed in (the access token, as a digest): another sign-in is another identity |
+//! | OAuth sign-in | `oauth:<site>\|<service>\|t:<digest>` | who signed in (the refresh token, else the access token, as a digest); a refresh rotates it, so each refresh starts a new identity |
 
 pub(crate) mod build;
 pub(crate) mod chain;
 pub(crate) mod cli_config;
+pub(crate) mod cli_file;
+pub(crate) mod cloud_sso;
 pub(crate) mod ecs_metadata;
 pub(crate) mod environment;
 pub(crate) mod external;
+pub(crate) mod oauth;
 pub(crate) mod oidc;
 pub(crate) mod profile;
 pub(crate) mod provider;
+pub(crate) mod sign_in;
 pub(crate) mod sts;
 pub(crate) mod uri;
 pub(crate) mod workload;

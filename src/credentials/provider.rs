@@ -5,9 +5,12 @@
 //! provider's [`Provider::identity`] without any network call, and only a cold one pays for STS,
 //! ECS metadata or a credentials URI.
 
+use super::cloud_sso::CloudSso;
 use super::ecs_metadata::EcsRole;
 use super::external::ExternalProcess;
+use super::oauth::OAuth;
 use super::oidc::{OidcRole, OidcTokenRole};
+use super::sign_in::SignInInfo;
 use super::sts::{self, RoleRequest};
 use super::uri::CredentialsUri;
 use super::{Context, Credentials};
@@ -30,6 +33,10 @@ pub(crate) enum Provider {
     Uri(CredentialsUri),
     /// A credential process (aliyun CLI `External` mode).
     External(ExternalProcess),
+    /// A CloudSSO sign-in of the aliyun CLI.
+    CloudSso(CloudSso),
+    /// An OAuth sign-in of the aliyun CLI.
+    OAuth(OAuth),
 }
 
 /// A role assumed with the credentials of another source.
@@ -54,6 +61,8 @@ impl Provider {
             Provider::EcsMetadata(e) => e.name.clone(),
             Provider::Uri(u) => u.name.clone(),
             Provider::External(x) => x.name.clone(),
+            Provider::CloudSso(s) => s.name.clone(),
+            Provider::OAuth(o) => o.name.clone(),
         }
     }
 
@@ -75,6 +84,8 @@ impl Provider {
             Provider::EcsMetadata(e) => e.identity(),
             Provider::Uri(u) => u.identity(),
             Provider::External(x) => x.identity(),
+            Provider::CloudSso(s) => s.identity(),
+            Provider::OAuth(o) => o.identity(),
         }
     }
 
@@ -82,6 +93,17 @@ impl Provider {
     /// on past it to find what to fall back to.
     pub(crate) fn is_last_resort(&self) -> bool {
         matches!(self, Provider::EcsMetadata(e) if e.last_resort)
+    }
+
+    /// The sign-in under this provider (innermost, below any roles assumed with it), if it is
+    /// a CloudSSO or OAuth one.
+    pub(crate) fn sign_in(&self) -> Option<SignInInfo> {
+        match self {
+            Provider::AssumeRole(a) => a.caller.sign_in(),
+            Provider::CloudSso(s) => Some(s.info()),
+            Provider::OAuth(o) => Some(o.info()),
+            _ => None,
+        }
     }
 
     /// True when fetching needs no network call (nothing worth caching).
@@ -112,6 +134,8 @@ impl Provider {
             Provider::EcsMetadata(e) => e.fetch(ctx).await,
             Provider::Uri(u) => u.fetch(ctx).await,
             Provider::External(x) => x.fetch(ctx).await,
+            Provider::CloudSso(s) => s.fetch(ctx).await,
+            Provider::OAuth(o) => o.fetch(ctx).await,
         }
     }
 }

@@ -328,20 +328,21 @@ struct RoleAnswer {
     credentials: Field<Object<TemporaryCredentials>>,
 }
 
-/// Temporary credentials in the shape STS, the ECS metadata service and a credentials URI share
-/// (the last two add `Code`).
+/// Temporary credentials in the shape STS, the ECS metadata service, a credentials URI and the
+/// sign-in services share (the metadata service and URI add `Code`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct TemporaryCredentials {
     #[serde(default)]
     pub(crate) code: Field<String>,
-    #[serde(default)]
+    // The OAuth exchange spells them in camelCase.
+    #[serde(default, alias = "accessKeyId")]
     access_key_id: Field<String>,
-    #[serde(default)]
+    #[serde(default, alias = "accessKeySecret")]
     access_key_secret: Field<String>,
-    #[serde(default)]
+    #[serde(default, alias = "securityToken")]
     security_token: Field<String>,
-    #[serde(default)]
+    #[serde(default, alias = "expiration")]
     expiration: Field<String>,
 }
 
