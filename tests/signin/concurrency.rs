@@ -1,0 +1,120 @@
+//! Many `get`s at once refresh once; a process holding the SDK's lock on `config.json` is waited
+//! for, and what it wrote is read under the lock before deciding to refresh.
+
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use super::*;
+
+fn spawn(t: &Test) -> Child {
+    let mut child = t.command().spawn().expect("spawn");
+    use std::io::Write;
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(PERSONAL.as_bytes()).expect("stdin");
+    drop(stdin);
+    child
+}
+
+fn finish(child: Child) -> Output {
+    let out = child.wait_with_output().expect("wait");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        elapsed: Duration::ZERO,
+    }
+}
+
+fn parallel_gets(cache: bool) {
+    let api = fake(60);
+    let mut t = test(&api).get(PERSONAL);
+    if !cache {
+        t = t.env("DOCKER_CREDENTIAL_ACR_HELPER_DISABLE_CACHE", "true");
+    }
+    let path = write_config(&t, &api, "web", now() + 60);
+    let children: Vec<Child> = (0..8).map(|_| spawn(&t)).collect();
+    for child in children {
+        let out = finish(child);
+        out.json();
+        assert!(warnings(&out).is_empty(), "{:?}", warnings(&out));
+        assert_no_tokens(&out, &[&api.oauth_refresh_token()]);
+    }
+    assert_eq!(api.calls("OAUTH:token"), 1, "one refresh: {}", api.stats_json());
+    if cache {
+        assert_eq!(api.calls("OAUTH:exchange"), 1, "{}", api.stats_json());
+        assert_eq!(api.calls("ACR:GetAuthorizationToken"), 1, "{}", api.stats_json());
+    } else {
+        assert_eq!(api.calls("OAUTH:exchange"), 8, "{}", api.stats_json());
+    }
+    assert_eq!(
+        profile(&path, "web")["oauth_refresh_token"],
+        api.oauth_refresh_token().as_str()
+    );
+}
+
+#[test]
+fn eight_parallel_cold_gets_refresh_once() {
+    parallel_gets(true);
+}
+
+#[test]
+fn eight_parallel_cold_gets_without_the_cache_refresh_once_through_the_file_lock() {
+    parallel_gets(false);
+}
+
+#[test]
+fn a_writer_holding_the_sdk_lock_is_waited_for_and_its_rotation_is_used() {
+    let api = fake(60);
+    let t = test(&api).get(PERSONAL);
+    let path = write_config(&t, &api, "web", now() + 60);
+    // Another program (the aliyun CLI) takes the SDK's flock on config.json itself, refreshes
+    // (the old refresh token dies) and writes the new tokens by renaming a new file into place.
+    let file = std::fs::File::open(&path).expect("open");
+    file.lock().expect("flock");
+    let child = spawn(&t);
+    std::thread::sleep(Duration::from_millis(700));
+    let new_refresh = "rotated-by-the-cli-0123456789";
+    let new_access = "access-from-the-cli-0123456789";
+    api.set_oauth_refresh_token(new_refresh);
+    api.add_oauth_access_token(new_access, Utc::now() + chrono::Duration::hours(3));
+    let text = config("web", new_refresh, new_access, now() + 3 * 3600, &format!("{}/device/login", api.url()));
+    let tmp = format!("{path}.tmp-cli");
+    std::fs::write(&tmp, text).expect("write");
+    std::fs::rename(&tmp, &path).expect("rename");
+    let released = Instant::now();
+    drop(file);
+    let out = finish(child);
+    out.json();
+    let _ = released;
+    // It did not refresh with the dead token: it re-read the file under the lock and found a
+    // fresh access token there.
+    assert_eq!(api.calls("OAUTH:token"), 0, "{}", api.stats_json());
+    assert_eq!(api.calls("OAUTH:exchange"), 1, "{}", api.stats_json());
+    let exchange = api
+        .seen()
+        .into_iter()
+        .find(|s| s.action == "OAUTH:exchange")
+        .expect("seen");
+    assert_eq!(exchange.status, 200);
+    assert_eq!(profile(&path, "web")["oauth_refresh_token"], new_refresh);
+    assert_no_tokens(&out, &[new_refresh, new_access]);
+}
+
+#[test]
+fn a_lock_held_past_the_deadline_is_one_line_naming_the_file() {
+    let api = fake(60);
+    let t = test(&api)
+        .get(PERSONAL)
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_TIMEOUT", "2s");
+    let path = write_config(&t, &api, "web", now() + 60);
+    let file = std::fs::File::open(&path).expect("open");
+    file.lock().expect("flock");
+    let start = Instant::now();
+    let out = finish(spawn(&t));
+    let waited = start.elapsed();
+    drop(file);
+    let line = out.error_line();
+    assert!(line.contains("config.json"), "{line}");
+    assert!(waited < Duration::from_secs(6), "bounded by the deadline: {waited:?}");
+    assert_eq!(api.calls("OAUTH:"), 0);
+}

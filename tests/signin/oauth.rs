@@ -1,0 +1,206 @@
+//! OAuth: refresh when the access token is (nearly) expired, exchange, and write the rotated
+//! tokens back keeping everything else in the file.
+
+use super::*;
+
+/// The keys of a JSON object, in order.
+fn keys(v: &serde_json::Value) -> Vec<String> {
+    v.as_object().expect("object").keys().cloned().collect()
+}
+
+#[test]
+fn a_nearly_expired_access_token_is_refreshed_exchanged_and_written_back() {
+    let api = fake(300);
+    let t = test(&api);
+    // Five minutes left: less than the 20 the helper wants.
+    let path = write_config(&t, &api, "web", now() + 300);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    }
+    let before = std::fs::read_to_string(&path).expect("read");
+    let before_v: serde_json::Value = serde_json::from_str(&before).expect("json");
+    let out = t.get(PERSONAL).run();
+    let v = out.json();
+    assert_eq!(v["Username"], "cr_temp_user");
+    assert_eq!(api.calls("OAUTH:token"), 1);
+    assert_eq!(api.calls("OAUTH:exchange"), 1);
+    assert_eq!(api.calls("ACR:GetAuthorizationToken"), 1);
+    assert!(warnings(&out).is_empty(), "{:?}", warnings(&out));
+    assert_no_tokens(&out, &[&api.oauth_refresh_token()]);
+
+    // The rotated refresh token is what the file now holds, with a fresh access token and the
+    // STS fields the SDK keeps.
+    let after = std::fs::read_to_string(&path).expect("read");
+    let web = profile(&path, "web");
+    let current = api.oauth_refresh_token();
+    assert_ne!(current, REFRESH, "the fake rotated it");
+    assert_eq!(web["oauth_refresh_token"], current.as_str());
+    assert_ne!(web["oauth_access_token"], ACCESS);
+    let expire = web["oauth_access_token_expire"].as_i64().expect("int");
+    assert!(expire > now() + 3600, "{expire}");
+    assert!(web["access_key_id"].as_str().expect("id").starts_with("STS."));
+    assert!(!web["access_key_secret"].as_str().expect("s").is_empty());
+    assert!(!web["sts_token"].as_str().expect("t").is_empty());
+    assert!(web["sts_expiration"].as_i64().expect("int") > now());
+    // Every other key stays, in order; the other profiles are untouched; the layout is kept.
+    let after_v: serde_json::Value = serde_json::from_str(&after).expect("json");
+    assert_eq!(keys(&before_v), keys(&after_v));
+    let mut want = keys(&before_v["profiles"][0]);
+    want.push("sts_expiration".into());
+    assert_eq!(keys(&after_v["profiles"][0]), want);
+    for i in 1..4 {
+        assert_eq!(before_v["profiles"][i], after_v["profiles"][i]);
+    }
+    assert_eq!(before_v["x_top_level_unknown"], after_v["x_top_level_unknown"]);
+    assert_eq!(web["x_newer_cli_setting"], 42);
+    assert!(after.starts_with("{\n\t\"current\": \"web\",\n"), "{after}");
+    assert!(after.ends_with("}\n"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o640);
+    }
+    // No temporary file is left beside it.
+    let names: Vec<String> = std::fs::read_dir(t.home.path().join(".aliyun"))
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["config.json"]);
+    // The cache holds no token in the clear.
+    for entry in walk(t.home.path()) {
+        if entry.ends_with("config.json") && entry.contains(".aliyun") {
+            continue;
+        }
+        let text = std::fs::read(&entry).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        for s in [REFRESH, ACCESS, current.as_str()] {
+            assert!(!text.contains(&s[..16]), "{s} in {entry}");
+        }
+    }
+    // Warm: nothing is called and nothing is written.
+    let out = t.get(PERSONAL).run();
+    out.json();
+    assert_eq!(api.calls("OAUTH:"), 2);
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), after);
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p.to_string_lossy().into_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn an_access_token_with_time_left_is_exchanged_without_a_refresh() {
+    let api = fake(7200);
+    let t = test(&api);
+    let path = write_config(&t, &api, "web", now() + 7200);
+    let out = t.get(PERSONAL).run();
+    out.json();
+    assert_eq!(api.calls("OAUTH:token"), 0);
+    assert_eq!(api.calls("OAUTH:exchange"), 1);
+    let web = profile(&path, "web");
+    assert_eq!(web["oauth_refresh_token"], REFRESH, "not rotated");
+    assert_eq!(api.oauth_refresh_token(), REFRESH);
+}
+
+#[test]
+fn a_refused_refresh_is_one_line_and_leaves_the_file_alone() {
+    let api = fake(60);
+    // Another program used the refresh token and could not save the new one.
+    api.set_oauth_refresh_token("rotated-elsewhere-0123456789");
+    let t = test(&api);
+    let path = write_config(&t, &api, "web", now() + 60);
+    let before = std::fs::read(&path).expect("read");
+    let out = t.get(PERSONAL).run();
+    let line = out.error_line();
+    assert!(line.contains("invalid_grant"), "{line}");
+    assert!(line.contains("sign in again with `aliyun configure --profile web --mode OAuth`"), "{line}");
+    assert_eq!(api.calls("OAUTH:token"), 1, "never retried: {:?}", api.seen());
+    assert_eq!(api.calls("OAUTH:exchange"), 0);
+    assert_eq!(std::fs::read(&path).expect("read"), before);
+    assert_no_tokens(&out, &["rotated-elsewhere-0123456789"]);
+}
+
+#[test]
+fn a_role_chained_on_an_oauth_sign_in_writes_back_into_the_oauth_profile() {
+    let api = fake(60);
+    let t = test(&api);
+    let path = write_config(&t, &api, "pull", now() + 60);
+    let out = t.get(PERSONAL).run();
+    out.json();
+    assert_eq!(api.calls("OAUTH:token"), 1);
+    assert_eq!(api.calls("STS:AssumeRole"), 1);
+    assert_eq!(
+        profile(&path, "web")["oauth_refresh_token"],
+        api.oauth_refresh_token().as_str()
+    );
+    let pull = profile(&path, "pull");
+    assert!(pull.get("oauth_refresh_token").is_none(), "{pull}");
+    assert!(out.stderr.contains(&format!("role:{ROLE}|oauth:CN|")), "{}", out.stderr);
+}
+
+#[test]
+fn a_symlinked_config_stays_a_symlink() {
+    if !cfg!(unix) {
+        return;
+    }
+    let api = fake(60);
+    let t = test(&api);
+    let real = write_config(&t, &api, "web", now() + 60);
+    let dotfiles = t.home.path().join("dotfiles");
+    std::fs::create_dir_all(&dotfiles).expect("mkdir");
+    let target = dotfiles.join("aliyun.json");
+    std::fs::rename(&real, &target).expect("move");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&target, &real).expect("link");
+    t.get(PERSONAL).run().json();
+    assert!(
+        std::fs::symlink_metadata(&real).expect("stat").file_type().is_symlink(),
+        "still a link"
+    );
+    assert_eq!(
+        profile(&target.to_string_lossy(), "web")["oauth_refresh_token"],
+        api.oauth_refresh_token().as_str()
+    );
+}
+
+#[test]
+fn doctor_shows_the_sign_in_and_never_a_token() {
+    let api = fake(7200);
+    let t = test(&api);
+    write_config(&t, &api, "web", now() + 7200);
+    let out = t.args(&["doctor", PERSONAL, "--json", "--offline"]).run();
+    assert_eq!(out.code, 0, "{} {}", out.stdout, out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let s = &v["credentials"]["sign_in"];
+    assert_eq!(s["kind"], "OAuth", "{v}");
+    assert_eq!(s["profile"], "web");
+    assert_eq!(s["renews"], true);
+    assert!(s["expires_in_s"].as_i64().expect("secs") > 7000, "{s}");
+    assert_no_tokens(&out, &[]);
+    assert_eq!(api.total_calls(), 0);
+
+    let t = test(&api);
+    write_config(&t, &api, "ssopull", now() + 7200);
+    let out = t.args(&["doctor", PERSONAL]).env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "warn").run();
+    assert!(
+        out.stdout.contains(&format!(
+            "CloudSSO of profile \"sso\": account {ACCOUNT} / access configuration {ACCESS_CONFIG}"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert_no_tokens(&out, &[]);
+}
