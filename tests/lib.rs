@@ -23,3 +23,4 @@ mod kubelet;
 mod registries;
 mod reliability;
 mod secrets;
+mod sign_in_fake;
