@@ -7,7 +7,12 @@
 //!          [--instance NAME=cri-ID]... [--delay-ms N]
 //!          [--token-ttl-secs N] [--role ARN]... [--tls-cert PEM --tls-key PEM]
 //!          [--tls-generate NAME[,NAME...] --ca-out CA.pem]
+//!          [--sso-token TOKEN=ACCOUNT_ID/ACCESS_CONFIG]... [--oauth CN|INTL:REFRESH_TOKEN]
 //! ```
+//! `--sso-token` lets the CloudSSO portal (`/cloud-credentials`) accept TOKEN for a day;
+//! `--oauth` serves the OAuth grant of the CLI's CN or INTL client (`/v1/token`, `/v1/exchange`)
+//! starting with REFRESH_TOKEN. Their STS credentials' principals, for `--password`, are
+//! `sso:ACCOUNT_ID/ACCESS_CONFIG` and `oauth:CLIENT_ID`.
 //! Prints `listening on http://127.0.0.1:PORT` on stdout, then serves until killed. Calls per
 //! action: `GET /__fake/stats`.
 
@@ -17,7 +22,7 @@ mod fake_api;
 use std::io::Write;
 use std::time::Duration;
 
-use fake_api::{FakeApi, FakeConfig, FakeInstance};
+use fake_api::{FakeApi, FakeConfig, FakeInstance, OAuthGrant, SsoToken};
 use rustls::pki_types::pem::PemObject;
 
 fn main() {
@@ -78,6 +83,39 @@ fn main() {
             "--tls-key" => key = Some(value()),
             "--tls-generate" => generate = Some(value()),
             "--ca-out" => ca_out = Some(value()),
+            "--sso-token" => {
+                let v = value();
+                let parsed = v
+                    .split_once('=')
+                    .and_then(|(t, ac)| ac.split_once('/').map(|(a, c)| (t, a, c)));
+                let Some((token, account, config)) = parsed else {
+                    eprintln!("fake_api: --sso-token takes TOKEN=ACCOUNT_ID/ACCESS_CONFIG");
+                    std::process::exit(2)
+                };
+                cfg.sso_tokens.push(SsoToken {
+                    access_token: token.into(),
+                    account_id: account.into(),
+                    access_config: config.into(),
+                    expires: chrono::Utc::now() + chrono::Duration::days(1),
+                });
+            }
+            "--oauth" => {
+                let v = value();
+                let client_id = match v.split_once(':') {
+                    Some(("CN", _)) => fake_api::OAUTH_CLIENT_ID_CN,
+                    Some(("INTL", _)) => fake_api::OAUTH_CLIENT_ID_INTL,
+                    _ => {
+                        eprintln!("fake_api: --oauth takes CN:REFRESH_TOKEN or INTL:REFRESH_TOKEN");
+                        std::process::exit(2)
+                    }
+                };
+                let refresh_token = v.split_once(':').map(|(_, r)| r).unwrap_or_default();
+                cfg.oauth = Some(OAuthGrant {
+                    client_id: client_id.into(),
+                    refresh_token: refresh_token.into(),
+                    ..OAuthGrant::default()
+                });
+            }
             other => {
                 eprintln!("fake_api: unknown flag {other}");
                 std::process::exit(2)

@@ -23,4 +23,5 @@ mod kubelet;
 mod registries;
 mod reliability;
 mod secrets;
+mod sign_in_fake;
 mod signin;

@@ -1,5 +1,7 @@
 //! A fake Alibaba Cloud API on loopback: ACR (V3-signed), STS (RPC-signed `AssumeRole`, anonymous
-//! `AssumeRoleWithOIDC`), ECS instance metadata (IMDSv2) and a credentials URI.
+//! `AssumeRoleWithOIDC`), ECS instance metadata (IMDSv2), a credentials URI, and the sign-in
+//! services of CloudSSO (`/cloud-credentials`) and OAuth (`/v1/token` with refresh-token
+//! rotation, `/v1/exchange`).
 //!
 //! It verifies requests the way the real services do: unknown AccessKey → 404
 //! `InvalidAccessKeyId.NotFound`; a signature recomputed from the request as received (method,
@@ -13,7 +15,7 @@
 //!
 //! The rooms: this file (configuration, state, the running server's handle), `server` (the
 //! request loop and routing), `auth` (the checks every signed call passes: key, token, date,
-//! nonce), `acr`, `sts` and `metadata` (each service's answers) and `pki` (throwaway TLS
+//! nonce), `acr`, `sts`, `metadata` and `sign_in` (each service's answers) and `pki` (throwaway TLS
 //! certificates). Signatures are recomputed by the fake's own signer (`../signing.rs`), never by
 //! the helper's code.
 
@@ -38,15 +40,21 @@ mod auth;
 mod metadata;
 mod pki;
 mod server;
+mod sign_in;
 mod sts;
 
 #[allow(unused_imports)]
 pub use pki::{TestPki, test_pki};
+#[allow(unused_imports)]
+pub use sign_in::{
+    OAUTH_CLIENT_ID_CN, OAUTH_CLIENT_ID_INTL, OAuthGrant, SsoToken, oauth_principal, sso_principal,
+};
 
 use acr::acr;
 use auth::check_caller;
 use metadata::imds;
 use server::handle;
+use sign_in::{OAuthState, oauth_state, sign_in};
 use sts::sts;
 
 /// An instance of ACR Enterprise Edition the fake knows.
@@ -68,8 +76,9 @@ pub enum Fault {
     /// Answer with this status and raw body.
     Raw(u16, Vec<u8>),
     /// Answer with this status and a JSON error whose `Message` is made from the security token
-    /// the request carried (`x-acs-security-token` header or `SecurityToken` parameter), as a
-    /// gateway that quotes the request does.
+    /// the request carried (`x-acs-security-token` header or `SecurityToken` parameter; for the
+    /// sign-in services the bearer token or the form's `refresh_token`), as a gateway that
+    /// quotes the request does.
     EchoToken(u16, fn(&str) -> String),
 }
 
@@ -116,12 +125,18 @@ pub struct FakeConfig {
     /// TLS certificate chain and key (DER), when serving HTTPS.
     pub tls: Option<(Vec<Vec<u8>>, Vec<u8>)>,
     /// Per-identity registry credentials: (principal, user, password). The principal of a
-    /// long-term AccessKey is its id; of STS credentials, the role ARN they were issued for.
+    /// long-term AccessKey is its id; of STS credentials, the role ARN they were issued for, or
+    /// [`sso_principal`] / [`oauth_principal`] for those from the sign-in services.
     /// Callers with no entry get `registry_user` / `registry_password`.
     pub passwords: Vec<(String, String, String)>,
     /// Extra registry domains `ListInstanceEndpoint` lists: (instance id, domain, `internet`|`vpc`).
     /// Every instance also has `NAME-registry.cn-hangzhou.cr.aliyuncs.com` and its `-vpc` twin.
     pub instance_domains: Vec<(String, String, String)>,
+    /// CloudSSO access tokens `/cloud-credentials` accepts.
+    pub sso_tokens: Vec<SsoToken>,
+    /// The OAuth grant `/v1/token` and `/v1/exchange` serve (None: every call refused).
+    /// Configuring one with another initial refresh token starts the grant afresh.
+    pub oauth: Option<OAuthGrant>,
 }
 
 impl Default for FakeConfig {
@@ -151,6 +166,8 @@ impl Default for FakeConfig {
             tls: None,
             passwords: Vec::new(),
             instance_domains: Vec::new(),
+            sso_tokens: Vec::new(),
+            oauth: None,
         }
     }
 }
@@ -158,7 +175,8 @@ impl Default for FakeConfig {
 /// One request as the fake saw it.
 #[derive(Clone, Debug)]
 pub struct Seen {
-    /// `ACR:<action>@<version>`, `STS:<action>`, `IMDS:<path>`, `URI`, …
+    /// `ACR:<action>@<version>`, `STS:<action>`, `IMDS:<path>`, `URI`, `SSO:cloud-credentials`,
+    /// `OAUTH:token`, `OAUTH:exchange`, …
     pub action: String,
     /// AccessKey id that signed it (empty when unsigned).
     pub access_key_id: String,
@@ -176,7 +194,8 @@ struct StsCreds {
     secret: String,
     token: String,
     expires: DateTime<Utc>,
-    /// The role these credentials act as (empty for metadata / URI credentials).
+    /// The identity these credentials act as: the role ARN, `sso:…` / `oauth:…` (empty for
+    /// metadata / URI credentials).
     principal: String,
 }
 
@@ -188,6 +207,7 @@ struct State {
     faults: VecDeque<Fault>,
     imds_tokens: HashSet<String>,
     credentials_uri_body: Option<(u16, Vec<u8>)>,
+    oauth: Option<OAuthState>,
 }
 
 /// The running fake.
@@ -330,6 +350,64 @@ impl FakeApi {
     /// Calls per action as JSON, as served at `/__fake/stats`.
     pub fn stats_json(&self) -> String {
         stats(&self.state.lock().expect("state"))
+    }
+
+    /// The principal of STS credentials the fake issued (None: not issued here).
+    pub fn sts_principal(&self, access_key_id: &str) -> Option<String> {
+        let st = self.state.lock().expect("state");
+        st.sts.get(access_key_id).map(|s| s.principal.clone())
+    }
+
+    /// Adds a CloudSSO access token `/cloud-credentials` accepts.
+    pub fn add_sso_token(&self, token: SsoToken) {
+        self.configure(|c| c.sso_tokens.push(token));
+    }
+
+    /// The OAuth refresh token that works now (empty when signed out or no grant is configured),
+    /// to check what the helper wrote back.
+    pub fn oauth_refresh_token(&self) -> String {
+        self.with_oauth(|o| o.refresh_token.clone())
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Makes `token` the current refresh token (as if another client had rotated it); the one
+    /// current before stops working.
+    pub fn set_oauth_refresh_token(&self, token: &str) {
+        self.with_oauth(|o| {
+            if let Some(old) = o.refresh_token.replace(token.to_string()) {
+                o.used.insert(old);
+            }
+        })
+        .expect("no OAuth grant configured");
+    }
+
+    /// Adds an OAuth access token `/v1/exchange` accepts until `expires`.
+    pub fn add_oauth_access_token(&self, token: &str, expires: DateTime<Utc>) {
+        self.with_oauth(|o| o.access_tokens.push((token.to_string(), expires)))
+            .expect("no OAuth grant configured");
+    }
+
+    /// Every OAuth access token known (configured or issued), oldest first, with its expiry;
+    /// the last is the one the latest refresh issued.
+    pub fn oauth_access_tokens(&self) -> Vec<(String, DateTime<Utc>)> {
+        self.with_oauth(|o| o.access_tokens.clone())
+            .unwrap_or_default()
+    }
+
+    /// Signs the OAuth user out: the refresh token and every access token stop working.
+    pub fn oauth_sign_out(&self) {
+        self.with_oauth(|o| {
+            o.used.extend(o.refresh_token.take());
+            o.access_tokens.clear();
+        })
+        .expect("no OAuth grant configured");
+    }
+
+    fn with_oauth<T>(&self, f: impl FnOnce(&mut OAuthState) -> T) -> Option<T> {
+        let cfg = self.config.lock().expect("config").clone();
+        let mut st = self.state.lock().expect("state");
+        oauth_state(&cfg, &mut st).map(f)
     }
 
     /// Issues STS credentials directly (as if AssumeRole had run), for tests of STS-signed calls.

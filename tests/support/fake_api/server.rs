@@ -52,7 +52,13 @@ pub(super) async fn handle(
         Vec::new()
     };
     seen.params.extend(form.iter().cloned());
-    seen.action = if headers.contains_key("x-acs-action") {
+    seen.action = if path == "/cloud-credentials" {
+        "SSO:cloud-credentials".into()
+    } else if path == "/v1/token" {
+        "OAUTH:token".into()
+    } else if path == "/v1/exchange" {
+        "OAUTH:exchange".into()
+    } else if headers.contains_key("x-acs-action") {
         format!(
             "ACR:{}@{}",
             headers["x-acs-action"],
@@ -85,6 +91,11 @@ pub(super) async fn handle(
                 .get("x-acs-security-token")
                 .cloned()
                 .or_else(|| seen.params.get("SecurityToken").cloned())
+                .or_else(|| {
+                    let auth = headers.get("authorization")?;
+                    auth.strip_prefix("Bearer ").map(str::to_string)
+                })
+                .or_else(|| seen.params.get("refresh_token").cloned())
                 .unwrap_or_default();
             api_error(status, "InvalidParameter", &message(&token), "fake")
         }
@@ -96,7 +107,11 @@ pub(super) async fn handle(
         None => {
             let now = Utc::now() + cfg.clock_offset;
             let mut st = state.lock().expect("state");
-            if seen.action.starts_with("ACR:") {
+            if seen.action.starts_with("SSO:") || seen.action.starts_with("OAUTH:") {
+                sign_in(
+                    &cfg, &mut st, &parts, &form, &headers, &body, now, &mut seen,
+                )
+            } else if seen.action.starts_with("ACR:") {
                 acr(
                     &cfg, &mut st, &parts, &query, &headers, &body, now, &mut seen,
                 )
