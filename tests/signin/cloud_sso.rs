@@ -19,7 +19,11 @@ fn a_cloud_sso_profile_gets_a_token_and_a_warm_get_calls_nothing() {
         .find(|s| s.action == "SSO:cloud-credentials")
         .expect("seen");
     assert_eq!(sso.status, 200);
-    assert!(out.stderr.contains("sso:"), "the identity is logged: {}", out.stderr);
+    assert!(
+        out.stderr.contains("sso:"),
+        "the identity is logged: {}",
+        out.stderr
+    );
     assert_no_tokens(&out, &[]);
     // Warm: the cached token, no call at all.
     let out = t.run();
@@ -45,7 +49,12 @@ fn an_expired_cloud_sso_sign_in_says_when_and_how_to_sign_in_again() {
         line.contains("aliyun configure --profile sso --mode CloudSSO"),
         "{line}"
     );
-    assert_eq!(api.total_calls(), 0, "never starts a login: {:?}", api.seen());
+    assert_eq!(
+        api.total_calls(),
+        0,
+        "never starts a login: {:?}",
+        api.seen()
+    );
     assert_no_tokens(&out, &[]);
 }
 
@@ -58,7 +67,10 @@ fn a_revoked_cloud_sso_token_is_one_line_from_the_portal() {
     let out = t.get(PERSONAL).run();
     let line = out.error_line();
     assert!(line.contains("refused the sign-in"), "{line}");
-    assert!(line.contains("aliyun configure --profile sso --mode CloudSSO"), "{line}");
+    assert!(
+        line.contains("aliyun configure --profile sso --mode CloudSSO"),
+        "{line}"
+    );
     assert_eq!(api.calls("ACR:"), 0);
     assert_no_tokens(&out, &[]);
 }

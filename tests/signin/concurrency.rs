@@ -39,10 +39,20 @@ fn parallel_gets(cache: bool) {
         assert!(warnings(&out).is_empty(), "{:?}", warnings(&out));
         assert_no_tokens(&out, &[&api.oauth_refresh_token()]);
     }
-    assert_eq!(api.calls("OAUTH:token"), 1, "one refresh: {}", api.stats_json());
+    assert_eq!(
+        api.calls("OAUTH:token"),
+        1,
+        "one refresh: {}",
+        api.stats_json()
+    );
     if cache {
         assert_eq!(api.calls("OAUTH:exchange"), 1, "{}", api.stats_json());
-        assert_eq!(api.calls("ACR:GetAuthorizationToken"), 1, "{}", api.stats_json());
+        assert_eq!(
+            api.calls("ACR:GetAuthorizationToken"),
+            1,
+            "{}",
+            api.stats_json()
+        );
     } else {
         assert_eq!(api.calls("OAUTH:exchange"), 8, "{}", api.stats_json());
     }
@@ -77,7 +87,13 @@ fn a_writer_holding_the_sdk_lock_is_waited_for_and_its_rotation_is_used() {
     let new_access = "access-from-the-cli-0123456789";
     api.set_oauth_refresh_token(new_refresh);
     api.add_oauth_access_token(new_access, Utc::now() + chrono::Duration::hours(3));
-    let text = config("web", new_refresh, new_access, now() + 3 * 3600, &format!("{}/device/login", api.url()));
+    let text = config(
+        "web",
+        new_refresh,
+        new_access,
+        now() + 3 * 3600,
+        &format!("{}/device/login", api.url()),
+    );
     let tmp = format!("{path}.tmp-cli");
     std::fs::write(&tmp, text).expect("write");
     std::fs::rename(&tmp, &path).expect("rename");
@@ -115,6 +131,9 @@ fn a_lock_held_past_the_deadline_is_one_line_naming_the_file() {
     drop(file);
     let line = out.error_line();
     assert!(line.contains("config.json"), "{line}");
-    assert!(waited < Duration::from_secs(6), "bounded by the deadline: {waited:?}");
+    assert!(
+        waited < Duration::from_secs(6),
+        "bounded by the deadline: {waited:?}"
+    );
     assert_eq!(api.calls("OAUTH:"), 0);
 }

@@ -50,7 +50,13 @@ fn test(api: &FakeApi) -> Test {
 
 /// An aliyun CLI config, tab-indented as the CLI writes it, with keys this helper does not know
 /// (top level and per profile) that a write-back must keep, in order.
-fn config(current: &str, oauth_refresh: &str, oauth_access: &str, oauth_expire: i64, sso: &str) -> String {
+fn config(
+    current: &str,
+    oauth_refresh: &str,
+    oauth_access: &str,
+    oauth_expire: i64,
+    sso: &str,
+) -> String {
     format!(
         "{{\n\t\"current\": \"{current}\",\n\t\"profiles\": [\n\t\t{{\n\t\t\t\"name\": \"web\",\n\t\t\t\"mode\": \"OAuth\",\n\t\t\t\"access_key_id\": \"\",\n\t\t\t\"access_key_secret\": \"\",\n\t\t\t\"sts_token\": \"\",\n\t\t\t\"region_id\": \"cn-hangzhou\",\n\t\t\t\"output_format\": \"json\",\n\t\t\t\"language\": \"zh\",\n\t\t\t\"x_newer_cli_setting\": 42,\n\t\t\t\"oauth_site_type\": \"CN\",\n\t\t\t\"oauth_refresh_token\": \"{oauth_refresh}\",\n\t\t\t\"oauth_access_token\": \"{oauth_access}\",\n\t\t\t\"oauth_access_token_expire\": {oauth_expire}\n\t\t}},\n\t\t{{\n\t\t\t\"name\": \"sso\",\n\t\t\t\"mode\": \"CloudSSO\",\n\t\t\t\"cloud_sso_sign_in_url\": \"{sso}\",\n\t\t\t\"cloud_sso_account_id\": \"{ACCOUNT}\",\n\t\t\t\"cloud_sso_access_config\": \"{ACCESS_CONFIG}\",\n\t\t\t\"access_token\": \"{SSO_TOKEN}\",\n\t\t\t\"cloud_sso_access_token_expire\": {sso_expire}\n\t\t}},\n\t\t{{\n\t\t\t\"name\": \"pull\",\n\t\t\t\"mode\": \"ChainableRamRoleArn\",\n\t\t\t\"source_profile\": \"web\",\n\t\t\t\"ram_role_arn\": \"{ROLE}\"\n\t\t}},\n\t\t{{\n\t\t\t\"name\": \"ssopull\",\n\t\t\t\"mode\": \"ChainableRamRoleArn\",\n\t\t\t\"source_profile\": \"sso\",\n\t\t\t\"ram_role_arn\": \"{ROLE}\"\n\t\t}}\n\t],\n\t\"meta_path\": \"\",\n\t\"x_top_level_unknown\": {{\n\t\t\"kept\": true\n\t}}\n}}\n",
         sso_expire = Utc::now().timestamp() + 3600,
@@ -65,7 +71,13 @@ const CONFIG: &str = ".aliyun/config.json";
 fn write_config(t: &Test, api: &FakeApi, current: &str, expire: i64) -> String {
     t.file(
         CONFIG,
-        &config(current, REFRESH, ACCESS, expire, &format!("{}/device/login", api.url())),
+        &config(
+            current,
+            REFRESH,
+            ACCESS,
+            expire,
+            &format!("{}/device/login", api.url()),
+        ),
     )
 }
 

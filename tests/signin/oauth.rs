@@ -11,7 +11,7 @@ fn keys(v: &serde_json::Value) -> Vec<String> {
 #[test]
 fn a_nearly_expired_access_token_is_refreshed_exchanged_and_written_back() {
     let api = fake(300);
-    let t = test(&api);
+    let t = test(&api).get(PERSONAL);
     // Five minutes left: less than the 20 the helper wants.
     let path = write_config(&t, &api, "web", now() + 300);
     #[cfg(unix)]
@@ -21,7 +21,7 @@ fn a_nearly_expired_access_token_is_refreshed_exchanged_and_written_back() {
     }
     let before = std::fs::read_to_string(&path).expect("read");
     let before_v: serde_json::Value = serde_json::from_str(&before).expect("json");
-    let out = t.get(PERSONAL).run();
+    let out = t.run();
     let v = out.json();
     assert_eq!(v["Username"], "cr_temp_user");
     assert_eq!(api.calls("OAUTH:token"), 1);
@@ -40,7 +40,12 @@ fn a_nearly_expired_access_token_is_refreshed_exchanged_and_written_back() {
     assert_ne!(web["oauth_access_token"], ACCESS);
     let expire = web["oauth_access_token_expire"].as_i64().expect("int");
     assert!(expire > now() + 3600, "{expire}");
-    assert!(web["access_key_id"].as_str().expect("id").starts_with("STS."));
+    assert!(
+        web["access_key_id"]
+            .as_str()
+            .expect("id")
+            .starts_with("STS.")
+    );
     assert!(!web["access_key_secret"].as_str().expect("s").is_empty());
     assert!(!web["sts_token"].as_str().expect("t").is_empty());
     assert!(web["sts_expiration"].as_i64().expect("int") > now());
@@ -53,7 +58,10 @@ fn a_nearly_expired_access_token_is_refreshed_exchanged_and_written_back() {
     for i in 1..4 {
         assert_eq!(before_v["profiles"][i], after_v["profiles"][i]);
     }
-    assert_eq!(before_v["x_top_level_unknown"], after_v["x_top_level_unknown"]);
+    assert_eq!(
+        before_v["x_top_level_unknown"],
+        after_v["x_top_level_unknown"]
+    );
     assert_eq!(web["x_newer_cli_setting"], 42);
     assert!(after.starts_with("{\n\t\"current\": \"web\",\n"), "{after}");
     assert!(after.ends_with("}\n"));
@@ -81,7 +89,7 @@ fn a_nearly_expired_access_token_is_refreshed_exchanged_and_written_back() {
         }
     }
     // Warm: nothing is called and nothing is written.
-    let out = t.get(PERSONAL).run();
+    let out = t.run();
     out.json();
     assert_eq!(api.calls("OAUTH:"), 2);
     assert_eq!(std::fs::read_to_string(&path).expect("read"), after);
@@ -104,9 +112,9 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
 #[test]
 fn an_access_token_with_time_left_is_exchanged_without_a_refresh() {
     let api = fake(7200);
-    let t = test(&api);
+    let t = test(&api).get(PERSONAL);
     let path = write_config(&t, &api, "web", now() + 7200);
-    let out = t.get(PERSONAL).run();
+    let out = t.run();
     out.json();
     assert_eq!(api.calls("OAUTH:token"), 0);
     assert_eq!(api.calls("OAUTH:exchange"), 1);
@@ -120,14 +128,22 @@ fn a_refused_refresh_is_one_line_and_leaves_the_file_alone() {
     let api = fake(60);
     // Another program used the refresh token and could not save the new one.
     api.set_oauth_refresh_token("rotated-elsewhere-0123456789");
-    let t = test(&api);
+    let t = test(&api).get(PERSONAL);
     let path = write_config(&t, &api, "web", now() + 60);
     let before = std::fs::read(&path).expect("read");
-    let out = t.get(PERSONAL).run();
+    let out = t.run();
     let line = out.error_line();
     assert!(line.contains("invalid_grant"), "{line}");
-    assert!(line.contains("sign in again with `aliyun configure --profile web --mode OAuth`"), "{line}");
-    assert_eq!(api.calls("OAUTH:token"), 1, "never retried: {:?}", api.seen());
+    assert!(
+        line.contains("sign in again with `aliyun configure --profile web --mode OAuth`"),
+        "{line}"
+    );
+    assert_eq!(
+        api.calls("OAUTH:token"),
+        1,
+        "never retried: {:?}",
+        api.seen()
+    );
     assert_eq!(api.calls("OAUTH:exchange"), 0);
     assert_eq!(std::fs::read(&path).expect("read"), before);
     assert_no_tokens(&out, &["rotated-elsewhere-0123456789"]);
@@ -136,9 +152,9 @@ fn a_refused_refresh_is_one_line_and_leaves_the_file_alone() {
 #[test]
 fn a_role_chained_on_an_oauth_sign_in_writes_back_into_the_oauth_profile() {
     let api = fake(60);
-    let t = test(&api);
+    let t = test(&api).get(PERSONAL);
     let path = write_config(&t, &api, "pull", now() + 60);
-    let out = t.get(PERSONAL).run();
+    let out = t.run();
     out.json();
     assert_eq!(api.calls("OAUTH:token"), 1);
     assert_eq!(api.calls("STS:AssumeRole"), 1);
@@ -148,7 +164,11 @@ fn a_role_chained_on_an_oauth_sign_in_writes_back_into_the_oauth_profile() {
     );
     let pull = profile(&path, "pull");
     assert!(pull.get("oauth_refresh_token").is_none(), "{pull}");
-    assert!(out.stderr.contains(&format!("role:{ROLE}|oauth:CN|")), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("role:{ROLE}|oauth:CN|")),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -157,7 +177,7 @@ fn a_symlinked_config_stays_a_symlink() {
         return;
     }
     let api = fake(60);
-    let t = test(&api);
+    let t = test(&api).get(PERSONAL);
     let real = write_config(&t, &api, "web", now() + 60);
     let dotfiles = t.home.path().join("dotfiles");
     std::fs::create_dir_all(&dotfiles).expect("mkdir");
@@ -165,9 +185,12 @@ fn a_symlinked_config_stays_a_symlink() {
     std::fs::rename(&real, &target).expect("move");
     #[cfg(unix)]
     std::os::unix::fs::symlink(&target, &real).expect("link");
-    t.get(PERSONAL).run().json();
+    t.run().json();
     assert!(
-        std::fs::symlink_metadata(&real).expect("stat").file_type().is_symlink(),
+        std::fs::symlink_metadata(&real)
+            .expect("stat")
+            .file_type()
+            .is_symlink(),
         "still a link"
     );
     assert_eq!(
@@ -194,7 +217,10 @@ fn doctor_shows_the_sign_in_and_never_a_token() {
 
     let t = test(&api);
     write_config(&t, &api, "ssopull", now() + 7200);
-    let out = t.args(&["doctor", PERSONAL]).env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "warn").run();
+    let out = t
+        .args(&["doctor", PERSONAL])
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "warn")
+        .run();
     assert!(
         out.stdout.contains(&format!(
             "CloudSSO of profile \"sso\": account {ACCOUNT} / access configuration {ACCESS_CONFIG}"
