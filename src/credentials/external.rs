@@ -317,7 +317,7 @@ fn run(argv: &[String], limit: Duration, name: &str) -> Result<Vec<u8>> {
     let started = Instant::now();
     let mut child = cmd
         .spawn()
-        .map_err(|e| Error::source(name, format!("cannot start {program}: {e}")))?;
+        .map_err(|e| Error::source(name, not_started(program, &e)))?;
     log::debug!(
         "started the credential command of {name} (pid {})",
         child.id()
@@ -390,6 +390,18 @@ fn run(argv: &[String], limit: Duration, name: &str) -> Result<Vec<u8>> {
         ));
     }
     Ok(stdout)
+}
+
+/// Why `program` could not start. A program under `~` that is not found gets a hint: no shell
+/// runs the command, so nothing expands `~` (the aliyun CLI and the official SDKs do not either).
+fn not_started(program: &str, e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::NotFound && program.starts_with('~') {
+        format!(
+            "process_command: program {program:?} was not found; \"~\" is not expanded (no shell runs the command): write the full path"
+        )
+    } else {
+        format!("cannot start {program}: {e}")
+    }
 }
 
 fn kill(child: &mut std::process::Child) {
@@ -564,6 +576,20 @@ mod tests {
         let e = e.to_string();
         assert!(e.contains("cannot start /nonexistent/creds-tool"), "{e}");
         assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn a_program_under_a_tilde_is_not_expanded_but_hinted() {
+        let e = run(
+            &argv("~/no-such-dir-acr-helper/creds --token hunter2"),
+            Duration::from_secs(5),
+            "test",
+        )
+        .expect_err("missing");
+        assert_eq!(
+            e.to_string(),
+            "credentials from test: process_command: program \"~/no-such-dir-acr-helper/creds\" was not found; \"~\" is not expanded (no shell runs the command): write the full path"
+        );
     }
 
     #[test]
