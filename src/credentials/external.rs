@@ -1,12 +1,13 @@
 //! Credentials printed by a program: the aliyun CLI `External` mode (`process_command`).
 //!
 //! The command line is split into a program and its arguments the way the aliyun CLI splits it,
-//! and run directly, never through a shell (so `$(...)`, `;`, `|`, globs and variables are plain
-//! text): whitespace separates arguments; `'...'` quotes literally; `"..."` quotes, a backslash
-//! in it escaping only `"`, `\`, `$`, `` ` `` and newline; outside quotes a backslash escapes
-//! the next character. On Windows a backslash is a path separator, literal except for `\"` inside
-//! double quotes. An unclosed quote, a trailing backslash or an empty command is a configuration
-//! error. Write `sh -c '...'` to get a shell on purpose.
+//! and run directly, never through a shell (so `$(...)`, `;`, `|`, globs, variables and `~` are
+//! plain text; a program under `~` that is not found says so): whitespace separates arguments;
+//! `'...'` quotes literally; `"..."` quotes, a backslash in it escaping only `"`, `\`, `$`, `` ` ``
+//! and newline; outside quotes a backslash escapes the next character. On Windows a backslash is
+//! a path separator, literal except for `\"` inside double quotes. An unclosed quote, a trailing
+//! backslash or an empty command is a configuration error. Write `sh -c '...'` to get a shell on
+//! purpose.
 //!
 //! The command runs with no stdin, in its own process group; it prints one JSON object on
 //! stdout in the aliyun CLI profile format:
@@ -393,7 +394,8 @@ fn run(argv: &[String], limit: Duration, name: &str) -> Result<Vec<u8>> {
 }
 
 /// Why `program` could not start. A program under `~` that is not found gets a hint: no shell
-/// runs the command, so nothing expands `~` (the aliyun CLI and the official SDKs do not either).
+/// runs the command, so nothing expands `~` (credentials-go, which splits the same way, does not
+/// either).
 fn not_started(program: &str, e: &std::io::Error) -> String {
     if e.kind() == std::io::ErrorKind::NotFound && program.starts_with('~') {
         format!(
