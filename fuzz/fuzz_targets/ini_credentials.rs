@@ -1,5 +1,6 @@
-//! The INI credentials file (`~/.alibabacloud/credentials`). Whatever the text, the source is
-//! not configured, configured, or broken with one clean line that shows no secret of the file.
+//! The INI credentials file (`~/.alibabacloud/credentials`), its text handed to the parser
+//! directly (no file per input). Whatever the text, the source is not configured, configured, or
+//! broken with one clean line that shows no secret of the file.
 #![no_main]
 
 use acr_fuzz::{Secrets, check_line};

@@ -1,12 +1,13 @@
 //! Credentials printed by a program: the aliyun CLI `External` mode (`process_command`).
 //!
 //! The command line is split into a program and its arguments the way the aliyun CLI splits it,
-//! and run directly, never through a shell (so `$(...)`, `;`, `|`, globs and variables are plain
-//! text): whitespace separates arguments; `'...'` quotes literally; `"..."` quotes, a backslash
-//! in it escaping only `"`, `\`, `$`, `` ` `` and newline; outside quotes a backslash escapes
-//! the next character. On Windows a backslash is a path separator, literal except for `\"` inside
-//! double quotes. An unclosed quote, a trailing backslash or an empty command is a configuration
-//! error. Write `sh -c '...'` to get a shell on purpose.
+//! and run directly, never through a shell (so `$(...)`, `;`, `|`, globs, variables and `~` are
+//! plain text; a program under `~` that is not found says so): whitespace separates arguments;
+//! `'...'` quotes literally; `"..."` quotes, a backslash in it escaping only `"`, `\`, `$`, `` ` ``
+//! and newline; outside quotes a backslash escapes the next character. On Windows a backslash is
+//! a path separator, literal except for `\"` inside double quotes. An unclosed quote, a trailing
+//! backslash or an empty command is a configuration error. Write `sh -c '...'` to get a shell on
+//! purpose.
 //!
 //! The command runs with no stdin, in its own process group; it prints one JSON object on
 //! stdout in the aliyun CLI profile format:
@@ -317,7 +318,7 @@ fn run(argv: &[String], limit: Duration, name: &str) -> Result<Vec<u8>> {
     let started = Instant::now();
     let mut child = cmd
         .spawn()
-        .map_err(|e| Error::source(name, format!("cannot start {program}: {e}")))?;
+        .map_err(|e| Error::source(name, not_started(program, &e)))?;
     log::debug!(
         "started the credential command of {name} (pid {})",
         child.id()
@@ -390,6 +391,19 @@ fn run(argv: &[String], limit: Duration, name: &str) -> Result<Vec<u8>> {
         ));
     }
     Ok(stdout)
+}
+
+/// Why `program` could not start. A program under `~` that is not found gets a hint: no shell
+/// runs the command, so nothing expands `~` (credentials-go, which splits the same way, does not
+/// either).
+fn not_started(program: &str, e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::NotFound && program.starts_with('~') {
+        format!(
+            "process_command: program {program:?} was not found; \"~\" is not expanded (no shell runs the command): write the full path"
+        )
+    } else {
+        format!("cannot start {program}: {e}")
+    }
 }
 
 fn kill(child: &mut std::process::Child) {
@@ -564,6 +578,20 @@ mod tests {
         let e = e.to_string();
         assert!(e.contains("cannot start /nonexistent/creds-tool"), "{e}");
         assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn a_program_under_a_tilde_is_not_expanded_but_hinted() {
+        let e = run(
+            &argv("~/no-such-dir-acr-helper/creds --token hunter2"),
+            Duration::from_secs(5),
+            "test",
+        )
+        .expect_err("missing");
+        assert_eq!(
+            e.to_string(),
+            "credentials from test: process_command: program \"~/no-such-dir-acr-helper/creds\" was not found; \"~\" is not expanded (no shell runs the command): write the full path"
+        );
     }
 
     #[test]

@@ -24,6 +24,12 @@
 //! stops the chain with an error naming the file, section and key. So does a section or a key
 //! that appears twice, with the line of each: the official SDKs silently use the first one, so a
 //! key appended at the bottom of a section would otherwise keep the old identity.
+//!
+//! Keys and section names are case-sensitive, as in the official SDKs. A key the helper reads
+//! that is missing while one differing only by case is present (`TYPE`, `Policy`) stops the
+//! chain with a hint rather than being ignored; a section differing only by case is named in the
+//! reason. Only the first default file that exists is read: when `credentials` lacks the section
+//! that `credentials.ini` has, the reason says so.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -97,17 +103,37 @@ struct Section<'a> {
     kind: String,
 }
 
+/// Refuses a `key` this section lacks while it has a key differing only by case (`TYPE`,
+/// `Access_Key_Id`): keys are case-sensitive, as in the official SDKs, which ignore such a key, so
+/// the user gets a hint instead of "missing" (or, for an optional key such as `policy`, instead
+/// of a role assumed silently without it).
+fn refuse_case_variant(props: &ini::Properties, key: &str, location: &str) -> Result<()> {
+    if props.contains_key(key) {
+        return Ok(());
+    }
+    match props.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+        Some((found, _)) => Err(Error::config(
+            location,
+            format!("{key} is missing (found {found:?}; keys are case-sensitive, write {key:?})"),
+        )),
+        None => Ok(()),
+    }
+}
+
 impl Section<'_> {
-    fn get(&self, key: &str) -> Option<String> {
-        self.props
+    /// The value of `key`, `None` when it is missing or empty.
+    fn get(&self, key: &str) -> Result<Option<String>> {
+        refuse_case_variant(self.props, key, &self.location)?;
+        Ok(self
+            .props
             .get(key)
             .map(clean_value)
             .filter(|v| !v.is_empty())
-            .map(str::to_string)
+            .map(str::to_string))
     }
 
     fn require(&self, key: &str) -> Result<String> {
-        self.get(key).ok_or_else(|| {
+        self.get(key)?.ok_or_else(|| {
             Error::config(
                 &self.location,
                 format!("type {} needs {key}, which is missing or empty", self.kind),
@@ -117,7 +143,7 @@ impl Section<'_> {
 
     fn duration(&self) -> Result<u64> {
         for key in ["role_session_expiration", "duration_seconds"] {
-            if let Some(v) = self.get(key) {
+            if let Some(v) = self.get(key)? {
                 let n: u64 = v.parse().map_err(|_| {
                     Error::config(
                         &self.location,
@@ -132,17 +158,17 @@ impl Section<'_> {
 
     fn sts_endpoint(&self, env: &Env) -> Result<url::Url> {
         let vpc = self
-            .get("enable_vpc")
+            .get("enable_vpc")?
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        sts::endpoint(env, self.get("sts_region").as_deref(), vpc)
+        sts::endpoint(env, self.get("sts_region")?.as_deref(), vpc)
     }
 
     /// The STS request of a role-assuming type: `role_arn` plus the optional session settings.
     fn role_request(&self, env: &Env, external_id: Option<String>) -> Result<RoleRequest> {
         let role_arn = self.require("role_arn")?;
-        let session_name = self.get("role_session_name");
+        let session_name = self.get("role_session_name")?;
         let duration_seconds = self.duration()?;
-        let policy = self.get("policy");
+        let policy = self.get("policy")?;
         let endpoint = self.sts_endpoint(env)?;
         Ok(RoleRequest {
             duration_seconds,
@@ -242,26 +268,68 @@ pub(crate) fn load(env: &Env) -> Outcome {
     if !explicit {
         log::debug!("{NAME}: reading {}", path.display());
     }
-    load_text(env, &path, &text)
+    match load_text(env, &path, &text) {
+        Outcome::NotConfigured(reason) if !explicit => {
+            Outcome::NotConfigured(reason + &hidden_by_first_default(env, &path))
+        }
+        decided => decided,
+    }
 }
 
-fn load_text(env: &Env, path: &Path, text: &str) -> Outcome {
-    let shown = path.display().to_string();
+/// Parses the text of an INI credentials file as the official SDKs read it (no quote or escape
+/// processing), refusing repeated sections and keys; `shown` names the file in errors.
+fn parse(text: &str, shown: &str) -> Result<ini::Ini> {
     let opts = ini::ParseOption {
         enabled_quote: false,
         enabled_escape: false,
         ..Default::default()
     };
-    let file = or_broken!(
-        ini::Ini::load_from_str_opt(text, opts)
-            .map_err(|e| Error::config(&shown, format!("not a valid INI file ({e})")))
-    );
-    or_broken!(refuse_duplicates(text, &shown));
+    let file = ini::Ini::load_from_str_opt(text, opts)
+        .map_err(|e| Error::config(shown, format!("not a valid INI file ({e})")))?;
+    refuse_duplicates(text, shown)?;
+    Ok(file)
+}
+
+/// The INI source from the text of the file at `path`, section `ALIBABA_CLOUD_PROFILE` (else
+/// `default`): not configured only when the file has no such section.
+pub(crate) fn load_text(env: &Env, path: &Path, text: &str) -> Outcome {
+    let shown = path.display().to_string();
+    let file = or_broken!(parse(text, &shown));
     let section = env.get(ENV_PROFILE).unwrap_or("default");
     let Some(props) = file.section(Some(section)) else {
-        return Outcome::NotConfigured(format!("{shown} has no [{section}] section"));
+        // Section names are case-sensitive too (as in the official SDKs): say so when one differs
+        // only by case.
+        let hint = file
+            .sections()
+            .flatten()
+            .find(|s| s.eq_ignore_ascii_case(section))
+            .map(|s| format!(" (found [{s}]; section names are case-sensitive)"))
+            .unwrap_or_default();
+        return Outcome::NotConfigured(format!("{shown} has no [{section}] section{hint}"));
     };
     section_provider(env, props, &shown, section).into()
+}
+
+/// When the default `credentials` (read, since it exists) lacks the section that
+/// `credentials.ini` next to it has: why that file was not read, as a suffix of the reason.
+fn hidden_by_first_default(env: &Env, read: &Path) -> String {
+    let section = env.get(ENV_PROFILE).unwrap_or("default");
+    if read.file_name().is_none_or(|n| n != DEFAULT_FILES[0]) {
+        return String::new();
+    }
+    let other = read.with_file_name(DEFAULT_FILES[1]);
+    let has_it = match read_file(&other, false, ENV_FILE) {
+        Ok(Some(text)) => parse(&text, &other.display().to_string())
+            .is_ok_and(|f| f.section(Some(section)).is_some()),
+        _ => false,
+    };
+    if !has_it {
+        return String::new();
+    }
+    format!(
+        "; {} has it but is not read: only the first of the two that exists is read (move the section, or set {ENV_FILE})",
+        other.display()
+    )
 }
 
 /// The provider a section describes.
@@ -273,6 +341,7 @@ fn section_provider(
 ) -> Result<Provider> {
     let location = format!("{shown} [{section}]");
     let name = format!("{NAME} {location}");
+    refuse_case_variant(props, "type", &location)?;
     let kind = props.get("type").map(clean_value).unwrap_or_default();
     if kind.is_empty() {
         return Err(Error::config(
@@ -293,7 +362,11 @@ fn section_provider(
             &name,
         )),
         "sts" => {
-            let token = match s.get("security_token").or_else(|| s.get("sts_token")) {
+            let token = match s.get("security_token")? {
+                Some(t) => Some(t),
+                None => s.get("sts_token")?,
+            };
+            let token = match token {
                 Some(t) => t,
                 None => s.require("security_token")?,
             };
@@ -308,23 +381,24 @@ fn section_provider(
             let caller = Credentials::new(
                 s.require("access_key_id")?,
                 s.require("access_key_secret")?,
-                s.get("security_token"),
+                s.get("security_token")?,
                 &name,
             );
             Provider::AssumeRole(Box::new(AssumeRole {
                 name: name.clone(),
                 caller: Provider::Static(caller),
-                request: s.role_request(env, s.get("external_id"))?,
+                request: s.role_request(env, s.get("external_id")?)?,
             }))
         }
         "ecs_ram_role" => {
-            Provider::EcsMetadata(ecs_metadata::explicit(env, name, s.get("role_name"))?)
+            Provider::EcsMetadata(ecs_metadata::explicit(env, name, s.get("role_name")?)?)
         }
         "oidc_role_arn" => {
-            let file = match s
-                .get("oidc_token_file_path")
-                .or_else(|| s.get("oidc_token_file"))
-            {
+            let file = match s.get("oidc_token_file_path")? {
+                Some(f) => Some(f),
+                None => s.get("oidc_token_file")?,
+            };
+            let file = match file {
                 Some(f) => f,
                 None => s.require("oidc_token_file_path")?,
             };
@@ -526,6 +600,96 @@ mod tests {
             "{KEY_A}[work]\ntype = access_key\naccess_key_id = w\naccess_key_secret = s\n"
         ));
         configured(load(&env));
+    }
+
+    #[test]
+    fn a_key_differing_only_by_case_is_hinted_not_used() {
+        for (text, want) in [
+            (
+                "[default]\nType = access_key\naccess_key_id = a\naccess_key_secret = s\n",
+                "[default]: type is missing (found \"Type\"; keys are case-sensitive, write \"type\")",
+            ),
+            (
+                "[default]\ntype = access_key\naccess_key_id = a\nACCESS_KEY_SECRET = s\n",
+                "[default]: access_key_secret is missing (found \"ACCESS_KEY_SECRET\"; keys are case-sensitive, write \"access_key_secret\")",
+            ),
+            (
+                "[default]\ntype = oidc_role_arn\nrole_arn = r\noidc_provider_arn = p\nOIDC_Token_File = /t\n",
+                "oidc_token_file is missing (found \"OIDC_Token_File\"",
+            ),
+            (
+                "[default]\ntype = ram_role_arn\naccess_key_id = a\naccess_key_secret = s\nrole_arn = r\nExternal_Id = e\n",
+                "external_id is missing (found \"External_Id\"",
+            ),
+        ] {
+            let (_d, env) = with_file(text);
+            let e = broken(load(&env));
+            assert!(e.contains(want), "{text:?}: {e}");
+        }
+        // With the exact key present, another spelling is just an unknown key.
+        let (_d, env) = with_file(
+            &format!("{KEY_A}ACCESS_KEY_ID = other\n")
+                .replace("[default]\n", "[default]\nTYPE = x\n"),
+        );
+        assert!(configured(load(&env)).identity().starts_with("ak:LTAIa|"));
+    }
+
+    #[test]
+    fn a_section_differing_only_by_case_is_named_in_the_reason() {
+        let (_d, env) = with_file(&KEY_A.replace("[default]", "[Work]"));
+        let env = env.with(ENV_PROFILE, "work");
+        let reason = load(&env).reason().expect("not configured").to_string();
+        assert!(
+            reason.ends_with(
+                "credentials has no [work] section (found [Work]; section names are case-sensitive)"
+            ),
+            "{reason}"
+        );
+        // Without such a section, the reason is as before.
+        let env = env.with(ENV_PROFILE, "prod");
+        let reason = load(&env).reason().expect("not configured").to_string();
+        assert!(
+            reason.ends_with("credentials has no [prod] section"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn credentials_ini_hidden_by_credentials_is_named_only_when_it_has_the_section() {
+        let work = KEY_B.replace("[default]", "[work]");
+        let (_d, env) = home_with(&[("credentials", KEY_A), ("credentials.ini", &work)]);
+        let reason = load(&env.clone().with(ENV_PROFILE, "work"))
+            .reason()
+            .expect("not configured")
+            .to_string();
+        assert!(
+            reason.contains("credentials has no [work] section; ")
+                && reason.ends_with(".alibabacloud/credentials.ini has it but is not read: only the first of the two that exists is read (move the section, or set ALIBABA_CLOUD_CREDENTIALS_FILE)"),
+            "{reason}"
+        );
+        // credentials.ini lacks it too, or is unreadable as INI: the reason is as before.
+        for ini in [KEY_B, "[work\n"] {
+            let (_d, env) = home_with(&[("credentials", KEY_A), ("credentials.ini", ini)]);
+            let reason = load(&env.with(ENV_PROFILE, "work"))
+                .reason()
+                .expect("not configured")
+                .to_string();
+            assert!(
+                reason.ends_with("credentials has no [work] section"),
+                "{reason}"
+            );
+        }
+        // A file named by the variable is the user's choice: no hint.
+        let (d, env) = home_with(&[("credentials", KEY_A), ("credentials.ini", &work)]);
+        let named = d.path().join(".alibabacloud").join("credentials");
+        let env = env
+            .with(ENV_FILE, named.to_string_lossy())
+            .with(ENV_PROFILE, "work");
+        let reason = load(&env).reason().expect("not configured").to_string();
+        assert!(
+            reason.ends_with("credentials has no [work] section"),
+            "{reason}"
+        );
     }
 
     #[test]

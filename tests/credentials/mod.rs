@@ -14,6 +14,7 @@
 
 mod broken;
 mod chain;
+mod compat;
 mod metadata;
 mod working;
 
