@@ -6,7 +6,6 @@
 //! error exactly as the helper would print it (its `Display`). The fuzz targets check the
 //! invariants on those strings (one line, bounded, no secret from the input).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -60,13 +59,6 @@ fn in_fresh_scope<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
-/// A directory private to this process for the file-reading entry points.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("acr-helper-fuzz-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
-    dir.join(name)
-}
-
 fn env_with(pairs: &[(&str, &str)]) -> Env {
     Env::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
 }
@@ -117,16 +109,12 @@ pub fn ini_credentials(text: &str, profile: Option<&str>) -> Found {
 /// The aliyun CLI `config.json` with `text` as its content, profile `profile` (else `current`).
 pub fn cli_config(text: &str, profile: Option<&str>) -> Found {
     in_fresh_scope(|| {
-        let path = scratch("config.json");
-        if std::fs::write(&path, text).is_err() {
-            return Found::NotConfigured("scratch file not writable".into());
-        }
-        let path = path.to_string_lossy().into_owned();
-        let mut vars = vec![(cli_config::ENV_FILE, path.as_str())];
-        if let Some(p) = profile {
-            vars.push((profile::ENV_PROFILE, p));
-        }
-        found(cli_config::load(&env_with(&vars)))
+        let vars: Vec<(&str, &str)> = profile
+            .map(|p| (profile::ENV_PROFILE, p))
+            .into_iter()
+            .collect();
+        let path = std::path::PathBuf::from("/fuzz/.aliyun/config.json");
+        found(cli_config::load_text(&env_with(&vars), path, text))
     })
 }
 

@@ -269,8 +269,13 @@ pub(crate) fn load(env: &Env) -> Outcome {
     let Some(text) = or_broken!(read_file(&path, explicit, ENV_FILE)) else {
         return Outcome::NotConfigured(format!("{} does not exist", path.display()));
     };
+    load_text(env, path, &text)
+}
+
+/// The CLI config source, the file at `path` having been read as `text`.
+pub(crate) fn load_text(env: &Env, path: PathBuf, text: &str) -> Outcome {
     let shown = path.display().to_string();
-    let file = or_broken!(cli_file::parse(&text, &shown));
+    let file = or_broken!(cli_file::parse(text, &shown));
     let cfg = Config {
         env,
         file: path,
