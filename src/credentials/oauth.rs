@@ -365,8 +365,7 @@ impl OAuth {
                 &self.name,
                 match code.as_str() {
                     "invalid_grant" | "invalid_token" => format!(
-                        "the OAuth sign-in of profile {:?} was refused ({detail}): signed out, or its refresh token was already used by a program that could not save the new one; sign in again with `{}`",
-                        self.profile,
+                        "the OAuth sign-in was refused ({detail}): signed out, or its refresh token was already used by a program that could not save the new one; sign in again with `{}`",
                         self.again()
                     ),
                     _ => format!("refreshing the OAuth sign-in at {label} failed: {detail}"),

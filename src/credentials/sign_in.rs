@@ -109,7 +109,7 @@ pub(crate) fn refusal_code(body: &[u8]) -> Option<String> {
     code.or_else(|| Some(openapi::decode_error_body(body).code).filter(|c| !c.is_empty()))
 }
 
-/// One line describing a refusal: `HTTP 400 (invalid_grant: the refresh token is used)`. Server
+/// One line describing a refusal: `HTTP 400, invalid_grant: the refresh token is used`. Server
 /// text goes through the redaction step; a body that is not JSON is not quoted.
 pub(crate) fn refusal(status: u16, body: &[u8]) -> String {
     let r: Refusal = openapi::decode(body).unwrap_or_default();
@@ -124,9 +124,9 @@ pub(crate) fn refusal(status: u16, body: &[u8]) -> String {
     let code = pick(&r.error, &r.error_code, &fields.code);
     let message = pick(&r.error_description, &r.error_message, &fields.message);
     match (code, message) {
-        (Some(c), Some(m)) => format!("HTTP {status} ({c}: {m})"),
-        (Some(c), None) => format!("HTTP {status} ({c})"),
-        (None, Some(m)) => format!("HTTP {status} ({m})"),
+        (Some(c), Some(m)) => format!("HTTP {status}, {c}: {m}"),
+        (Some(c), None) => format!("HTTP {status}, {c}"),
+        (None, Some(m)) => format!("HTTP {status}: {m}"),
         (None, None) => format!("HTTP {status}"),
     }
 }
@@ -145,15 +145,15 @@ mod tests {
         let cases: [(&[u8], &str); 5] = [
             (
                 br#"{"error":"invalid_grant","error_description":"refresh token used"}"#,
-                "HTTP 400 (invalid_grant: refresh token used)",
+                "HTTP 400, invalid_grant: refresh token used",
             ),
             (
                 br#"{"ErrorCode":"AccessTokenExpired","ErrorMessage":"expired","RequestId":"r"}"#,
-                "HTTP 400 (AccessTokenExpired: expired)",
+                "HTTP 400, AccessTokenExpired: expired",
             ),
             (
                 br#"{"Code":"Forbidden","Message":"no"}"#,
-                "HTTP 400 (Forbidden: no)",
+                "HTTP 400, Forbidden: no",
             ),
             (b"<html>secret-looking page</html>", "HTTP 400"),
             (b"{}", "HTTP 400"),
