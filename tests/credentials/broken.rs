@@ -62,9 +62,50 @@ pub(super) fn broken_cases() -> Vec<Case> {
             &[],
             &[(
                 ".aliyun/config.json",
+                r#"{"current":"default","profiles":[{"name":"default","mode":"BearerToken","bearer_token":"x"}]}"#,
+            )],
+            Error(&["mode BearerToken is not supported", "not ACR's"]),
+        ),
+        case(
+            "CLI config CloudSSO profile missing its account",
+            &[],
+            &[(
+                ".aliyun/config.json",
                 r#"{"current":"default","profiles":[{"name":"default","mode":"CloudSSO","cloud_sso_sign_in_url":"https://x"}]}"#,
             )],
-            Error(&["mode CloudSSO is not supported"]),
+            Error(&[
+                "profile \"default\": mode CloudSSO needs cloud_sso_account_id",
+                "aliyun configure --profile default --mode CloudSSO",
+            ]),
+        ),
+        case(
+            "CLI config OAuth profile with an unknown site",
+            &[],
+            &[(
+                ".aliyun/config.json",
+                r#"{"current":"default","profiles":[{"name":"default","mode":"OAuth","oauth_site_type":"EU","oauth_refresh_token":"r"}]}"#,
+            )],
+            Error(&["oauth_site_type is \"EU\"; use CN or INTL"]),
+        ),
+        case(
+            "CLI config OAuth profile without tokens",
+            &[],
+            &[(
+                ".aliyun/config.json",
+                r#"{"current":"default","profiles":[{"name":"default","mode":"OAuth","oauth_site_type":"CN"}]}"#,
+            )],
+            Error(&[
+                "the OAuth sign-in has no tokens; sign in with `aliyun configure --profile default --mode OAuth`",
+            ]),
+        ),
+        case(
+            "CLI config profile name twice",
+            &[],
+            &[(
+                ".aliyun/config.json",
+                r#"{"current":"default","profiles":[{"name":"default","mode":"AK"},{"name":"default","mode":"AK"}]}"#,
+            )],
+            Error(&["profile \"default\" appears twice (profiles[0] and profiles[1])"]),
         ),
         case(
             "CLI config source_profile cycle",
