@@ -241,7 +241,7 @@ pub(crate) fn real_path(path: &Path) -> Result<PathBuf> {
 }
 
 /// `config.json.lock` beside `config.json`.
-pub(crate) fn lock_path(target: &Path) -> PathBuf {
+fn lock_path(target: &Path) -> PathBuf {
     let mut name = target.file_name().unwrap_or_default().to_os_string();
     name.push(".lock");
     target.with_file_name(name)
