@@ -4,8 +4,10 @@
 //! config, the aliyun CLI `config.json`, the INI credentials file, the OIDC token file, the CA
 //! files of `SSL_CERT_FILE` / `SSL_CERT_DIR` (read here and handed to the TLS layer, which then
 //! opens nothing itself), docker's `config.json` for `configure-docker`, and the helper's own
-//! executable (and an installed copy of it) for `install-plugin`. (The cache reads only its own files, relative to its
-//! directory handle, in `cache::store`.)
+//! executable (and an installed copy of it) for `install-plugin`. A file the helper shares with
+//! other programs is opened here too to be locked ([`open`]), and re-read here under the lock
+//! (`shared_file`). (The cache reads only its own files, relative to its directory handle, in
+//! `cache::store`.)
 //!
 //! The rules, so that no input can hang the helper or exhaust its memory:
 //! - the path is checked (symlinks followed) before it is opened, and only a regular file is
@@ -138,12 +140,7 @@ pub(crate) fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, ReadError> {
             Problem::Io(e)
         })
     };
-    // Before opening: a FIFO, device or socket is never opened.
-    let before = std::fs::metadata(path).map_err(io)?;
-    check_type(&before).map_err(fail)?;
-    let file = open_nonblocking(path).map_err(io)?;
-    let opened = file.metadata().map_err(io)?;
-    check_type(&opened).map_err(fail)?;
+    let (file, opened) = open(path)?;
     let cap = kind.cap();
     let too_large = || {
         fail(Problem::TooLarge {
@@ -160,6 +157,30 @@ pub(crate) fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, ReadError> {
         return Err(too_large());
     }
     Ok(bytes)
+}
+
+/// Opens the regular file at `path` for reading under the rules of this module (checked before
+/// the non-blocking open and again after it), with its metadata as opened. For a caller that
+/// needs the open file itself, e.g. to lock it (`shared_file`).
+pub(crate) fn open(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), ReadError> {
+    let fail = |problem| ReadError {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let io = |e: std::io::Error| {
+        fail(if e.kind() == std::io::ErrorKind::NotFound {
+            Problem::NotFound
+        } else {
+            Problem::Io(e)
+        })
+    };
+    // Before opening: a FIFO, device or socket is never opened.
+    let before = std::fs::metadata(path).map_err(io)?;
+    check_type(&before).map_err(fail)?;
+    let file = open_nonblocking(path).map_err(io)?;
+    let opened = file.metadata().map_err(io)?;
+    check_type(&opened).map_err(fail)?;
+    Ok((file, opened))
 }
 
 /// Reads a text file; a UTF-8 byte-order mark (Notepad writes one) is dropped.

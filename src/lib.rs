@@ -18,6 +18,7 @@
 //! | `redact` | the one redaction step (redact, then cut), a scope per run |
 //! | `secret` | [`Secret`]: never shown by `Debug`, never `Serialize` |
 //! | `error` | one [`Error`] enum, text derived with `thiserror`, redacted and capped once |
+//! | `shared_file` | the one way a file shared with other programs is changed: lock, re-read, atomic replace, JSON in its layout |
 //! | `logging` | the stderr logger and its level |
 //! | `protocol` | docker credential-helper messages, server URLs, the not-found sentinel |
 //! | `registry` | host -> [`Registry`]: regions, public registries, domain patterns, instance domains |

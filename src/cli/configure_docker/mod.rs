@@ -25,13 +25,13 @@ use serde_json::{Map, Value};
 
 use crate::env::Env;
 use crate::error::Result;
+use crate::input::Kind;
 use crate::protocol;
 use crate::registry::{self, Overrides};
+use crate::shared_file::{self, Holder, LockAt, Locked, failed, parent_dir, real_path};
 use hosts::{helper_from_program, normalize_host, requested_hosts, validate_helper};
-use plan::{Plan, config_path, diff, render, resolve_links};
-use write::{
-    ConfigLock, backup_path, create_private_dir, failed, lock_path, parent_dir, write_config,
-};
+use plan::{Plan, config_path, diff, render};
+use write::{backup_path, create_private_dir, write_config};
 
 /// What docker puts before a `credHelpers` value to find the program.
 const HELPER_PREFIX: &str = "docker-credential-";
@@ -39,8 +39,11 @@ const HELPER_PREFIX: &str = "docker-credential-";
 const DEFAULT_HELPER: &str = "acr-helper";
 /// How long a run waits for another run's lock on the config file before giving up.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
-/// How often a waiting run tries the lock again.
-const LOCK_POLL: Duration = Duration::from_millis(25);
+/// Who holds a lock waited for too long, and what to do.
+const LOCK_HOLDER: Holder<'static> = Holder {
+    who: "another run",
+    advice: "try again, or remove the file if no configure-docker is running",
+};
 
 /// Arguments of `configure-docker`.
 #[derive(clap::Args, Debug)]
@@ -186,24 +189,25 @@ fn configure(
         }
     }
     let named = config_path(args, env)?;
-    let target = resolve_links(&named)
-        .map_err(|e| failed(format!("cannot follow the symlink {}", named.display()), e))?;
+    let target = real_path(&named)?;
     let shown = target.display().to_string();
 
     // A first look without the lock: a run with nothing to change, or a dry run, writes nothing
     // and needs none.
-    let mut plan = Plan::read(&target, &hosts, &helper, args.force, &shown)?;
+    let original = shared_file::read(&target, Kind::DockerConfig)?;
+    let mut plan = Plan::new(original, &hosts, &helper, args.force, &shown)?;
     let mut backup = String::new();
     if plan.changes_anything() && !args.dry_run {
         let dir = parent_dir(&target);
         create_private_dir(&dir)
             .map_err(|e| failed(format!("cannot create the directory {}", dir.display()), e))?;
-        let lock = ConfigLock::acquire(&lock_path(&target), LOCK_WAIT)?;
+        let lock = Locked::lock_blocking(&target, LockAt::Beside, LOCK_WAIT, LOCK_HOLDER)?;
         // Another run may have changed the file since: decide again on what it holds now.
-        plan = Plan::read(&target, &hosts, &helper, args.force, &shown)?;
+        let original = lock.read(Kind::DockerConfig)?;
+        plan = Plan::new(original, &hosts, &helper, args.force, &shown)?;
         if plan.changes_anything() {
             write_config(
-                &target,
+                &lock,
                 plan.original.as_deref(),
                 render(&plan.after).as_bytes(),
             )?;

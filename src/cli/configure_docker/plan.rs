@@ -1,8 +1,6 @@
 //! Reading the config and deciding the change: where the file is, what it holds, what each
 //! host's entry becomes, and the file's new text (tab-indented JSON, as docker writes it).
 
-use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -10,6 +8,7 @@ use serde_json::{Map, Value};
 use super::{Change, ConfigureArgs};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::shared_file::{Layout, to_json};
 
 /// The file as read, and what the change makes of it.
 pub(super) struct Plan {
@@ -20,14 +19,14 @@ pub(super) struct Plan {
 }
 
 impl Plan {
-    pub(super) fn read(
-        target: &Path,
+    /// The change to `original` (the file's bytes, `None` when there is none).
+    pub(super) fn new(
+        original: Option<Vec<u8>>,
         hosts: &[String],
         helper: &str,
         force: bool,
         shown: &str,
     ) -> Result<Plan> {
-        let original = read_config(target)?;
         let before = match &original {
             Some(bytes) => parse(bytes, shown)?,
             None => Map::new(),
@@ -46,16 +45,6 @@ impl Plan {
         self.changes
             .iter()
             .any(|c| matches!(c, Change::Added | Change::Replaced(_)))
-    }
-}
-
-/// The docker config's bytes, `None` when there is no file; else the one-line error naming it.
-/// The one place the file is read (switched to the helper's input-file reader at merge).
-pub(super) fn read_config(path: &Path) -> Result<Option<Vec<u8>>> {
-    match crate::input::read(path, crate::input::Kind::DockerConfig) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -103,24 +92,6 @@ pub(super) fn config_path(args: &ConfigureArgs, env: &Env) -> Result<PathBuf> {
         Some(dir) => Ok(Path::new(dir).join("config.json")),
         None => Ok(home()?.join(".docker").join("config.json")),
     }
-}
-
-/// Follows symlinks (also dangling ones) to the file that is actually read and replaced.
-pub(super) fn resolve_links(path: &Path) -> io::Result<PathBuf> {
-    let mut path = path.to_path_buf();
-    for _ in 0..40 {
-        match fs::symlink_metadata(&path) {
-            Ok(md) if md.file_type().is_symlink() => {
-                let link = fs::read_link(&path)?;
-                path = match path.parent() {
-                    Some(parent) if link.is_relative() => parent.join(link),
-                    _ => link,
-                };
-            }
-            _ => return Ok(path),
-        }
-    }
-    Err(io::Error::other("too many levels of symbolic links"))
 }
 
 pub(super) fn parse(bytes: &[u8], shown: &str) -> Result<Map<String, Value>> {
@@ -190,15 +161,8 @@ pub(super) fn apply(
 
 /// JSON as docker writes it: tab-indented, with a final newline.
 pub(super) fn render(doc: &Map<String, Value>) -> String {
-    use serde::Serialize;
-    let mut buf = Vec::new();
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
-    let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
-    // A map of JSON values always serializes.
-    let _ = doc.serialize(&mut ser);
-    let mut text = String::from_utf8(buf).unwrap_or_default();
-    text.push('\n');
-    text
+    // The layout's text is always UTF-8.
+    String::from_utf8(to_json(doc, &Layout::tabs())).unwrap_or_default()
 }
 
 /// A unified diff (`-`/`+`, two lines of context, `@@ -l,n +l,n @@` hunk headers) of `old` → `new`.
