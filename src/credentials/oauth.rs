@@ -32,7 +32,7 @@ use super::{Context, Credentials};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::openapi::{self, Field};
-use crate::shared_file::{LockAt, Locked};
+use crate::shared_file::{Holder, LockAt, Locked};
 
 /// `DOCKER_CREDENTIAL_ACR_HELPER_OAUTH_ENDPOINT`: the OAuth service (host or URL).
 pub(crate) const ENV_ENDPOINT: &str = "DOCKER_CREDENTIAL_ACR_HELPER_OAUTH_ENDPOINT";
@@ -230,60 +230,47 @@ impl OAuth {
 
     /// Credentials from the sign-in: under the lock on the config file, re-read it, refresh the
     /// access token when it is (nearly) expired, exchange it, and save what changed.
+    ///
+    /// The official SDK renames its new file into place just *after* releasing the lock, so a
+    /// lock taken in that instant holds the file being replaced: what was read under it may be
+    /// one rotation old. So a refusal of the refresh while the file was replaced is tried once
+    /// more with the new file, and a save into a replaced file re-reads it and applies the
+    /// change to what is there now.
     pub(crate) async fn fetch(&self, ctx: &Context<'_>) -> Result<Credentials> {
-        let wait = (ctx.deadline.remaining() / 2).min(LOCK_WAIT);
-        let lock = Locked::lock(
-            &self.path,
-            LockAt::Itself,
-            wait,
-            "another program (the aliyun CLI, an SDK or another helper)",
-        )
-        .await?;
-        let Some(text) = lock.read_text(crate::input::Kind::Config)? else {
-            return Err(Error::source(
-                &self.name,
-                format!(
-                    "{} is gone; sign in again with `{}`",
-                    self.shown,
-                    self.again()
-                ),
-            ));
-        };
-        let file = cli_file::parse(&text, &self.shown)?;
-        let p = file
-            .profile(&self.profile)
-            .filter(|p| p.mode.trim().eq_ignore_ascii_case("OAuth"))
-            .ok_or_else(|| {
-                Error::source(
-                    &self.name,
-                    format!(
-                        "profile {:?} of {} is no longer an OAuth sign-in; sign in again with `{}`",
-                        self.profile,
-                        self.shown,
-                        self.again()
-                    ),
-                )
-            })?;
+        let (mut lock, mut text) = self.lock(ctx).await?;
         let now = (ctx.now)().timestamp();
-        let mut tokens = Tokens {
-            refresh: p.oauth_refresh_token.expose().trim().to_string(),
-            access: p.oauth_access_token.expose().trim().to_string(),
-            expire: p.oauth_access_token_expire,
+        let mut second_try = false;
+        let (tokens, refreshed) = loop {
+            let tokens = self.tokens(&text)?;
+            let stale = tokens.access.is_empty()
+                || tokens.expire <= 0
+                || tokens.expire - now <= REFRESH_MARGIN;
+            if !stale || tokens.refresh.is_empty() {
+                if tokens.access.is_empty() || (tokens.expire > 0 && tokens.expire <= now) {
+                    return Err(Error::source(
+                        &self.name,
+                        format!(
+                            "the OAuth sign-in expired and has no refresh token; sign in again with `{}`",
+                            self.again()
+                        ),
+                    ));
+                }
+                break (tokens, false);
+            }
+            match self.refresh(ctx, &tokens.refresh).await {
+                Ok(new) => break (new, true),
+                Err(e) if !second_try && !lock.is_current() => {
+                    log::debug!(
+                        "{e}; {} was replaced meanwhile: reading it again",
+                        self.shown
+                    );
+                    second_try = true;
+                    drop(lock);
+                    (lock, text) = self.lock(ctx).await?;
+                }
+                Err(e) => return Err(e),
+            }
         };
-        let stale =
-            tokens.access.is_empty() || tokens.expire <= 0 || tokens.expire - now <= REFRESH_MARGIN;
-        let refreshed = stale && !tokens.refresh.is_empty();
-        if refreshed {
-            tokens = self.refresh(ctx, &tokens.refresh).await?;
-        } else if tokens.access.is_empty() || (tokens.expire > 0 && tokens.expire <= now) {
-            return Err(Error::source(
-                &self.name,
-                format!(
-                    "the OAuth sign-in expired and has no refresh token; sign in again with `{}`",
-                    self.again()
-                ),
-            ));
-        }
         let exchanged = self.exchange(ctx, &tokens.access).await;
         // After a refresh the old refresh token is dead: the new one is saved whatever the
         // exchange did.
@@ -304,9 +291,7 @@ impl OAuth {
                 access_token_expire: tokens.expire,
                 sts,
             };
-            let saved = cli_file::with_oauth_update(&text, &self.shown, &self.profile, &update)
-                .and_then(|bytes| lock.replace(&bytes));
-            match saved {
+            match self.save(ctx, lock, text, &update).await {
                 Ok(()) => log::debug!(
                     "saved the {} OAuth sign-in of profile {:?} to {}",
                     if refreshed { "refreshed" } else { "exchanged" },
@@ -321,8 +306,71 @@ impl OAuth {
                 Err(e) => log::debug!("the new STS credentials were not saved ({e})"),
             }
         }
-        drop(lock);
         exchanged
+    }
+
+    /// The lock on the config file, and the file as read under it.
+    async fn lock(&self, ctx: &Context<'_>) -> Result<(Locked, String)> {
+        let wait = (ctx.deadline.remaining() / 2).min(LOCK_WAIT);
+        let holder = Holder {
+            who: "another program (the aliyun CLI, an SDK or another helper)",
+            advice: "try again when it is done",
+        };
+        let lock = Locked::lock(&self.path, LockAt::Itself, wait, holder).await?;
+        let Some(bytes) = lock.read(crate::input::Kind::Config)? else {
+            return Err(Error::source(
+                &self.name,
+                format!(
+                    "{} is gone; sign in again with `{}`",
+                    self.shown,
+                    self.again()
+                ),
+            ));
+        };
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::config(&self.shown, "is not UTF-8 text"))?;
+        Ok((lock, text))
+    }
+
+    /// The tokens of the holding profile in the file's `text`.
+    fn tokens(&self, text: &str) -> Result<Tokens> {
+        let file = cli_file::parse(text, &self.shown)?;
+        let p = file
+            .profile(&self.profile)
+            .filter(|p| p.mode.trim().eq_ignore_ascii_case("OAuth"))
+            .ok_or_else(|| {
+                Error::source(
+                    &self.name,
+                    format!(
+                        "profile {:?} of {} is no longer an OAuth sign-in; sign in again with `{}`",
+                        self.profile,
+                        self.shown,
+                        self.again()
+                    ),
+                )
+            })?;
+        Ok(Tokens {
+            refresh: p.oauth_refresh_token.expose().trim().to_string(),
+            access: p.oauth_access_token.expose().trim().to_string(),
+            expire: p.oauth_access_token_expire,
+        })
+    }
+
+    /// Writes `update` into the file read as `text` under `lock`; if the file was replaced
+    /// meanwhile, into the new one, read again under a new lock.
+    async fn save(
+        &self,
+        ctx: &Context<'_>,
+        mut lock: Locked,
+        mut text: String,
+        update: &OAuthUpdate<'_>,
+    ) -> Result<()> {
+        if !lock.is_current() {
+            drop(lock);
+            (lock, text) = self.lock(ctx).await?;
+        }
+        let bytes = cli_file::with_oauth_update(&text, &self.shown, &self.profile, update)?;
+        lock.replace(&bytes)
     }
 
     /// `POST /v1/token`: a new access token and a new refresh token (never retried: the old

@@ -35,8 +35,6 @@ impl Layout {
     /// The layout of `original`: the indent unit is the leading whitespace of its first indented
     /// line (tabs or spaces, as found); text on one line stays on one line (written compact);
     /// an empty original gets [`Layout::tabs`].
-    // Used by the OAuth token write-back (credentials), merged separately: drop the allow then.
-    #[allow(dead_code)]
     pub(crate) fn of(original: &str) -> Layout {
         let bom = original.starts_with('\u{feff}');
         let text = original.strip_prefix('\u{feff}').unwrap_or(original);
@@ -102,8 +100,6 @@ pub(crate) fn to_json(value: &impl Serialize, layout: &Layout) -> Vec<u8> {
 /// An edited JSON document written the way `original` (the text it was parsed from) was laid
 /// out: see [`Layout::of`]. Unchanged, a document written by serde_json, Go's `MarshalIndent`
 /// or Python's `json.dump(indent=…)` comes back byte for byte (Go's escapes aside).
-// Used by the OAuth token write-back (credentials), merged separately: drop the allow then.
-#[allow(dead_code)]
 pub(crate) fn to_json_like(value: &serde_json::Value, original: &str) -> Vec<u8> {
     to_json(value, &Layout::of(original))
 }

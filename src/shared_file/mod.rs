@@ -25,10 +25,8 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::input;
 
-pub(crate) use json::{Layout, to_json};
-// Used by the OAuth token write-back (credentials), merged separately: drop the allow then.
-#[allow(unused_imports)]
 pub(crate) use json::to_json_like;
+pub(crate) use json::{Layout, to_json};
 pub(crate) use replace::{parent_dir, write_atomic};
 
 /// How often a waiter tries the lock again.
@@ -45,8 +43,6 @@ pub(crate) enum LockAt {
     /// (credentials-go) locks while it writes `~/.aliyun/config.json`. Writers replace the file
     /// by renaming a new one over it, so a waiter that finds it locked a replaced file locks
     /// the file now at the path instead.
-    // Used by the OAuth token write-back (credentials), merged separately: drop the allow then.
-    #[allow(dead_code)]
     Itself,
 }
 
@@ -140,8 +136,6 @@ impl Locked {
 
     /// [`Locked::lock_blocking`] for async callers: waits with `tokio::time::sleep`, so a
     /// current-thread runtime goes on meanwhile.
-    // Used by the OAuth token write-back (credentials), merged separately: drop the allow then.
-    #[allow(dead_code)]
     pub(crate) async fn lock(
         path: &Path,
         at: LockAt,
@@ -176,8 +170,6 @@ impl Locked {
     /// [`LockAt::Beside`], whose lock is not the file. A writer that does not wait for the lock
     /// (or, like credentials-go, renames its new file into place after unlocking) may have
     /// replaced it: what was read under the lock is then stale.
-    // Used by the OAuth token write-back (credentials), merged separately: drop the allow then.
-    #[allow(dead_code)]
     pub(crate) fn is_current(&self) -> bool {
         self.beside.is_some() || still_in_place(&self.file, &self.path)
     }

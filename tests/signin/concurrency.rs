@@ -137,3 +137,45 @@ fn a_lock_held_past_the_deadline_is_one_line_naming_the_file() {
     );
     assert_eq!(api.calls("OAUTH:"), 0);
 }
+
+#[test]
+fn a_file_replaced_under_a_held_lock_is_read_again_before_the_refusal_stands() {
+    // The official SDK renames its new file into place just after releasing its lock, so the
+    // helper can hold the lock on the file being replaced. Here the fake answers after 1 s; while
+    // the helper waits for its refresh, "the SDK" rotates the token and renames a new file in.
+    let api = fake(60);
+    api.configure(|c| c.delay = Duration::from_millis(1000));
+    let t = test(&api).get(PERSONAL);
+    let path = write_config(&t, &api, "web", now() + 60);
+    let child = spawn(&t);
+    std::thread::sleep(Duration::from_millis(300));
+    let new_refresh = "rotated-by-the-sdk-0123456789";
+    let new_access = "access-from-the-sdk-0123456789";
+    api.set_oauth_refresh_token(new_refresh);
+    api.add_oauth_access_token(new_access, Utc::now() + chrono::Duration::hours(3));
+    let text = config(
+        "web",
+        new_refresh,
+        new_access,
+        now() + 3 * 3600,
+        &format!("{}/device/login", api.url()),
+    );
+    let tmp = format!("{path}.tmp-sdk");
+    std::fs::write(&tmp, text).expect("write");
+    std::fs::rename(&tmp, &path).expect("rename");
+    let out = finish(child);
+    out.json();
+    // The stale refresh was refused once; the new file's access token was then used as it is.
+    assert_eq!(api.calls("OAUTH:token"), 1, "{}", api.stats_json());
+    assert_eq!(api.calls("OAUTH:exchange"), 1, "{}", api.stats_json());
+    let web = profile(&path, "web");
+    assert_eq!(web["oauth_refresh_token"], new_refresh);
+    assert_eq!(web["oauth_access_token"], new_access);
+    assert!(
+        web["access_key_id"]
+            .as_str()
+            .expect("id")
+            .starts_with("STS.")
+    );
+    assert_no_tokens(&out, &[new_refresh, new_access]);
+}

@@ -88,11 +88,24 @@ fn a_nearly_expired_access_token_is_refreshed_exchanged_and_written_back() {
             assert!(!text.contains(&s[..16]), "{s} in {entry}");
         }
     }
-    // Warm: nothing is called and nothing is written.
+    // The rotated refresh token is a new identity (a new sign-in must never get the old one's
+    // tokens): the next get exchanges the fresh access token once, without a refresh...
     let out = t.run();
     out.json();
-    assert_eq!(api.calls("OAUTH:"), 2);
-    assert_eq!(std::fs::read_to_string(&path).expect("read"), after);
+    assert_eq!(api.calls("OAUTH:token"), 1, "{}", api.stats_json());
+    assert_eq!(api.calls("OAUTH:exchange"), 2, "{}", api.stats_json());
+    assert_eq!(api.calls("ACR:GetAuthorizationToken"), 2);
+    assert_eq!(
+        profile(&path, "web")["oauth_refresh_token"],
+        current.as_str()
+    );
+    // ... and from then on a get is warm: nothing is called and nothing is written.
+    let settled = std::fs::read_to_string(&path).expect("read");
+    let calls = api.total_calls();
+    t.run().json();
+    t.run().json();
+    assert_eq!(api.total_calls(), calls, "{}", api.stats_json());
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), settled);
 }
 
 /// Every file under `dir`.
