@@ -80,6 +80,16 @@ pub(crate) enum Problem {
     Io(std::io::Error),
 }
 
+impl Problem {
+    /// An I/O error as a problem (not found, or another).
+    fn of(e: std::io::Error) -> Problem {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => Problem::NotFound,
+            _ => Problem::Io(e),
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -133,13 +143,7 @@ pub(crate) fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, ReadError> {
         path: path.to_path_buf(),
         problem,
     };
-    let io = |e: std::io::Error| {
-        fail(if e.kind() == std::io::ErrorKind::NotFound {
-            Problem::NotFound
-        } else {
-            Problem::Io(e)
-        })
-    };
+    let io = |e| fail(Problem::of(e));
     let (file, opened) = open(path)?;
     let cap = kind.cap();
     let too_large = || {
@@ -167,13 +171,7 @@ pub(crate) fn open(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), Re
         path: path.to_path_buf(),
         problem,
     };
-    let io = |e: std::io::Error| {
-        fail(if e.kind() == std::io::ErrorKind::NotFound {
-            Problem::NotFound
-        } else {
-            Problem::Io(e)
-        })
-    };
+    let io = |e| fail(Problem::of(e));
     // Before opening: a FIFO, device or socket is never opened.
     let before = std::fs::metadata(path).map_err(io)?;
     check_type(&before).map_err(fail)?;

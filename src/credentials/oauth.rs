@@ -317,7 +317,7 @@ impl OAuth {
             advice: "try again when it is done",
         };
         let lock = Locked::lock(&self.path, LockAt::Itself, wait, holder).await?;
-        let Some(bytes) = lock.read(crate::input::Kind::Config)? else {
+        let Some(text) = lock.read_text(crate::input::Kind::Config)? else {
             return Err(Error::source(
                 &self.name,
                 format!(
@@ -327,8 +327,6 @@ impl OAuth {
                 ),
             ));
         };
-        let text = String::from_utf8(bytes)
-            .map_err(|_| Error::config(&self.shown, "is not UTF-8 text"))?;
         Ok((lock, text))
     }
 

@@ -123,14 +123,10 @@ impl Locked {
     ) -> Result<Locked> {
         let start = Instant::now();
         loop {
-            if let Some(locked) = Locked::try_lock(path, at)? {
-                return Ok(locked);
+            match Locked::poll(path, at, start, wait, holder)? {
+                Ok(locked) => return Ok(locked),
+                Err(pause) => std::thread::sleep(pause),
             }
-            let elapsed = start.elapsed();
-            if elapsed >= wait {
-                return Err(timed_out(path, at, wait, holder));
-            }
-            std::thread::sleep(POLL.min(wait - elapsed));
         }
     }
 
@@ -144,15 +140,30 @@ impl Locked {
     ) -> Result<Locked> {
         let start = Instant::now();
         loop {
-            if let Some(locked) = Locked::try_lock(path, at)? {
-                return Ok(locked);
+            match Locked::poll(path, at, start, wait, holder)? {
+                Ok(locked) => return Ok(locked),
+                Err(pause) => tokio::time::sleep(pause).await,
             }
-            let elapsed = start.elapsed();
-            if elapsed >= wait {
-                return Err(timed_out(path, at, wait, holder));
-            }
-            tokio::time::sleep(POLL.min(wait - elapsed)).await;
         }
+    }
+
+    /// One round of a wait that began at `start`: the lock, or how long to pause before the
+    /// next try; past `wait`, the timeout error.
+    fn poll(
+        path: &Path,
+        at: LockAt,
+        start: Instant,
+        wait: Duration,
+        holder: Holder<'_>,
+    ) -> Result<std::result::Result<Locked, Duration>> {
+        if let Some(locked) = Locked::try_lock(path, at)? {
+            return Ok(Ok(locked));
+        }
+        let elapsed = start.elapsed();
+        if elapsed >= wait {
+            return Err(timed_out(path, at, wait, holder));
+        }
+        Ok(Err(POLL.min(wait - elapsed)))
     }
 
     /// The real file (symlinks followed): what is read and replaced.
@@ -164,6 +175,15 @@ impl Locked {
     /// errors); `None` when it does not exist.
     pub(crate) fn read(&self, kind: input::Kind) -> Result<Option<Vec<u8>>> {
         read(&self.path, kind)
+    }
+
+    /// [`Locked::read`] as text (`input::read_text`: UTF-8, a byte-order mark dropped).
+    pub(crate) fn read_text(&self, kind: input::Kind) -> Result<Option<String>> {
+        match input::read_text(&self.path, kind) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Whether the path still names the file that was locked; always true for

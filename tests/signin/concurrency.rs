@@ -25,6 +25,24 @@ fn finish(child: Child) -> Output {
     }
 }
 
+/// Another program (the aliyun CLI, an SDK) refreshes the sign-in — the fake rotates to
+/// `refresh` and issues `access` for 3 h — and writes the new tokens by renaming a new file over
+/// `path`, as the SDK does.
+fn rotate_elsewhere(api: &FakeApi, path: &str, refresh: &str, access: &str) {
+    api.set_oauth_refresh_token(refresh);
+    api.add_oauth_access_token(access, Utc::now() + chrono::Duration::hours(3));
+    let text = config(
+        "web",
+        refresh,
+        access,
+        now() + 3 * 3600,
+        &format!("{}/device/login", api.url()),
+    );
+    let tmp = format!("{path}.tmp-elsewhere");
+    std::fs::write(&tmp, text).expect("write");
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
 fn parallel_gets(cache: bool) {
     let api = fake(60);
     let mut t = test(&api).get(PERSONAL);
@@ -83,25 +101,14 @@ fn a_writer_holding_the_sdk_lock_is_waited_for_and_its_rotation_is_used() {
     file.lock().expect("flock");
     let child = spawn(&t);
     std::thread::sleep(Duration::from_millis(700));
-    let new_refresh = "rotated-by-the-cli-0123456789";
-    let new_access = "access-from-the-cli-0123456789";
-    api.set_oauth_refresh_token(new_refresh);
-    api.add_oauth_access_token(new_access, Utc::now() + chrono::Duration::hours(3));
-    let text = config(
-        "web",
-        new_refresh,
-        new_access,
-        now() + 3 * 3600,
-        &format!("{}/device/login", api.url()),
+    let (new_refresh, new_access) = (
+        "rotated-by-the-cli-0123456789",
+        "access-from-the-cli-0123456789",
     );
-    let tmp = format!("{path}.tmp-cli");
-    std::fs::write(&tmp, text).expect("write");
-    std::fs::rename(&tmp, &path).expect("rename");
-    let released = Instant::now();
+    rotate_elsewhere(&api, &path, new_refresh, new_access);
     drop(file);
     let out = finish(child);
     out.json();
-    let _ = released;
     // It did not refresh with the dead token: it re-read the file under the lock and found a
     // fresh access token there.
     assert_eq!(api.calls("OAUTH:token"), 0, "{}", api.stats_json());
@@ -149,20 +156,11 @@ fn a_file_replaced_under_a_held_lock_is_read_again_before_the_refusal_stands() {
     let path = write_config(&t, &api, "web", now() + 60);
     let child = spawn(&t);
     std::thread::sleep(Duration::from_millis(300));
-    let new_refresh = "rotated-by-the-sdk-0123456789";
-    let new_access = "access-from-the-sdk-0123456789";
-    api.set_oauth_refresh_token(new_refresh);
-    api.add_oauth_access_token(new_access, Utc::now() + chrono::Duration::hours(3));
-    let text = config(
-        "web",
-        new_refresh,
-        new_access,
-        now() + 3 * 3600,
-        &format!("{}/device/login", api.url()),
+    let (new_refresh, new_access) = (
+        "rotated-by-the-sdk-0123456789",
+        "access-from-the-sdk-0123456789",
     );
-    let tmp = format!("{path}.tmp-sdk");
-    std::fs::write(&tmp, text).expect("write");
-    std::fs::rename(&tmp, &path).expect("rename");
+    rotate_elsewhere(&api, &path, new_refresh, new_access);
     let out = finish(child);
     out.json();
     // The stale refresh was refused once; the new file's access token was then used as it is.
