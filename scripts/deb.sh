@@ -15,21 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-name=docker-credential-acr-helper
-bin= stage= arch= version= out=
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --bin) bin=$2; shift 2 ;;
-    --stage) stage=$2; shift 2 ;;
-    --arch) arch=$2; shift 2 ;;
-    --version) version=$2; shift 2 ;;
-    --out) out=$2; shift 2 ;;
-    *) echo "deb.sh: unknown argument $1" >&2; exit 2 ;;
-  esac
-done
-for v in bin stage arch version out; do
-  [ -n "${!v}" ] || { echo "deb.sh: --$v is required" >&2; exit 2; }
-done
+tool=deb.sh
+# shellcheck source=scripts/package-args.sh
+source scripts/package-args.sh
 command -v dpkg-deb >/dev/null || { echo "deb.sh: dpkg-deb is needed (Debian/Ubuntu)" >&2; exit 1; }
 
 root=$(mktemp -d)

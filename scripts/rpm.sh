@@ -19,21 +19,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-name=docker-credential-acr-helper
-bin= stage= arch= version= out=
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --bin) bin=$2; shift 2 ;;
-    --stage) stage=$2; shift 2 ;;
-    --arch) arch=$2; shift 2 ;;
-    --version) version=$2; shift 2 ;;
-    --out) out=$2; shift 2 ;;
-    *) echo "rpm.sh: unknown argument $1" >&2; exit 2 ;;
-  esac
-done
-for v in bin stage arch version out; do
-  [ -n "${!v}" ] || { echo "rpm.sh: --$v is required" >&2; exit 2; }
-done
+tool=rpm.sh
+# shellcheck source=scripts/package-args.sh
+source scripts/package-args.sh
 command -v rpmbuild >/dev/null || { echo "rpm.sh: rpmbuild is needed (Debian/Ubuntu: apt-get install rpm)" >&2; exit 1; }
 case "$arch" in x86_64 | aarch64) ;; *) echo "rpm.sh: unsupported arch $arch" >&2; exit 1 ;; esac
 # rpm versions cannot hold '-' (0.3.0-rc.1 would break): pre-releases use '~', which sorts
