@@ -181,6 +181,7 @@ impl Config<'_> {
                     access_config: &p.cloud_sso_access_config,
                     access_token: &p.access_token,
                     expire: p.cloud_sso_access_token_expire,
+                    stored: super::sign_in::StoredSts::of(p),
                 },
                 source,
                 chrono::Utc::now(),

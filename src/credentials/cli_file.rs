@@ -68,6 +68,9 @@ pub(crate) struct Profile {
     pub(crate) oauth_access_token: Secret,
     /// OAuth: when the access token expires (Unix seconds).
     pub(crate) oauth_access_token_expire: i64,
+    /// CloudSSO and OAuth: when the STS credentials the profile keeps (`access_key_id`,
+    /// `access_key_secret`, `sts_token`) expire (Unix seconds).
+    pub(crate) sts_expiration: i64,
 }
 
 impl std::fmt::Debug for Profile {

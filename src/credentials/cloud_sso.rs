@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::sign_in::{self, SignInInfo};
+use super::sign_in::{self, SignInInfo, StoredSts};
 use super::sts::{self, TemporaryCredentials};
 use super::{Context, Credentials};
 use crate::error::{Error, Result};
@@ -32,6 +32,8 @@ pub(crate) struct CloudSso {
     access_config: String,
     access_token: Secret,
     expires: DateTime<Utc>,
+    /// The STS credentials the profile keeps, as the CLI saved them at sign-in.
+    stored: Option<StoredSts>,
 }
 
 impl std::fmt::Debug for CloudSso {
@@ -62,6 +64,8 @@ pub(crate) struct Profile<'a> {
     pub(crate) access_token: &'a Secret,
     /// `cloud_sso_access_token_expire` (Unix seconds)
     pub(crate) expire: i64,
+    /// The STS credentials the profile keeps.
+    pub(crate) stored: Option<StoredSts>,
 }
 
 impl CloudSso {
@@ -119,6 +123,7 @@ impl CloudSso {
             access_config: p.access_config.trim().to_string(),
             access_token: p.access_token.clone(),
             expires,
+            stored: p.stored.clone(),
         })
     }
 
@@ -162,6 +167,13 @@ impl CloudSso {
                     sign_in::when(self.expires)
                 ),
             ));
+        }
+        if let Some(c) = self
+            .stored
+            .as_ref()
+            .and_then(|s| s.usable((ctx.now)(), &self.name, &self.identity()))
+        {
+            return Ok(c);
         }
         log::debug!(
             "CloudSSO credentials for account {} / {} from {label}",
@@ -234,6 +246,7 @@ mod tests {
             access_config: "ac-0001",
             access_token: token,
             expire,
+            stored: None,
         }
     }
 

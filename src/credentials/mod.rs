@@ -26,7 +26,7 @@
 //! | credentials URI | `uri:<scheme://host:port/path>\|<digest>` | the whole URI, query and user info included, as a digest |
 //! | external command | `external:<digest>` | the whole command line |
 //! | CloudSSO sign-in | `sso:<portal>\|<account>\|<access configuration>\|t:<digest>` | the account, the access configuration (the role) and who signed in (the access token, as a digest): another sign-in is another identity |
-//! | OAuth sign-in | `oauth:<site>\|<service>\|t:<digest>` | who signed in (the refresh token, else the access token, as a digest); a refresh rotates it, so each refresh starts a new identity |
+//! | OAuth sign-in | `oauth:<site>\|<service>\|t:<digest>` | who signed in (the refresh token, else the access token, as a digest); a refresh rotates it, so each refresh starts a new identity (its first `get` mints a registry token again, with the STS credentials saved in the file) |
 
 pub(crate) mod build;
 pub(crate) mod chain;

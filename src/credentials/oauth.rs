@@ -18,6 +18,9 @@
 //! keeping every other key, their order, and the file's mode and owner
 //! ([`super::cli_file::with_oauth_update`], [`crate::shared_file`]). Processes of the helper
 //! also meet in the cache's lock per identity, so many parallel `get`s refresh once.
+//!
+//! The STS credentials the profile keeps are used, without any call, while they have more than
+//! 15 minutes left ([`StoredSts`]), as the aliyun CLI and the Python SDK do.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,7 +29,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::cli_file::{self, OAuthUpdate};
-use super::sign_in::{self, SignInInfo};
+use super::sign_in::{self, SignInInfo, StoredSts};
 use super::sts::TemporaryCredentials;
 use super::{Context, Credentials};
 use crate::env::Env;
@@ -116,12 +119,33 @@ impl std::fmt::Debug for OAuth {
     }
 }
 
-/// A refreshed sign-in.
+/// A sign-in as the file holds it (or as a refresh returned it).
 struct Tokens {
     refresh: String,
     access: String,
     /// Unix seconds.
     expire: i64,
+    /// The STS credentials the profile keeps.
+    stored: Option<StoredSts>,
+}
+
+/// What `/v1/exchange` gave.
+enum Exchange {
+    /// STS credentials.
+    Credentials(Credentials),
+    /// The access token was refused (HTTP 401).
+    TokenRefused(Error),
+    /// Anything else that went wrong.
+    Failed(Error),
+}
+
+impl Exchange {
+    fn result(self) -> Result<Credentials> {
+        match self {
+            Exchange::Credentials(c) => Ok(c),
+            Exchange::TokenRefused(e) | Exchange::Failed(e) => Err(e),
+        }
+    }
 }
 
 /// The `/v1/token` answer.
@@ -196,7 +220,7 @@ impl OAuth {
 
     /// `oauth:<site>|<service>|t:<digest of the sign-in>`: the refresh token says who signed
     /// in, so a new sign-in is a new identity (a refresh, which rotates it, is one too: one more
-    /// exchange and token call after each).
+    /// registry-token call after each, with the STS credentials saved in the file).
     pub(crate) fn identity(&self) -> String {
         format!(
             "oauth:{}|{}|t:{}",
@@ -240,8 +264,17 @@ impl OAuth {
         let (mut lock, mut text) = self.lock(ctx).await?;
         let now = (ctx.now)().timestamp();
         let mut second_try = false;
-        let (tokens, refreshed) = loop {
+        let (mut tokens, mut refreshed) = loop {
             let tokens = self.tokens(&text)?;
+            // STS credentials the CLI, an SDK or another helper process saved from this sign-in
+            // and that still have time: no call, nothing to write.
+            if let Some(c) = tokens
+                .stored
+                .as_ref()
+                .and_then(|s| s.usable((ctx.now)(), &self.name, &self.identity()))
+            {
+                return Ok(c);
+            }
             let stale = tokens.access.is_empty()
                 || tokens.expire <= 0
                 || tokens.expire - now <= REFRESH_MARGIN;
@@ -271,7 +304,19 @@ impl OAuth {
                 Err(e) => return Err(e),
             }
         };
-        let exchanged = self.exchange(ctx, &tokens.access).await;
+        let mut exchanged = self.exchange(ctx, &tokens.access).await;
+        // An access token the service no longer takes though the file says it has time (a
+        // revoked token, a clock off): refreshed once, as if it had expired.
+        if let Exchange::TokenRefused(e) = &exchanged
+            && !refreshed
+            && !tokens.refresh.is_empty()
+        {
+            log::debug!("{e}; refreshing the sign-in and trying again");
+            tokens = self.refresh(ctx, &tokens.refresh).await?;
+            refreshed = true;
+            exchanged = self.exchange(ctx, &tokens.access).await;
+        }
+        let exchanged = exchanged.result();
         // After a refresh the old refresh token is dead: the new one is saved whatever the
         // exchange did.
         if refreshed || exchanged.is_ok() {
@@ -351,6 +396,7 @@ impl OAuth {
             refresh: p.oauth_refresh_token.expose().trim().to_string(),
             access: p.oauth_access_token.expose().trim().to_string(),
             expire: p.oauth_access_token_expire,
+            stored: StoredSts::of(p),
         })
     }
 
@@ -410,7 +456,7 @@ impl OAuth {
             return Err(Error::source(
                 &self.name,
                 match code.as_str() {
-                    "invalid_grant" | "invalid_token" => format!(
+                    "invalid_grant" | "invalid_token" | "expired_token" => format!(
                         "the OAuth sign-in was refused ({detail}): signed out, or its refresh token was already used by a program that could not save the new one; sign in again with `{}`",
                         self.again()
                     ),
@@ -435,11 +481,12 @@ impl OAuth {
             refresh,
             access,
             expire: (ctx.now)().timestamp().saturating_add(expires_in),
+            stored: None,
         })
     }
 
     /// `POST /v1/exchange`: STS credentials for the access token.
-    async fn exchange(&self, ctx: &Context<'_>, access_token: &str) -> Result<Credentials> {
+    async fn exchange(&self, ctx: &Context<'_>, access_token: &str) -> Exchange {
         let url = self.url("/v1/exchange");
         let label = openapi::endpoint_label(&url);
         let headers = vec![
@@ -447,23 +494,32 @@ impl OAuth {
             ("accept".into(), "application/json".into()),
             ("authorization".into(), format!("Bearer {access_token}")),
         ];
-        let resp = sign_in::post(ctx, url, headers, Vec::new(), true)
-            .await
-            .map_err(|e| Error::source(&self.name, e.to_string()))?;
+        let resp = match sign_in::post(ctx, url, headers, Vec::new(), true).await {
+            Ok(r) => r,
+            Err(e) => return Exchange::Failed(Error::source(&self.name, e.to_string())),
+        };
         if resp.status != 200 {
             let detail = sign_in::refusal(resp.status, &resp.body);
-            return Err(Error::source(
-                &self.name,
-                match resp.status {
-                    401 => format!(
+            return match resp.status {
+                401 => Exchange::TokenRefused(Error::source(
+                    &self.name,
+                    format!(
                         "the OAuth service refused the access token ({detail}); sign in again with `{}`",
                         self.again()
                     ),
-                    _ => format!("the OAuth exchange at {label} failed: {detail}"),
-                },
-            ));
+                )),
+                _ => Exchange::Failed(Error::source(
+                    &self.name,
+                    format!("the OAuth exchange at {label} failed: {detail}"),
+                )),
+            };
         }
-        let c = TemporaryCredentials::read(&resp.body, &label)?;
-        super::sts::temporary_credentials(&c, &label, &self.name, &self.identity(), ctx)
+        let read = TemporaryCredentials::read(&resp.body, &label).and_then(|c| {
+            super::sts::temporary_credentials(&c, &label, &self.name, &self.identity(), ctx)
+        });
+        match read {
+            Ok(c) => Exchange::Credentials(c),
+            Err(e) => Exchange::Failed(e),
+        }
     }
 }

@@ -8,9 +8,71 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::Context;
+use super::cli_file::Profile;
+use super::{Context, Credentials};
 use crate::error::{Error, Result};
 use crate::openapi::{self, Field, HttpRequest, HttpResponse, Method, RetryPolicy, Route};
+use crate::secret::Secret;
+
+/// Stored STS credentials are used only while they have more than this left (a registry token
+/// minted with them lives no longer than they do).
+const REUSE_MARGIN: chrono::Duration = chrono::Duration::minutes(15);
+
+/// The STS credentials a sign-in profile keeps (`access_key_id`, `access_key_secret`,
+/// `sts_token`, `sts_expiration`), as the aliyun CLI, the official SDKs and this helper write
+/// them after a sign-in call. Reused as the CLI reuses them, so a fresh sign-in needs no call.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredSts {
+    id: String,
+    secret: Secret,
+    token: Secret,
+    expires: DateTime<Utc>,
+}
+
+impl StoredSts {
+    /// The profile's stored credentials, when all four keys are set.
+    pub(crate) fn of(p: &Profile) -> Option<StoredSts> {
+        let id = p.access_key_id.trim();
+        (!id.is_empty() && !p.access_key_secret.is_empty() && !p.sts_token.is_empty())
+            .then(|| unix_time(p.sts_expiration))
+            .flatten()
+            .map(|expires| StoredSts {
+                id: id.to_string(),
+                secret: p.access_key_secret.clone(),
+                token: p.sts_token.clone(),
+                expires,
+            })
+    }
+
+    /// The credentials, labelled with `source` and `identity`, when they have more than 15
+    /// minutes left at `now`.
+    pub(crate) fn usable(
+        &self,
+        now: DateTime<Utc>,
+        source: &str,
+        identity: &str,
+    ) -> Option<Credentials> {
+        if self.expires - now <= REUSE_MARGIN {
+            return None;
+        }
+        log::debug!(
+            "using the STS credentials {source} keeps ({}, valid until {})",
+            self.id,
+            self.expires
+        );
+        let mut c = Credentials::new(
+            self.id.clone(),
+            self.secret.expose().clone(),
+            Some(self.token.expose().clone()),
+            source,
+        );
+        // At most as long as STS ever grants, whatever the file says.
+        let longest = chrono::Duration::from_std(super::sts::MAX_LIFETIME).unwrap_or(REUSE_MARGIN);
+        c.expiration = Some(self.expires.min(now + longest));
+        c.identity = identity.to_string();
+        Some(c)
+    }
+}
 
 /// What `doctor` shows of a sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -118,3 +118,23 @@ fn a_registry_config_entry_can_name_a_cloud_sso_profile() {
     assert_eq!(api.calls("SSO:cloud-credentials"), 1);
     assert_eq!(api.calls("OAUTH:"), 0);
 }
+
+#[test]
+fn sts_credentials_saved_at_cloud_sso_sign_in_are_used_while_they_last() {
+    let api = fake(3600);
+    let (id, secret, token, expires) = api.issue_sts(std::time::Duration::from_secs(3600));
+    let t = test(&api).get(PERSONAL);
+    let path = write_config(&t, &api, "sso", now() + 3600);
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    v["profiles"][1]["access_key_id"] = id.clone().into();
+    v["profiles"][1]["access_key_secret"] = secret.clone().into();
+    v["profiles"][1]["sts_token"] = token.clone().into();
+    v["profiles"][1]["sts_expiration"] = expires.timestamp().into();
+    std::fs::write(&path, serde_json::to_string(&v).expect("json")).expect("write");
+    let out = t.run();
+    out.json();
+    assert_eq!(api.calls("SSO:"), 0, "{}", api.stats_json());
+    assert_eq!(api.calls("ACR:GetAuthorizationToken"), 1);
+    assert_no_tokens(&out, &[&secret, &token]);
+}

@@ -89,11 +89,11 @@ fn a_nearly_expired_access_token_is_refreshed_exchanged_and_written_back() {
         }
     }
     // The rotated refresh token is a new identity (a new sign-in must never get the old one's
-    // tokens): the next get exchanges the fresh access token once, without a refresh...
+    // tokens): the next get mints a token again, with the STS credentials saved in the file
+    // (no sign-in call, as the aliyun CLI reuses them)...
     let out = t.run();
     out.json();
-    assert_eq!(api.calls("OAUTH:token"), 1, "{}", api.stats_json());
-    assert_eq!(api.calls("OAUTH:exchange"), 2, "{}", api.stats_json());
+    assert_eq!(api.calls("OAUTH:"), 2, "{}", api.stats_json());
     assert_eq!(api.calls("ACR:GetAuthorizationToken"), 2);
     assert_eq!(
         profile(&path, "web")["oauth_refresh_token"],
@@ -242,4 +242,82 @@ fn doctor_shows_the_sign_in_and_never_a_token() {
         out.stdout
     );
     assert_no_tokens(&out, &[]);
+}
+
+#[test]
+fn sts_credentials_the_cli_saved_are_used_while_they_last() {
+    // As `aliyun configure --mode OAuth` leaves the profile: STS credentials for an hour.
+    let api = fake(7200);
+    let (id, secret, token, expires) = api.issue_sts(std::time::Duration::from_secs(3600));
+    let t = test(&api).get(PERSONAL);
+    let path = write_config(&t, &api, "web", now() + 7200);
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    v["profiles"][0]["access_key_id"] = id.clone().into();
+    v["profiles"][0]["access_key_secret"] = secret.clone().into();
+    v["profiles"][0]["sts_token"] = token.clone().into();
+    v["profiles"][0]["sts_expiration"] = expires.timestamp().into();
+    let text = serde_json::to_string_pretty(&v).expect("json");
+    std::fs::write(&path, &text).expect("write");
+    let out = t.run();
+    out.json();
+    assert_eq!(api.calls("OAUTH:"), 0, "{}", api.stats_json());
+    let acr = api
+        .seen()
+        .into_iter()
+        .find(|s| s.action.starts_with("ACR:"))
+        .expect("seen");
+    assert_eq!(acr.access_key_id, id);
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        text,
+        "nothing written"
+    );
+    assert_no_tokens(&out, &[&secret, &token]);
+
+    // With less than 15 minutes left they are not used: exchanged (and saved) afresh.
+    let t = test(&api).get(PERSONAL);
+    let path = write_config(&t, &api, "web", now() + 7200);
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    v["profiles"][0]["access_key_id"] = id.into();
+    v["profiles"][0]["access_key_secret"] = secret.into();
+    v["profiles"][0]["sts_token"] = token.into();
+    v["profiles"][0]["sts_expiration"] = (now() + 600).into();
+    std::fs::write(&path, serde_json::to_string_pretty(&v).expect("json")).expect("write");
+    t.run().json();
+    assert_eq!(api.calls("OAUTH:exchange"), 1, "{}", api.stats_json());
+    assert!(
+        profile(&path, "web")["sts_expiration"]
+            .as_i64()
+            .expect("int")
+            > now() + 1800
+    );
+}
+
+#[test]
+fn an_access_token_the_service_refuses_early_is_refreshed_once() {
+    // The file says two hours are left; the service says the token is expired (revoked, or the
+    // clocks disagree).
+    let api = fake(-60);
+    let t = test(&api).get(PERSONAL);
+    let path = write_config(&t, &api, "web", now() + 7200);
+    t.run().json();
+    assert_eq!(api.calls("OAUTH:exchange"), 2, "{}", api.stats_json());
+    assert_eq!(api.calls("OAUTH:token"), 1, "{}", api.stats_json());
+    assert_eq!(
+        profile(&path, "web")["oauth_refresh_token"],
+        api.oauth_refresh_token().as_str()
+    );
+
+    // Signed out: the refresh is refused too, and that is the one line.
+    api.oauth_sign_out();
+    let t = test(&api).get(PERSONAL);
+    write_config(&t, &api, "web", now() + 7200);
+    let line = t.run().error_line();
+    assert!(line.contains("invalid_grant"), "{line}");
+    assert!(
+        line.contains("aliyun configure --profile web --mode OAuth"),
+        "{line}"
+    );
 }
