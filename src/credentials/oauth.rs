@@ -523,3 +523,149 @@ impl OAuth {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn profile(site: &str, refresh: &str, access: &str, expire: i64) -> cli_file::Profile {
+        cli_file::Profile {
+            name: "web".into(),
+            mode: "OAuth".into(),
+            oauth_site_type: site.into(),
+            oauth_refresh_token: Secret::new(refresh.to_string()),
+            oauth_access_token: Secret::new(access.to_string()),
+            oauth_access_token_expire: expire,
+            ..Default::default()
+        }
+    }
+
+    fn build(env: &Env, p: &cli_file::Profile) -> Result<OAuth> {
+        OAuth::new(
+            env,
+            p,
+            PathBuf::from("/h/.aliyun/config.json"),
+            "/h/.aliyun/config.json",
+            "/h/.aliyun/config.json profile \"web\"",
+            "src".into(),
+            Utc::now(),
+        )
+    }
+
+    #[test]
+    fn sites_choose_the_service_and_the_cli_client() {
+        let env = Env::default();
+        let now = Utc::now().timestamp();
+        let cn = build(&env, &profile("cn", "refresh-token-one-0123456789", "", 0)).expect("cn");
+        assert_eq!(cn.base.as_str(), "https://oauth.aliyun.com/");
+        assert_eq!(cn.site.client_id(), "4038181954557748008");
+        let intl =
+            build(&env, &profile(" INTL ", "", "access-0123456789", now + 60)).expect("intl");
+        assert_eq!(intl.base.as_str(), "https://oauth.alibabacloud.com/");
+        assert_eq!(intl.site.client_id(), "4103531455503354461");
+        assert!(!intl.info().renews && cn.info().renews);
+        // The endpoint override is https-only except loopback.
+        let local = Env::default().with(ENV_ENDPOINT, "http://127.0.0.1:9");
+        let p = profile("CN", "refresh-token-one-0123456789", "", 0);
+        assert_eq!(
+            build(&local, &p)
+                .expect("loopback")
+                .url("/v1/token")
+                .as_str(),
+            "http://127.0.0.1:9/v1/token"
+        );
+        let plain = Env::default().with(ENV_ENDPOINT, "http://oauth.example.com");
+        let e = build(&plain, &p).expect_err("plain http").to_string();
+        assert!(e.starts_with(ENV_ENDPOINT) && e.contains("https://"), "{e}");
+    }
+
+    #[test]
+    fn the_identity_follows_the_sign_in_and_hides_it() {
+        let env = Env::default();
+        let a = build(
+            &env,
+            &profile(
+                "CN",
+                "refresh-token-one-0123456789",
+                "access-a-0123456789",
+                0,
+            ),
+        )
+        .expect("a");
+        let a2 = build(
+            &env,
+            &profile(
+                "CN",
+                "refresh-token-one-0123456789",
+                "access-b-0123456789",
+                5,
+            ),
+        )
+        .expect("a2");
+        let b = build(
+            &env,
+            &profile(
+                "CN",
+                "refresh-token-two-0123456789",
+                "access-a-0123456789",
+                0,
+            ),
+        )
+        .expect("b");
+        assert_eq!(
+            a.identity(),
+            a2.identity(),
+            "the access token does not decide it"
+        );
+        assert_ne!(
+            a.identity(),
+            b.identity(),
+            "another sign-in is another identity"
+        );
+        assert!(
+            a.identity()
+                .starts_with("oauth:CN|https://oauth.aliyun.com/|t:"),
+            "{}",
+            a.identity()
+        );
+        for shown in [a.identity(), format!("{a:?}")] {
+            assert!(
+                !shown.contains("refresh-token") && !shown.contains("access-a"),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_sign_in_that_cannot_work_is_an_error_saying_how_to_sign_in_again() {
+        let env = Env::default();
+        let past = Utc::now().timestamp() - 60;
+        for (p, want) in [
+            (
+                profile("EU", "r-0123456789abc", "", 0),
+                "oauth_site_type is \"EU\"; use CN or INTL",
+            ),
+            (
+                profile("", "r-0123456789abc", "", 0),
+                "oauth_site_type is \"\"",
+            ),
+            (profile("CN", "", "", 0), "the OAuth sign-in has no tokens"),
+            (profile("CN", "", "a-0123456789abc", past), "expired at"),
+        ] {
+            let e = build(&env, &p).expect_err(want).to_string();
+            assert!(e.contains(want), "{want}: {e}");
+            assert!(
+                e.contains("aliyun configure --profile web --mode OAuth"),
+                "{e}"
+            );
+            assert_eq!(e.lines().count(), 1);
+        }
+        // An expired access token with a refresh token is fine: it is refreshed.
+        build(
+            &env,
+            &profile("CN", "r-0123456789abc", "a-0123456789abc", past),
+        )
+        .expect("renews");
+    }
+}
