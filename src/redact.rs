@@ -19,8 +19,9 @@
 //! first would leave a piece of a secret that no longer matches, so code that shortens text for
 //! a message uses these (`protocol::shorten` is [`clip`]).
 //!
-//! Registering is cheap (it runs on the warm `get` path when a cached token is read); the index
-//! of fragments is built only when something is redacted, which happens on error and log paths.
+//! Registering is cheap (it runs on the warm `get` path when a cached token is read and when a
+//! config file full of secrets is parsed): it keeps the value; its encoded forms and the index
+//! of their fragments are built only when something is redacted, on error and log paths.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -72,10 +73,18 @@ const ECHO_MARKERS: &[&str] = &[
 
 type Gram = [u8; FRAGMENT_LEN];
 
-/// One registered secret and the forms it is looked for in.
+/// One registered secret; the forms it is looked for in are worked out the first time
+/// something is redacted, so registering costs a copy (a warm `get` parses files full of
+/// secrets and usually prints nothing).
 struct Registered {
     /// The value as registered (trimmed).
     value: String,
+    /// Its forms, once asked for.
+    forms: std::sync::OnceLock<Forms>,
+}
+
+/// The forms of a secret.
+struct Forms {
     /// Forms removed where they appear whole (the short ones are only removed that way).
     whole: Vec<String>,
     /// Forms that only ever appear inside a larger value (base64 of the secret at an offset):
@@ -97,10 +106,22 @@ struct Secrets {
 }
 
 impl Registered {
+    fn new(value: &str) -> Registered {
+        Registered {
+            value: value.to_string(),
+            forms: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn forms(&self) -> &Forms {
+        self.forms.get_or_init(|| forms(&self.value))
+    }
+
     /// Every [`FRAGMENT_LEN`]-byte window of every form, each once.
     fn grams(&self) -> HashSet<Gram> {
         let mut out = HashSet::new();
-        for form in self.whole.iter().chain(&self.inner) {
+        let forms = self.forms();
+        for form in forms.whole.iter().chain(&forms.inner) {
             for w in form.as_bytes().windows(FRAGMENT_LEN) {
                 let mut g = [0u8; FRAGMENT_LEN];
                 g.copy_from_slice(w);
@@ -171,7 +192,7 @@ impl Secrets {
             ranges.extend(open);
         }
         for r in &self.list {
-            for form in r.whole.iter().filter(|f| f.len() < FRAGMENT_LEN) {
+            for form in r.forms().whole.iter().filter(|f| f.len() < FRAGMENT_LEN) {
                 ranges.extend(
                     text.match_indices(form.as_str())
                         .map(|(i, m)| (i, i + m.len())),
@@ -270,12 +291,11 @@ pub(crate) fn register(value: &str) {
     if value.len() < MIN_SECRET_LEN {
         return;
     }
-    let r = forms(value);
-    with_secrets(|set| set.add(r));
+    with_secrets(|set| set.add(Registered::new(value)));
 }
 
 /// The forms `value` is looked for in.
-fn forms(value: &str) -> Registered {
+fn forms(value: &str) -> Forms {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
     let once = crate::signing::percent_encode(value);
     let twice = crate::signing::percent_encode(&once);
@@ -304,11 +324,7 @@ fn forms(value: &str) -> Registered {
             }
         }
     }
-    Registered {
-        value: value.to_string(),
-        whole,
-        inner,
-    }
+    Forms { whole, inner }
 }
 
 /// Registers the secret parts of a URL: its password and its query.

@@ -283,8 +283,8 @@ pub(crate) fn load_text(env: &Env, path: PathBuf, text: &str) -> Outcome {
         path: shown.clone(),
         profiles: file
             .profiles
-            .iter()
-            .map(|p| (p.name.clone(), p.clone()))
+            .into_iter()
+            .map(|p| (p.name.clone(), p))
             .collect(),
     };
     let name = match env.get(ENV_PROFILE) {
