@@ -483,9 +483,11 @@ impl Helper {
     /// [`Helper::get`] on a private current-thread runtime, for callers without one.
     pub fn get_blocking(&self, server_url: &str) -> Result<RegistryCredentials> {
         let deadline = Deadline::after(self.core.settings.timeout);
-        if let Lookup::Hit(creds) = self.lookup(server_url, deadline)? {
-            return Ok(creds);
-        }
+        let miss = match self.lookup(server_url, deadline)? {
+            Lookup::Hit(creds) => return Ok(creds),
+            Lookup::Miss(miss) => Some(miss),
+            Lookup::Discover => None,
+        };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -493,7 +495,11 @@ impl Helper {
                 endpoint: "(runtime)".into(),
                 detail: format!("cannot start the async runtime: {e}"),
             })?;
-        rt.block_on(self.get(server_url))
+        // A miss goes on from what the offline half found (the source is not selected twice).
+        match miss {
+            Some(miss) => rt.block_on(self.fill(miss)),
+            None => rt.block_on(self.get(server_url)),
+        }
     }
 }
 
