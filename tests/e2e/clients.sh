@@ -2,7 +2,7 @@
 # tests/e2e/clients.sh: the client environments (the recording shim, configs, cenv), the
 # check_helper/check_refused/check_anon checks, seeding the registries and the helper binary itself.
 # Sourced by tests/e2e/run.sh (in this order: lib, setup, clients, docker, skopeo-podman-buildah,
-# oci, identities); uses its variables and functions and defines the ones later parts use.
+# oci, identities, sign-in); uses its variables and functions and defines the ones later parts use.
 
 # ---------------------------------------------------------------------------------------------
 # Client environments. The shim stands first on PATH under the helper's name: it records the

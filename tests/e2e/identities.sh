@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # tests/e2e/identities.sh: two registries, two identities by helper name (docker).
 # Sourced by tests/e2e/run.sh (in this order: lib, setup, clients, docker, skopeo-podman-buildah,
-# oci, identities); uses its variables and functions and defines the ones later parts use.
+# oci, identities, sign-in); uses its variables and functions and defines the ones later parts use.
 
 # ---------------------------------------------------------------------------------------------
 # Per-registry identities by helper name: prod.e2e.test maps to acr-helper-prod (a symlink to the

@@ -2,7 +2,7 @@
 # tests/e2e/lib.sh: the harness: PASS/FAIL/SKIP counters, the CI=true guard (skip is a
 # FAIL under CI), the temp dir, cleanup of every process and file on exit, run/show_log.
 # Sourced by tests/e2e/run.sh (in this order: lib, setup, clients, docker, skopeo-podman-buildah,
-# oci, identities); uses its variables and functions and defines the ones later parts use.
+# oci, identities, sign-in); uses its variables and functions and defines the ones later parts use.
 
 pass=0 failn=0 skipn=0 finished=
 ok() { echo "PASS: $*"; pass=$((pass + 1)); }

@@ -18,6 +18,9 @@
 # minted the token; a host that is not ACR gets "credentials not found" and the client goes
 # anonymous; the helper's stderr stays empty throughout. With dockerd it also builds the
 # Containerfile image from the release archive's static binary and runs it (tests/e2e/image.sh).
+# With only an aliyun CLI sign-in and no AccessKey (tests/e2e/sign-in.sh): a CloudSSO profile
+# pulls, an expired one fails naming the `aliyun configure` command, and parallel gets of an OAuth
+# profile refresh once and write the rotated tokens back into config.json.
 #
 # Environment:
 #   E2E_BIN_DIR=DIR   use prebuilt binaries: DIR/docker-credential-acr-helper and DIR/fake_api
@@ -43,6 +46,7 @@ t0=$(date +%s)
 #   skopeo-podman-buildah.sh  skopeo, podman, buildah
 #   oci.sh                    the Rust OCI client through the library
 #   identities.sh             two registries, two identities by helper name (docker)
+#   sign-in.sh                aliyun CLI sign-ins (CloudSSO, OAuth) with no AccessKey (docker, skopeo)
 # shellcheck source=tests/e2e/lib.sh
 source "$here/lib.sh"
 for part in setup clients docker skopeo-podman-buildah oci; do
@@ -73,7 +77,10 @@ else
 fi
 
 # After the summary above: its counts cover the single-identity clients only.
-source "$here/identities.sh"
+for part in identities sign-in; do
+  # shellcheck source=/dev/null
+  source "$here/$part.sh"
+done
 
 elapsed=$(($(date +%s) - t0))
 say "finished in ${elapsed}s"

@@ -2,7 +2,7 @@
 # tests/e2e/setup.sh: prerequisites (apt), the binaries, the registry names and ports, TLS,
 # the two distribution registries and the fake Alibaba Cloud API.
 # Sourced by tests/e2e/run.sh (in this order: lib, setup, clients, docker, skopeo-podman-buildah,
-# oci, identities); uses its variables and functions and defines the ones later parts use.
+# oci, identities, sign-in); uses its variables and functions and defines the ones later parts use.
 
 # ---------------------------------------------------------------------------------------------
 section "prerequisites"

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # tests/e2e/skopeo-podman-buildah.sh: the containers/image clients: skopeo, podman, buildah.
 # Sourced by tests/e2e/run.sh (in this order: lib, setup, clients, docker, skopeo-podman-buildah,
-# oci, identities); uses its variables and functions and defines the ones later parts use.
+# oci, identities, sign-in); uses its variables and functions and defines the ones later parts use.
 
 # ---------------------------------------------------------------------------------------------
 section "skopeo"
