@@ -177,3 +177,36 @@ fn a_file_replaced_under_a_held_lock_is_read_again_before_the_refusal_stands() {
     );
     assert_no_tokens(&out, &[new_refresh, new_access]);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_refreshed_sign_in_that_cannot_be_saved_is_a_warning_on_stderr_and_the_get_still_answers() {
+    // While the helper refreshes (the fake answers after 1 s), config.json is replaced by a FIFO:
+    // the new tokens cannot be written. The answer still goes to stdout; the warning to stderr.
+    let api = fake(60);
+    api.configure(|c| c.delay = Duration::from_millis(1000));
+    let t = test(&api)
+        .get(PERSONAL)
+        .env("DOCKER_CREDENTIAL_ACR_HELPER_LOG", "warn");
+    let path = write_config(&t, &api, "web", now() + 60);
+    let child = spawn(&t);
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::remove_file(&path).expect("remove");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    let out = finish(child);
+    out.json();
+    let warned = warnings(&out);
+    assert_eq!(warned.len(), 1, "{:?}", out.stderr);
+    assert!(
+        warned[0].contains("the refreshed OAuth sign-in of profile \"web\" could not be saved")
+            && warned[0].contains("aliyun configure --profile web --mode OAuth"),
+        "{}",
+        warned[0]
+    );
+    assert_eq!(api.calls("OAUTH:token"), 1);
+    assert_no_tokens(&out, &[&api.oauth_refresh_token()]);
+}

@@ -321,3 +321,37 @@ fn an_access_token_the_service_refuses_early_is_refreshed_once() {
         "{line}"
     );
 }
+
+#[test]
+fn a_registry_config_role_is_assumed_on_top_of_an_oauth_sign_in() {
+    let api = fake(7200);
+    let t = test(&api).get(PERSONAL);
+    write_config(&t, &api, "sso", now() + 7200);
+    let cfg = t.file(
+        "registries.json",
+        &format!(
+            r#"{{"registries":[{{"domains":["{PERSONAL}"],"profile":"web","assumeRoleARN":"{ROLE}"}}]}}"#
+        ),
+    );
+    let out = t.env("DOCKER_CREDENTIAL_ACR_HELPER_CONFIG", &cfg).run();
+    out.json();
+    assert_eq!(api.calls("OAUTH:exchange"), 1, "{}", api.stats_json());
+    assert_eq!(
+        api.calls("SSO:"),
+        0,
+        "the entry's profile, not the current one"
+    );
+    let assume = api
+        .seen()
+        .into_iter()
+        .find(|s| s.action == "STS:AssumeRole")
+        .expect("AssumeRole");
+    assert!(assume.access_key_id.starts_with("STS."), "{assume:?}");
+    assert_eq!(
+        api.sts_principal(&assume.access_key_id).as_deref(),
+        Some(
+            crate::support::fake_api::oauth_principal(crate::support::fake_api::OAUTH_CLIENT_ID_CN)
+                .as_str()
+        )
+    );
+}
