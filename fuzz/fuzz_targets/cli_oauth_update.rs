@@ -2,8 +2,9 @@
 //! holder profile (a profile of the file, or any name), any values.
 //!
 //! - An error is one clean line showing no secret of the file or of the update; and a profile
-//!   the provider reads as an OAuth sign-in (so may refresh, spending its refresh token) is
-//!   never refused.
+//!   the provider reads as an OAuth sign-in (so may refresh, spending its refresh token) of a
+//!   file that is JSON is never refused (a file the reader accepts but that is not strict
+//!   JSON is refused by the provider before it refreshes: `OAuth::check_writable`).
 //! - Written bytes (a) parse as JSON, (b) equal the original document, key order included,
 //!   except for the holder profile's updated keys, (c) keep every original key of the holder
 //!   profile in its position (new keys come after them), and (d) are in a layout
@@ -159,8 +160,11 @@ fuzz_target!(|input: Input<'_>| {
                 secrets.values.push(token.to_string());
             }
             secrets.check("OAuth write-back", &e);
+            // The profile reader accepts some text that is not strict JSON (serde ignores
+            // the keys it does not read without checking their escapes: `"\ud800"`); the
+            // provider refuses to refresh such a file before spending its refresh token.
             assert!(
-                !fuzz::cli_oauth_holder(input.text, holder),
+                original.is_none() || !fuzz::cli_oauth_holder(input.text, holder),
                 "the provider reads profile {holder:?} as an OAuth sign-in, but its write-back fails: {e}"
             );
             return;

@@ -302,6 +302,7 @@ impl OAuth {
                 }
                 break (tokens, false);
             }
+            self.check_writable(&text, &tokens)?;
             match self.refresh(ctx, &tokens.refresh).await {
                 Ok(new) => break (new, true),
                 Err(e) if !second_try && !lock.is_current() => {
@@ -324,6 +325,7 @@ impl OAuth {
             && !tokens.refresh.is_empty()
         {
             log::debug!("{e}; refreshing the sign-in and trying again");
+            self.check_writable(&text, &tokens)?;
             tokens = self.refresh(ctx, &tokens.refresh).await?;
             refreshed = true;
             exchanged = self.exchange(ctx, &tokens.access).await;
@@ -410,6 +412,30 @@ impl OAuth {
             expire: p.oauth_access_token_expire,
             stored: StoredSts::of(p),
         })
+    }
+
+    /// Fails, before a refresh spends the refresh token, when the file read as `text` could not
+    /// take the new one: the write-back of the tokens it holds now is tried first. The typed
+    /// reader accepts files the edit cannot rewrite (a lone surrogate escape, `"\ud800"`, in a
+    /// key this helper does not read: the `cli_oauth_update` fuzz target's finding).
+    fn check_writable(&self, text: &str, tokens: &Tokens) -> Result<()> {
+        let update = OAuthUpdate {
+            refresh_token: &tokens.refresh,
+            access_token: &tokens.access,
+            access_token_expire: tokens.expire,
+            sts: None,
+        };
+        cli_file::with_oauth_update(text, &self.shown, &self.profile, &update)
+            .map(drop)
+            .map_err(|e| {
+                Error::source(
+                    &self.name,
+                    format!(
+                        "not refreshing the OAuth sign-in, whose new refresh token could not be saved ({e}); fix the file, or sign in again with `{}`",
+                        self.again()
+                    ),
+                )
+            })
     }
 
     /// Writes `update` into the file read as `text` under `lock`; if the file was replaced
