@@ -298,6 +298,143 @@ pub fn external_command(command: &str) -> Result<String, String> {
     })
 }
 
+/// Which sign-in call answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInCall {
+    /// CloudSSO `POST /cloud-credentials`.
+    CloudCredentials,
+    /// OAuth `POST /v1/token` (the refresh).
+    Token,
+    /// OAuth `POST /v1/exchange`.
+    Exchange,
+}
+
+/// The tokens the fixed sign-ins of [`sign_in_answer`] hold: secrets no answer may bring out.
+pub const SIGN_IN_TOKENS: [&str; 3] = [
+    "fuzzSsoAccessToken0123456789",
+    "fuzzOAuthRefreshToken0123456789",
+    "fuzzOAuthAccessToken0123456789",
+];
+
+/// The CloudSSO account and access configuration [`sign_in_answer`] signs in to (may be shown).
+pub const SIGN_IN_SHOWN: [&str; 2] = ["1234567890123456", "ac-fuzz0123456789"];
+
+/// A sign-in call's answer (status and body) read by the provider's own reader: `Ok` with the
+/// `Debug` of what it decoded (STS credentials, or the refreshed tokens), `Err` with the error.
+pub fn sign_in_answer(call: SignInCall, status: u16, body: &[u8]) -> Result<String, String> {
+    use crate::credentials::{cli_file, cloud_sso, oauth};
+    in_fresh_scope(|| {
+        let resp = HttpResponse {
+            status,
+            body: body.to_vec(),
+            date: None,
+        };
+        let later = now().timestamp() + 3600;
+        let shown = "/fuzz/.aliyun/config.json";
+        with_context(|ctx| match call {
+            SignInCall::CloudCredentials => {
+                let token = crate::secret::Secret::new(SIGN_IN_TOKENS[0].to_string());
+                let profile = cloud_sso::Profile {
+                    name: "sso",
+                    location: "/fuzz/.aliyun/config.json profile \"sso\"",
+                    sign_in_url: "https://signin-fuzz.alibabacloudsso.com/device/login",
+                    account_id: SIGN_IN_SHOWN[0],
+                    access_config: SIGN_IN_SHOWN[1],
+                    access_token: &token,
+                    expire: later,
+                    stored: None,
+                };
+                cloud_sso::CloudSso::new(&profile, "fuzz".into(), now())?
+                    .read_answer(ctx, &resp)
+                    .map(|c| format!("{c:?}"))
+            }
+            SignInCall::Token | SignInCall::Exchange => {
+                let profile = cli_file::Profile {
+                    name: "web".into(),
+                    mode: "OAuth".into(),
+                    oauth_site_type: "CN".into(),
+                    oauth_refresh_token: crate::secret::Secret::new(SIGN_IN_TOKENS[1].into()),
+                    oauth_access_token: crate::secret::Secret::new(SIGN_IN_TOKENS[2].into()),
+                    oauth_access_token_expire: later,
+                    ..Default::default()
+                };
+                let signed_in = oauth::OAuth::new(
+                    &Env::default(),
+                    &profile,
+                    shown.into(),
+                    shown,
+                    "/fuzz/.aliyun/config.json profile \"web\"",
+                    "fuzz".into(),
+                    now(),
+                )?;
+                match call {
+                    SignInCall::Token => signed_in
+                        .read_token_answer(ctx, &resp)
+                        .map(|t| format!("{t:?}")),
+                    _ => signed_in
+                        .read_exchange_answer(ctx, &resp)
+                        .result()
+                        .map(|c| format!("{c:?}")),
+                }
+            }
+        })
+        .map_err(|e| e.to_string())
+    })
+}
+
+/// The values a refreshed OAuth sign-in writes into its profile (see [`cli_oauth_update`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthValues<'a> {
+    /// `oauth_refresh_token`
+    pub refresh_token: &'a str,
+    /// `oauth_access_token`
+    pub access_token: &'a str,
+    /// `oauth_access_token_expire`
+    pub access_token_expire: i64,
+    /// `access_key_id`, `access_key_secret`, `sts_token`, `sts_expiration`
+    pub sts: Option<(&'a str, &'a str, &'a str, i64)>,
+}
+
+/// The aliyun CLI `config.json` with `text` as its content, after the OAuth write-back of
+/// `values` into profile `holder`: the bytes the helper would write, or the error.
+pub fn cli_oauth_update(
+    text: &str,
+    holder: &str,
+    values: &OAuthValues<'_>,
+) -> Result<Vec<u8>, String> {
+    in_fresh_scope(|| {
+        let update = crate::credentials::cli_file::OAuthUpdate {
+            refresh_token: values.refresh_token,
+            access_token: values.access_token,
+            access_token_expire: values.access_token_expire,
+            sts: values.sts,
+        };
+        crate::credentials::cli_file::with_oauth_update(
+            text,
+            "/fuzz/.aliyun/config.json",
+            holder,
+            &update,
+        )
+        .map_err(|e| e.to_string())
+    })
+}
+
+/// Whether the OAuth provider may refresh the sign-in of profile `holder` of `text`: a name it
+/// can select (profile names reach it trimmed and not empty, from `ALIBABA_CLOUD_PROFILE`,
+/// `current` or `source_profile`), the file parses, and the profile's mode is OAuth. Then the
+/// write-back must be able to save the rotated tokens.
+pub fn cli_oauth_holder(text: &str, holder: &str) -> bool {
+    in_fresh_scope(|| {
+        use crate::credentials::cli_file;
+        let selectable = !holder.is_empty() && holder.trim() == holder;
+        selectable
+            && cli_file::parse(text, "config.json").is_ok_and(|f| {
+                f.profile(holder)
+                    .is_some_and(|p| cli_file::is_oauth_mode(&p.mode))
+            })
+    })
+}
+
 /// Docker's `config.json` before and after `configure-docker`.
 #[derive(Debug)]
 pub struct DockerConfigUpdate {
@@ -364,5 +501,60 @@ mod tests {
             crate::redact::redact(token).contains(token),
             "leaked into the process scope"
         );
+    }
+
+    #[test]
+    fn sign_in_answers_go_through_the_providers_readers() {
+        let exp = "2025-01-01T01:00:00Z";
+        let sso = format!(
+            r#"{{"CloudCredential":{{"AccessKeyId":"STS.NSso","AccessKeySecret":"ssoSecret0123456789","SecurityToken":"ssoToken0123456789","Expiration":"{exp}"}}}}"#
+        );
+        let ok = sign_in_answer(SignInCall::CloudCredentials, 200, sso.as_bytes()).expect("sso");
+        assert!(
+            ok.contains("STS.NSso") && !ok.contains("ssoSecret0123456789"),
+            "{ok}"
+        );
+        let token = br#"{"access_token":"newAccess0123456789","refresh_token":"newRefresh0123456789","expires_in":60}"#;
+        let ok = sign_in_answer(SignInCall::Token, 200, token).expect("token");
+        assert!(
+            ok.contains("expire: 1735689660") && !ok.contains("newRefresh"),
+            "{ok}"
+        );
+        let exchange = format!(
+            r#"{{"accessKeyId":"STS.NOAuth","accessKeySecret":"oauthSecret0123456789","securityToken":"oauthToken0123456789","expiration":"{exp}"}}"#
+        );
+        let ok = sign_in_answer(SignInCall::Exchange, 200, exchange.as_bytes()).expect("exchange");
+        assert!(
+            ok.contains("STS.NOAuth") && !ok.contains("oauthToken"),
+            "{ok}"
+        );
+        let refused = br#"{"error":"invalid_grant","error_description":"used"}"#;
+        let e = sign_in_answer(SignInCall::Token, 400, refused).expect_err("refused");
+        assert!(e.contains("sign in again"), "{e}");
+        let e = sign_in_answer(SignInCall::CloudCredentials, 401, b"{}").expect_err("401");
+        assert!(
+            e.contains("aliyun configure --profile sso --mode CloudSSO"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn cli_oauth_update_writes_the_holder_and_reads_it_as_the_provider() {
+        let text = "{\n  \"profiles\": [\n    {\n      \"name\": \"web\",\n      \"mode\": \"OAuth \",\n      \"oauth_refresh_token\": \"r\"\n    }\n  ]\n}\n";
+        assert!(cli_oauth_holder(text, "web") && !cli_oauth_holder(text, "nope"));
+        let values = OAuthValues {
+            refresh_token: "r",
+            access_token: "a",
+            access_token_expire: 5,
+            sts: None,
+        };
+        let out = cli_oauth_update(text, "web", &values).expect("update");
+        let want = text.replace(
+            "\"r\"\n",
+            "\"r\",\n      \"oauth_access_token\": \"a\",\n      \"oauth_access_token_expire\": 5\n",
+        );
+        assert_eq!(String::from_utf8(out).expect("utf-8"), want);
+        let e = cli_oauth_update(text, "nope", &values).expect_err("gone");
+        assert!(e.contains("\"nope\" is gone"), "{e}");
     }
 }

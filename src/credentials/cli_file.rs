@@ -108,6 +108,13 @@ pub(crate) fn parse(text: &str, shown: &str) -> Result<ConfigFile> {
     Ok(file)
 }
 
+/// Whether a profile's `mode` makes it an OAuth sign-in: `OAuth` in any case, surrounding
+/// whitespace ignored, as the sources read modes. The one test for it, so that a profile the
+/// provider refreshes is never one the write-back refuses.
+pub(crate) fn is_oauth_mode(mode: &str) -> bool {
+    mode.trim().eq_ignore_ascii_case("OAuth")
+}
+
 /// What a refreshed OAuth sign-in changes in the profile that holds it (the keys the official
 /// SDK writes back).
 pub(crate) struct OAuthUpdate<'a> {
@@ -148,7 +155,7 @@ pub(crate) fn with_oauth_update(
             )
         })?;
     let mode = profile.get("mode").and_then(Value::as_str).unwrap_or("");
-    if !mode.eq_ignore_ascii_case("OAuth") {
+    if !is_oauth_mode(mode) {
         return Err(Error::config(
             shown,
             format!("profile {holder:?} is no longer an OAuth profile (mode {mode:?})"),
@@ -218,6 +225,32 @@ mod tests {
                 .to_string();
             assert!(e.contains(want), "{e}");
         }
+    }
+
+    /// Finding of the `cli_oauth_update` fuzz invariant: a mode the provider reads as OAuth
+    /// (`" oauth "`: trimmed, any case) was refused by the write-back, so a refreshed sign-in,
+    /// whose old refresh token is spent, could not be saved.
+    #[test]
+    fn an_update_takes_every_mode_the_provider_reads_as_oauth() {
+        let update = OAuthUpdate {
+            refresh_token: "new-refresh",
+            access_token: "new-access",
+            access_token_expire: 200,
+            sts: None,
+        };
+        for mode in ["OAuth", "oauth", " OAuth", "OAUTH\t", "\n oauth "] {
+            let file = FILE.replace("\"mode\": \"OAuth\"", &format!("\"mode\": {mode:?}"));
+            let typed = parse(&file, "config.json").expect("parse");
+            assert!(is_oauth_mode(&typed.profile("web").expect("web").mode));
+            let out = with_oauth_update(&file, "config.json", "web", &update)
+                .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+            assert!(
+                String::from_utf8(out)
+                    .expect("utf-8")
+                    .contains("new-refresh")
+            );
+        }
+        assert!(!is_oauth_mode("OAuth2") && !is_oauth_mode(""));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::sign_in::{self, SignInInfo, StoredSts};
 use super::sts::{self, TemporaryCredentials};
 use super::{Context, Credentials};
 use crate::error::{Error, Result};
-use crate::openapi::{self, Field, Object};
+use crate::openapi::{self, Field, HttpResponse, Object};
 use crate::secret::Secret;
 
 /// The CloudSSO sign-in of one profile.
@@ -197,6 +197,18 @@ impl CloudSso {
         let resp = sign_in::post(ctx, self.url.clone(), headers, body, true)
             .await
             .map_err(|e| Error::source(&self.name, e.to_string()))?;
+        self.read_answer(ctx, &resp)
+    }
+
+    /// The portal's answer as the helper reads it: a refusal is one line saying what to do,
+    /// a success the STS credentials (the fuzz target `sign_in_answer` calls this too).
+    pub(crate) fn read_answer(
+        &self,
+        ctx: &Context<'_>,
+        resp: &HttpResponse,
+    ) -> Result<Credentials> {
+        let label = openapi::endpoint_label(&self.url);
+        let again = sign_in::sign_in_command(&self.profile, "CloudSSO");
         if resp.status != 200 {
             let detail = sign_in::refusal(resp.status, &resp.body);
             let what = match resp.status {

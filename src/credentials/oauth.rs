@@ -34,7 +34,7 @@ use super::sts::TemporaryCredentials;
 use super::{Context, Credentials};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::openapi::{self, Field};
+use crate::openapi::{self, Field, HttpResponse};
 use crate::shared_file::{Holder, LockAt, Locked};
 
 /// `DOCKER_CREDENTIAL_ACR_HELPER_OAUTH_ENDPOINT`: the OAuth service (host or URL).
@@ -119,8 +119,8 @@ impl std::fmt::Debug for OAuth {
     }
 }
 
-/// A sign-in as the file holds it (or as a refresh returned it).
-struct Tokens {
+/// A sign-in as the file holds it (or as a refresh returned it). `Debug` shows no token.
+pub(crate) struct Tokens {
     refresh: String,
     access: String,
     /// Unix seconds.
@@ -130,7 +130,7 @@ struct Tokens {
 }
 
 /// What `/v1/exchange` gave.
-enum Exchange {
+pub(crate) enum Exchange {
     /// STS credentials.
     Credentials(Credentials),
     /// The access token was refused (HTTP 401).
@@ -139,8 +139,20 @@ enum Exchange {
     Failed(Error),
 }
 
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("refresh", &format_args!("<{} bytes>", self.refresh.len()))
+            .field("access", &format_args!("<{} bytes>", self.access.len()))
+            .field("expire", &self.expire)
+            .field("stored", &self.stored)
+            .finish()
+    }
+}
+
 impl Exchange {
-    fn result(self) -> Result<Credentials> {
+    /// The credentials, or the error.
+    pub(crate) fn result(self) -> Result<Credentials> {
         match self {
             Exchange::Credentials(c) => Ok(c),
             Exchange::TokenRefused(e) | Exchange::Failed(e) => Err(e),
@@ -290,6 +302,7 @@ impl OAuth {
                 }
                 break (tokens, false);
             }
+            self.check_writable(&text, &tokens)?;
             match self.refresh(ctx, &tokens.refresh).await {
                 Ok(new) => break (new, true),
                 Err(e) if !second_try && !lock.is_current() => {
@@ -312,6 +325,7 @@ impl OAuth {
             && !tokens.refresh.is_empty()
         {
             log::debug!("{e}; refreshing the sign-in and trying again");
+            self.check_writable(&text, &tokens)?;
             tokens = self.refresh(ctx, &tokens.refresh).await?;
             refreshed = true;
             exchanged = self.exchange(ctx, &tokens.access).await;
@@ -380,7 +394,7 @@ impl OAuth {
         let file = cli_file::parse(text, &self.shown)?;
         let p = file
             .profile(&self.profile)
-            .filter(|p| p.mode.trim().eq_ignore_ascii_case("OAuth"))
+            .filter(|p| cli_file::is_oauth_mode(&p.mode))
             .ok_or_else(|| {
                 Error::source(
                     &self.name,
@@ -398,6 +412,30 @@ impl OAuth {
             expire: p.oauth_access_token_expire,
             stored: StoredSts::of(p),
         })
+    }
+
+    /// Fails, before a refresh spends the refresh token, when the file read as `text` could not
+    /// take the new one: the write-back of the tokens it holds now is tried first. The typed
+    /// reader accepts files the edit cannot rewrite (a lone surrogate escape, `"\ud800"`, in a
+    /// key this helper does not read: the `cli_oauth_update` fuzz target's finding).
+    fn check_writable(&self, text: &str, tokens: &Tokens) -> Result<()> {
+        let update = OAuthUpdate {
+            refresh_token: &tokens.refresh,
+            access_token: &tokens.access,
+            access_token_expire: tokens.expire,
+            sts: None,
+        };
+        cli_file::with_oauth_update(text, &self.shown, &self.profile, &update)
+            .map(drop)
+            .map_err(|e| {
+                Error::source(
+                    &self.name,
+                    format!(
+                        "not refreshing the OAuth sign-in, whose new refresh token could not be saved ({e}); fix the file, or sign in again with `{}`",
+                        self.again()
+                    ),
+                )
+            })
     }
 
     /// Writes `update` into the file read as `text` under `lock`; if the file was replaced
@@ -443,6 +481,17 @@ impl OAuth {
         let resp = sign_in::post(ctx, url, headers, form, false)
             .await
             .map_err(|e| Error::source(&self.name, e.to_string()))?;
+        self.read_token_answer(ctx, &resp)
+    }
+
+    /// A `/v1/token` answer as the helper reads it: a refusal is one line saying what to do,
+    /// a success the new tokens (the fuzz target `sign_in_answer` calls this too).
+    pub(crate) fn read_token_answer(
+        &self,
+        ctx: &Context<'_>,
+        resp: &HttpResponse,
+    ) -> Result<Tokens> {
+        let label = openapi::endpoint_label(&self.url("/v1/token"));
         let answer: TokenAnswer = openapi::decode(&resp.body).unwrap_or_default();
         // Registered before anything could quote the answer.
         for t in [&answer.access_token, &answer.refresh_token] {
@@ -488,7 +537,6 @@ impl OAuth {
     /// `POST /v1/exchange`: STS credentials for the access token.
     async fn exchange(&self, ctx: &Context<'_>, access_token: &str) -> Exchange {
         let url = self.url("/v1/exchange");
-        let label = openapi::endpoint_label(&url);
         let headers = vec![
             ("content-type".into(), "application/json".into()),
             ("accept".into(), "application/json".into()),
@@ -498,6 +546,13 @@ impl OAuth {
             Ok(r) => r,
             Err(e) => return Exchange::Failed(Error::source(&self.name, e.to_string())),
         };
+        self.read_exchange_answer(ctx, &resp)
+    }
+
+    /// A `/v1/exchange` answer as the helper reads it (the fuzz target `sign_in_answer` calls
+    /// this too).
+    pub(crate) fn read_exchange_answer(&self, ctx: &Context<'_>, resp: &HttpResponse) -> Exchange {
+        let label = openapi::endpoint_label(&self.url("/v1/exchange"));
         if resp.status != 200 {
             let detail = sign_in::refusal(resp.status, &resp.body);
             return match resp.status {

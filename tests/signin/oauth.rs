@@ -162,6 +162,41 @@ fn a_refused_refresh_is_one_line_and_leaves_the_file_alone() {
     assert_no_tokens(&out, &["rotated-elsewhere-0123456789"]);
 }
 
+/// The `cli_oauth_update` fuzz target's finding: a file the profile reader accepts (a lone
+/// surrogate escape in a key it does not read) but the write-back cannot rewrite. Refreshing
+/// would spend the refresh token and lose the new one; the sign-in is left alone instead.
+#[test]
+fn a_file_the_write_back_cannot_rewrite_is_refused_before_the_refresh() {
+    let api = fake(60);
+    let t = test(&api).get(PERSONAL);
+    let text = config(
+        "web",
+        REFRESH,
+        ACCESS,
+        now() + 60,
+        &format!("{}/device/login", api.url()),
+    )
+    .replace(
+        "\"x_newer_cli_setting\": 42",
+        "\"x_newer_cli_setting\": \"\\ud800-lone\"",
+    );
+    assert!(text.contains(r#""\ud800-lone""#));
+    let path = t.file(CONFIG, &text);
+    let out = t.run();
+    let line = out.error_line();
+    assert!(
+        line.contains("not refreshing the OAuth sign-in") && line.contains("line 13 column"),
+        "{line}"
+    );
+    assert!(
+        line.contains("sign in again with `aliyun configure --profile web --mode OAuth`"),
+        "{line}"
+    );
+    assert_eq!(api.calls("OAUTH:token"), 0, "{:?}", api.seen());
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
+    assert_no_tokens(&out, &[]);
+}
+
 #[test]
 fn a_role_chained_on_an_oauth_sign_in_writes_back_into_the_oauth_profile() {
     let api = fake(60);
