@@ -73,7 +73,8 @@ logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
 run_one() {
-  local t=$1 out corpus=(corpus/"$t")
+  local t=$1
+  local out corpus=(corpus/"$t")
   if [ "$scratch" = 1 ]; then
     out="$logs/corpus-$t"
     mkdir -p "$out"

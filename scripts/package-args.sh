@@ -2,9 +2,9 @@
 #   --bin BIN --stage DIR --arch ARCH --version V --out DIR   (all required)
 # parsed into $bin, $stage, $arch, $version and $out; $name is the package name. $tool names the
 # calling script in messages.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2154  # sets the caller's variables; $tool is the caller's
 name=docker-credential-acr-helper
-bin= stage= arch= version= out=
+bin='' stage='' arch='' version='' out=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin=$2; shift 2 ;;
