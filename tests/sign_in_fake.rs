@@ -119,7 +119,8 @@ fn exchange(api: &FakeApi, access_token: &str) -> Answer {
     )
 }
 
-fn sso_fake() -> FakeApi {
+/// The fake's configuration with one CloudSSO sign-in, valid for an hour.
+fn sso_config() -> FakeConfig {
     let mut cfg = FakeConfig::default();
     cfg.sso_tokens.push(SsoToken {
         access_token: SSO_TOKEN.into(),
@@ -127,7 +128,11 @@ fn sso_fake() -> FakeApi {
         access_config: ACCESS_CONFIG.into(),
         expires: Utc::now() + chrono::Duration::hours(1),
     });
-    FakeApi::start(cfg)
+    cfg
+}
+
+fn sso_fake() -> FakeApi {
+    FakeApi::start(sso_config())
 }
 
 fn oauth_fake() -> FakeApi {
@@ -494,13 +499,7 @@ fn faults_apply_to_the_sign_in_services() {
 
 #[test]
 fn sign_in_credentials_sign_acr_calls_as_their_principal() {
-    let mut cfg = FakeConfig::default();
-    cfg.sso_tokens.push(SsoToken {
-        access_token: SSO_TOKEN.into(),
-        account_id: ACCOUNT.into(),
-        access_config: ACCESS_CONFIG.into(),
-        expires: Utc::now() + chrono::Duration::hours(1),
-    });
+    let mut cfg = sso_config();
     cfg.oauth = Some(OAuthGrant::default());
     cfg.passwords = vec![
         (
